@@ -441,6 +441,7 @@ class RunConfig:
     final_samples: int = 0  # > 0: pass@k curve at the end from this many samples per problem
     success_threshold: float = 1.0  # reward >= this counts as solved
     bf16: bool = False
+    num_threads: int | None = None  # torch.set_num_threads; 1 is faster for the toy model when the CPU is shared
     system_prompt: str | None = None  # gsm8k: instruction appended to each question
     grpo_overrides: dict[str, Any] = field(default_factory=dict)
     notes: str = ""
@@ -691,6 +692,8 @@ def build_trainer(
     Returns ``(trainer, ctx)`` with ``ctx = {"model", "tokenizer", "held_out", "reward_fn"}``.
     """
     seed_everything(seed)
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
     model, tok = _load_model(cfg, standin)
     train, held, reward_fn = _load_task(cfg, seed, standin)
     use_cpu = not torch.cuda.is_available()
@@ -718,6 +721,7 @@ def build_trainer(
         bf16=cfg.bf16,
         dataloader_num_workers=0,
         disable_dropout=True,
+        gradient_checkpointing=False,  # TRL's default is True: an extra forward per backward, pointless on CPU
         seed=seed,
         data_seed=seed,
     )
