@@ -24,6 +24,13 @@ class NotebookFailed(RuntimeError):
     pass
 
 
+def _restore(previous: str | None) -> None:
+    if previous is None:
+        os.environ.pop("FORKING_TOKENS_PROFILE", None)
+    else:
+        os.environ["FORKING_TOKENS_PROFILE"] = previous
+
+
 def execute_notebook(path: Path, profile: str, timeout: int = 1800) -> float:
     """Execute one notebook in place (outputs and execution counts kept); returns its wall time."""
     import nbformat
@@ -33,7 +40,8 @@ def execute_notebook(path: Path, profile: str, timeout: int = 1800) -> float:
 
     nb = nbformat.read(path, as_version=4)
     n_code = sum(c.cell_type == "code" for c in nb.cells)
-    os.environ["FORKING_TOKENS_PROFILE"] = profile
+    previous = os.environ.get("FORKING_TOKENS_PROFILE")
+    os.environ["FORKING_TOKENS_PROFILE"] = profile  # the kernel inherits the environment
     bar = tqdm(total=n_code, desc=path.name, unit="cell", file=sys.stdout)
     client = NotebookClient(
         nb,
@@ -47,10 +55,12 @@ def execute_notebook(path: Path, profile: str, timeout: int = 1800) -> float:
         client.execute()
     except CellExecutionError as e:
         bar.close()
+        _restore(previous)
         idx = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
         first_line = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
         raise NotebookFailed(f"{path.name}: cell {idx} failed: {first_line}") from None
     bar.close()
+    _restore(previous)
     nbformat.write(nb, path)
     return time.perf_counter() - t0
 
@@ -83,12 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(previous, indent=1, sort_keys=True) + "\n")
     print(f"all {len(paths)} notebooks ran in {total / 60:.1f} min (profile {args.profile}); times in {out.relative_to(REPO_ROOT)}")
     if not args.no_ledger:
-        try:
-            from utils.claims import build_ledger
-        except ImportError:
-            pass
-        else:
-            print(f"claims ledger: {build_ledger(args.profile)}")
+        from utils.claims import build_ledger
+        from utils.readme import refresh_readme
+
+        print(f"claims ledger: {build_ledger(args.profile).relative_to(REPO_ROOT)}")
+        if args.profile != "ci":
+            print(f"README blocks refreshed: {refresh_readme(args.profile).relative_to(REPO_ROOT)}")
     return 0
 
 

@@ -1,0 +1,69 @@
+"""README.md's generated blocks: the notebook index (badges from pyproject's repository address), the
+measured run times and the claims ledger. ``make reproduce`` refreshes them after the notebooks ran;
+the text between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` is never edited by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from utils.claims import ledger_markdown, load_claims
+from utils.config import DATA_DIR, REPO_ROOT, get_profile
+from utils.notebook import badge_markdown, notebook_paths
+
+
+def replace_block(text: str, name: str, content: str) -> str:
+    """Replace what stands between ``<!-- name:start -->`` and ``<!-- name:end -->`` in ``text``."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text or end not in text:
+        raise ValueError(f"README.md lacks the markers {start} ... {end}.")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{content.rstrip()}\n{end}{tail}"
+
+
+def run_times_markdown() -> str:
+    """Measured wall time per notebook and profile, from ``data/results/run_times_<profile>.json``."""
+    from utils.config import DATA_DIR
+    from utils.notebook import notebook_paths
+
+    profiles = {}
+    for prof in ("ci", "default", "full"):
+        f = DATA_DIR / "results" / f"run_times_{prof}.json"
+        if f.exists():
+            profiles[prof] = json.loads(f.read_text())
+    if not profiles:
+        return "_No measured run times yet: run `make reproduce`._"
+    lines = ["| notebook | " + " | ".join(profiles) + " |", "|---|" + "---|" * len(profiles)]
+    for nb in notebook_paths():
+        cells = [f"{t[nb.name] / 60:.1f} min" if nb.name in t else "–" for t in profiles.values()]
+        lines.append(f"| {nb.name} | " + " | ".join(cells) + " |")
+    totals = [f"{sum(v for k, v in t.items() if k.endswith('.ipynb')) / 60:.1f} min" for t in profiles.values()]
+    lines.append("| **whole series** | " + " | ".join(totals) + " |")
+    return "\n".join(lines)
+
+
+def notebook_index_markdown() -> str:
+    """One row per notebook: title (from its first cell), what you'll learn, Colab badge."""
+    rows = ["| notebook | what you'll learn | Colab |", "|---|---|---|"]
+    for nb in notebook_paths():
+        first = "".join(json.loads(nb.read_text())["cells"][0]["source"])
+        title = next((l[2:].strip() for l in first.splitlines() if l.startswith("# ")), nb.stem)
+        learn = first.split("**What you'll learn**", 1)[-1].split("**What you need**", 1)[0]
+        bullets = "; ".join(l[2:].strip() for l in learn.strip().splitlines() if l.startswith("- "))
+        rows.append(f"| [{title}](notebooks/{nb.name}) | {bullets} | {badge_markdown(nb.name)} |")
+    return "\n".join(rows)
+
+
+def refresh_readme(profile: str | None = None, readme: Path | None = None) -> Path:
+    """Rewrite README.md's generated blocks (not in the ci profile: its results are short runs)."""
+    p = profile or get_profile()
+    path = readme or REPO_ROOT / "README.md"
+    text = path.read_text()
+    text = replace_block(text, "notebooks", notebook_index_markdown())
+    text = replace_block(text, "runtimes", run_times_markdown())
+    if p != "ci":
+        text = replace_block(text, "claims", ledger_markdown(load_claims(p)))
+    path.write_text(text)
+    return path
