@@ -29,8 +29,10 @@ test: $(STAMP)  ## unit tests + every notebook under nbval in the short ci profi
 unit: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest tests
 
-bench: $(STAMP)  ## benchmarks (not tests): ratios measured side by side
+bench: $(STAMP)  ## benchmarks (not tests): ratios measured side by side, one run each
 	$(BIN)/python scripts/bench_entropy.py
+	$(BIN)/python scripts/bench_sampling.py
+	$(BIN)/python scripts/bench_rlvr.py
 
 lab: $(STAMP)  ## open JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/
