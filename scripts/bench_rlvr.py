@@ -6,7 +6,9 @@
 (b) EntropyAdvantageGRPOTrainer (Cheng et al.) vs plain GRPO: update only (loss + backward on one generated
     batch) and a whole TRL training step (generation + scoring + update, same seeded batch). Target <= 1.10x.
 
-    python scripts/bench_rlvr.py [--repeats 7] [--threads 1] [--standin]
+(a') FLOPs of the same update at SmolLM2-135M's shape (49k vocab, 30 layers), extrapolated from 1-2 layers.
+
+    python scripts/bench_rlvr.py [--repeats 7] [--threads 1] [--standin] [--skip-b]
 
 Prints ratios of medians. Timings depend on the machine's load: run it alone.
 """
@@ -29,15 +31,9 @@ def batch_from_trainer(trainer):
     return raw, inputs
 
 
-def part_a(model, inputs, repeats: int, label: str) -> None:
-    ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1)
-    att = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1)
-    cm = inputs["completion_mask"]
-    adv = inputs["advantages"]
-    with torch.no_grad():
-        logits = model(input_ids=ids, attention_mask=att).logits[:, -cm.shape[1] - 1 : -1]
-        ent = -(logits.log_softmax(-1).exp() * logits.log_softmax(-1)).sum(-1)
-    sel = R.entropy_mask(ent, cm, 0.2, "top")
+def part_a(model, b: dict, repeats: int, label: str) -> dict:
+    ids, att, cm, adv = b["input_ids"], b["attention_mask"], b["completion_mask"], b["advantages"]
+    sel = R.entropy_mask(b["entropies"], cm, 0.2, "top")
     res = {v: R.update_cost(model, ids, att, cm, adv, sel, v, repeats=repeats) for v in ("full", "masked", "sparse_head")}
     V = model.get_output_embeddings().weight.shape[0]
     print(f"\n(a) one policy update, {label}: batch {tuple(ids.shape)}, vocab {V}, {int(cm.sum())} completion tokens, "
@@ -45,6 +41,18 @@ def part_a(model, inputs, repeats: int, label: str) -> None:
     for v, r in res.items():
         print(f"    {v:12s} {r['flops'] / 1e9:8.3f} GFLOP   median {r['median_s'] * 1e3:8.2f} ms   "
               f"FLOPs x{r['flops'] / res['full']['flops']:.3f}   time x{r['median_s'] / res['full']['median_s']:.3f}")
+    return res
+
+
+def part_a_smollm2(b: dict, rho: float = 0.2, n_seq: int = 4) -> None:
+    """FLOPs only, SmolLM2-135M's shape (30 layers, 49k vocab), counted on 1-2 layers and extrapolated."""
+    ids, att, cm = b["input_ids"][:n_seq], b["attention_mask"][:n_seq], b["completion_mask"][:n_seq]
+    sel = R.entropy_mask(b["entropies"][:n_seq], cm, rho, "top")
+    f = R.extrapolated_update_flops(R.llama_like, R.SMOLLM2_135M_SHAPE["num_hidden_layers"], ids, att, cm,
+                                    b["advantages"][:n_seq], sel)
+    print(f"\n(a') SmolLM2-135M shape (vocab {R.SMOLLM2_135M_SHAPE['vocab_size']}), {n_seq} sequences, FLOPs counted on "
+          f"1-2 layers and extrapolated to 30: full {f['full'] / 1e9:.2f} GFLOP, sparse_head {f['sparse_head'] / 1e9:.2f} "
+          f"GFLOP (x{f['sparse_head'] / f['full']:.3f}); masked = full by construction")
 
 
 def median_time(fn, repeats: int) -> float:
@@ -103,6 +111,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--standin", action="store_true", help="use a same-size stand-in instead of the task model")
+    ap.add_argument("--skip-b", action="store_true", help="only part (a): the update cost of masking")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -120,12 +129,13 @@ def main() -> None:
         R.make_standin = lambda **k: orig(n_embd=96, n_layer=3, n_head=4, **{x: y for x, y in k.items() if x == "extra_vocab"})
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, model: {'stand-in' if standin else 'task model'}")
     cfg = R.load_config("configs/countdown_top20.yaml", profile="default").replace(eval_n=0)
-    trainer, ctx = R.build_trainer(cfg, 0, standin=standin)
-    _, inputs = batch_from_trainer(trainer)
-    part_a(ctx["model"], inputs, a.repeats, "task-size model")
+    b = R.policy_batch(cfg, 0, standin=standin)
+    part_a(b["model"], b, a.repeats, "task-size model")
     big, _ = R.make_standin(n_embd=96, n_layer=3, n_head=4, extra_vocab=32_000)
-    part_a(big, inputs, a.repeats, "same backbone, 32k-token vocab (LM head dominates)")
-    part_b(cfg, standin, a.repeats)
+    part_a(big, b, a.repeats, "same backbone, 32k-token vocab (LM head dominates)")
+    part_a_smollm2(b)
+    if not a.skip_b:
+        part_b(cfg, standin, a.repeats)
 
 
 if __name__ == "__main__":

@@ -251,3 +251,48 @@ def test_entry_point_smoke(tmp_path: Path, sets: list[str]) -> None:
         target = 0.2 if "condition=random" in sets else 0.8
         assert all(abs(x - target) < 0.1 for x in kept)
     assert load_results(directory=tmp_path)[0]["name"] == r["name"]
+
+
+# ------------------------------------------------------------------------------------ added helpers
+
+
+def test_set_values_parse_numbers() -> None:
+    from utils.rlvr import _parse_value
+
+    assert _parse_value("3e-4") == pytest.approx(3e-4) and _parse_value("1.0e-4") == pytest.approx(1e-4)
+    assert _parse_value("top") == "top" and _parse_value("5") == 5 and _parse_value("true") is True
+
+
+def test_extrapolated_flops_exact() -> None:
+    from utils.rlvr import extrapolated_update_flops, llama_like
+
+    shape = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=3, num_attention_heads=2,
+                 num_key_value_heads=1, vocab_size=300)
+    ids = torch.randint(0, 300, (2, 10))
+    att, cm = torch.ones_like(ids), torch.ones(2, 6, dtype=torch.int)
+    sel = entropy_mask(torch.rand(2, 6), cm, 0.2, "top")
+    adv = torch.randn(2)
+    est = extrapolated_update_flops(lambda n: llama_like(n, shape), 3, ids, att, cm, adv, sel)
+    model = llama_like(3, shape)
+    for v in ("full", "sparse_head"):
+        assert est[v] == update_cost(model, ids, att, cm, adv, sel, v, repeats=0)["flops"]  # type: ignore[arg-type]
+    assert est["sparse_head"] < est["full"]
+
+
+def test_policy_batch_and_run_many(tmp_path: Path) -> None:
+    from utils.rlvr import Job, policy_batch, run_many
+
+    cfg = load_config("configs/countdown_top20.yaml", profile="ci").replace(
+        prompts_per_step=2, num_generations=4, train_size=32, max_completion_length=8, steps=1, eval_every=0,
+        eval_n=4, eval_samples=2)
+    b = policy_batch(cfg, 0, standin=True)
+    cm = b["completion_mask"]
+    assert b["entropies"].shape == cm.shape == b["logps"].shape and b["advantages"].shape == (8,)
+    assert (b["entropies"] >= 0).all() and (b["logps"] <= 0).all()
+    res = normaliser_comparison(b["logps"], b["advantages"], cm, b["entropies"], 0.2)
+    assert res["ratio"] == pytest.approx(res["n_valid_over_n_selected"], rel=1e-4) or res["grad_norm_all"] == 0
+    # run_many in-process (workers=1), with the standin model saved afterwards
+    cfg_s = cfg.replace(task="standin", model="standin")
+    out = run_many([Job(cfg_s, 0, str(tmp_path / "a.json"), str(tmp_path / "m"))], workers=1, verbose=False)
+    assert out[0]["eval"]["step"] == [0, 1] and (tmp_path / "m" / "config.json").exists()
+    assert out[0]["timing"]["cpu_s"] > 0

@@ -59,14 +59,19 @@ __all__ = [
     "entropy_advantage_seed_variant",
     "entropy_mask",
     "evaluate_pass_rate",
+    "extrapolated_update_flops",
     "gsm8k_reward",
     "load_config",
+    "llama_like",
     "load_results",
     "make_standin",
     "masked_policy_loss",
     "n_selected",
     "normaliser_comparison",
+    "policy_batch",
+    "Job",
     "run_condition",
+    "run_many",
     "update_cost",
 ]
 
@@ -757,8 +762,12 @@ def run_condition(
     standin: bool = False,
     dry_run: bool = False,
     verbose: bool = True,
+    save_model: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train one condition with one seed, evaluate held-out pass@1 every ``cfg.eval_every`` steps, write JSON.
+
+    ``save_model``: a folder to ``save_pretrained`` the trained policy (and its tokenizer) into, e.g. for
+    comparing its entropies with the base model's afterwards (``result["model_dir"]``).
 
     Returns the results dict (also written to ``out`` or ``results_dir() / f"{cfg.name}_seed{seed}.json"``;
     re-running recomputes and overwrites). ``dry_run=True`` builds the trainer and returns without training or
@@ -769,9 +778,10 @@ def run_condition(
         train: {step: [...], reward: [...], entropy: [...], tokens_kept: [...], step_time: [...],
                 psi_mean: [...], psi_clip_frac: [...]}          (psi_* only for advantage="entropy")
         final: {pass1, pass_at_k: {k: value} (if final_samples > 0), coverage (idem), samples}
-        timing: {total_s, train_s, eval_s, median_step_s, mean_step_s, steps}
+        timing: {total_s, train_s, eval_s, cpu_s, median_step_s, mean_step_s, steps}
+                 (cpu_s: this process' CPU time, close to the wall time on a quiet core with 1 thread)
     """
-    t_start = time.perf_counter()
+    t_start, cpu_start = time.perf_counter(), time.process_time()
     trainer, ctx = build_trainer(cfg, seed, standin=standin)
     if dry_run:
         return {"name": cfg.name, "dry_run": True, "trainer": type(trainer).__name__, "config": asdict(cfg)}
@@ -854,10 +864,15 @@ def run_condition(
         "final": final,
         "timing": {
             "total_s": time.perf_counter() - t_start, "train_s": train_s, "eval_s": eval_time[0],
+            "cpu_s": time.process_time() - cpu_start,
             "median_step_s": statistics.median(st) if st else None, "mean_step_s": statistics.fmean(st) if st else None,
             "steps": cfg.steps,
         },
     }
+    if is_main and save_model is not None:
+        trainer.accelerator.unwrap_model(trainer.model).save_pretrained(str(save_model), safe_serialization=True)
+        tok.save_pretrained(str(save_model))
+        result["model_dir"] = str(save_model)
     if is_main:
         path = Path(out) if out is not None else results_dir() / f"{cfg.name}_seed{seed}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -881,7 +896,103 @@ def load_results(pattern: str = "*.json", directory: str | Path | None = None) -
     return sorted(out, key=lambda r: (r["name"], r["seed"]))
 
 
+@dataclass
+class Job:
+    """One training run for :func:`run_many`: a config, a seed, where its JSON goes (``None``: the default
+    ``results_dir()/<name>_seed<seed>.json``) and optionally a folder to save the trained model into."""
+
+    cfg: RunConfig
+    seed: int
+    out: str | None = None
+    save_model: str | None = None
+
+
+def _run_job(job: Job, threads: int) -> dict[str, Any]:
+    cfg = job.cfg if job.cfg.num_threads else job.cfg.replace(num_threads=threads)
+    return run_condition(cfg, job.seed, out=job.out, verbose=False, save_model=job.save_model)
+
+
+def _worker_init(threads: int) -> None:
+    import os
+    import warnings
+
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch.set_num_threads(threads)
+    warnings.filterwarnings("ignore")
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bars in a notebook's output
+
+
+def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: bool = True) -> list[dict[str, Any]]:
+    """Run independent training jobs, ``workers`` at a time in fresh (spawned) processes with ``threads`` torch
+    threads each; returns the results dicts in the order of ``jobs``.
+
+    On a small shared CPU several 1-thread processes beat one multi-threaded run for a model this small. Each
+    worker imports TRL once (~10 s) and then takes jobs from the queue. ``workers <= 1`` runs in this process.
+    A job's config keeps its own ``num_threads`` if it sets one. Prints one line per finished job.
+    """
+    jobs = list(jobs)
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    t0 = time.perf_counter()
+
+    def report(i: int, r: dict[str, Any]) -> None:
+        results[i] = r
+        if verbose:
+            done = sum(x is not None for x in results)
+            p1 = r["final"].get("pass1")
+            p1s = "n/a" if p1 is None else f"{p1:.3f}"
+            print(f"[{done:2d}/{len(jobs)}] {r['name']} seed {r['seed']}: final held-out pass@1 {p1s}, "
+                  f"{r['timing']['total_s']:.0f} s (median step {r['timing']['median_step_s'] or 0:.2f} s)  "
+                  f"[{time.perf_counter() - t0:.0f} s elapsed]", flush=True)
+
+    if workers <= 1:
+        for i, j in enumerate(jobs):
+            report(i, _run_job(j, threads))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(threads,)) as ex:
+            futures = {ex.submit(_run_job, j, threads): i for i, j in enumerate(jobs)}
+            for f in as_completed(futures):
+                report(futures[f], f.result())
+    return [r for r in results if r is not None]
+
+
 # =========================================================================================== compute claim
+
+
+def policy_batch(cfg: RunConfig, seed: int = 0, standin: bool = False) -> dict[str, Any]:
+    """One batch exactly as TRL's trainer builds it for ``cfg`` (sampled completions, rewards, group advantages),
+    plus the policy's per-token log-probs and entropies (nats, at ``cfg.temperature``) on it.
+
+    Returns ``{"model", "trainer", "input_ids", "attention_mask", "completion_mask", "advantages", "logps",
+    "entropies", "rewards"}``; ``input_ids`` is prompt + completion, the completion being the last
+    ``completion_mask.shape[1]`` tokens. For the normaliser and compute measurements.
+    """
+    trainer, ctx = build_trainer(cfg.replace(eval_n=0), seed, standin=standin)
+    raw = next(iter(trainer.get_train_dataloader()))
+    torch.manual_seed(seed)
+    inputs = trainer._generate_and_score_completions(raw)
+    model = ctx["model"]
+    ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1)
+    att = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1)
+    cm = inputs["completion_mask"]
+    T = cm.shape[1]
+    with torch.no_grad():
+        logits = model(input_ids=ids, attention_mask=att).logits[:, -T - 1 : -1].float() / cfg.temperature
+        logp_all = torch.log_softmax(logits, dim=-1)
+        ent = -(logp_all.exp() * logp_all).sum(-1)
+        logps = logp_all.gather(-1, inputs["completion_ids"][..., None]).squeeze(-1)
+    return {
+        "model": model, "trainer": trainer, "input_ids": ids, "attention_mask": att, "completion_mask": cm,
+        "advantages": inputs["advantages"], "logps": logps, "entropies": ent,
+        "rewards": inputs.get("rewards"),
+    }
+
 
 
 def update_cost(
@@ -909,7 +1020,7 @@ def update_cost(
       is large (Qwen2.5-0.5B: the 151,936 x 896 head is ~25% of the FLOPs per token) and is ~0 for a char model.
 
     Returns ``{"flops", "median_s", "loss"}`` (FLOPs counted by ``torch.utils.flop_counter.FlopCounterMode``,
-    matmul-type ops only).
+    matmul-type ops only; ``median_s`` over ``repeats`` timed updates after the counted one, NaN if ``repeats=0``).
     """
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -939,15 +1050,70 @@ def update_cost(
         loss = step()
     flops = float(fc.get_total_flops())
     times = []
-    for _ in range(max(1, repeats)):
+    for _ in range(max(0, repeats)):
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
     model.zero_grad(set_to_none=True)
-    return {"flops": flops, "median_s": statistics.median(times), "loss": float(loss)}
+    return {"flops": flops, "median_s": statistics.median(times) if times else float("nan"), "loss": float(loss)}
+
+
+# SmolLM2-135M's shape (read from the offline GGUF's metadata: llama.block_count, embedding_length, ...)
+SMOLLM2_135M_SHAPE: dict[str, int] = dict(
+    hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9, num_key_value_heads=3,
+    vocab_size=49152,
+)
+
+
+def llama_like(n_layers: int, shape: dict[str, int] | None = None, seed: int = 0) -> Any:
+    """A randomly initialised ``LlamaForCausalLM`` with ``shape`` (default SmolLM2-135M's) but ``n_layers`` layers,
+    for counting FLOPs (tied embeddings, as SmolLM2)."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    cfg = dict(SMOLLM2_135M_SHAPE if shape is None else shape)
+    cfg["num_hidden_layers"] = n_layers
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(LlamaConfig(**cfg, tie_word_embeddings=True, max_position_embeddings=2048))
+
+
+def extrapolated_update_flops(
+    build: Callable[[int], Any],
+    n_layers: int,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    completion_mask: torch.Tensor,
+    advantages: torch.Tensor,
+    selected: torch.Tensor,
+    variants: Sequence[str] = ("full", "sparse_head"),
+) -> dict[str, float]:
+    """FLOPs of one policy update (:func:`update_cost`) of an ``n_layers``-deep model without building it: count on
+    ``build(1)`` and ``build(2)`` and extrapolate linearly in depth. Exact for a stack of identical layers
+    (every layer costs the same; embeddings and LM head are counted once in both)."""
+    per_depth = {}
+    for depth in (1, 2):
+        m = build(depth)
+        per_depth[depth] = {
+            v: update_cost(m, input_ids, attention_mask, completion_mask, advantages, selected, v, repeats=0)["flops"]  # type: ignore[arg-type]
+            for v in variants
+        }
+        del m
+    return {v: per_depth[1][v] + (n_layers - 1) * (per_depth[2][v] - per_depth[1][v]) for v in variants}
 
 
 # ================================================================================================== CLI
+
+
+def _parse_value(text: str) -> Any:
+    """A ``--set`` value: YAML, except that numbers YAML 1.1 reads as strings (``3e-4``, ``1e3``) become floats."""
+    import yaml
+
+    v = yaml.safe_load(text)
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -974,7 +1140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {}
     for kv in a.set:
         k, _, v = kv.partition("=")
-        overrides[k] = yaml.safe_load(v)
+        overrides[k] = _parse_value(v)
     cfg = load_config(a.config, profile=a.profile, **overrides)
     res = run_condition(cfg, a.seed, out=a.out, standin=a.standin, dry_run=a.dry_run)
     if a.dry_run:

@@ -1,0 +1,78 @@
+"""utils.overlap: top-rho overlap of two models' entropies and |Delta H| by base-entropy bucket."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from utils.overlap import delta_by_bucket, pad_ragged, top_overlap
+
+
+def ragged(seed: int = 0, n: int = 30) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.exponential(0.5, size=rng.integers(1, 12)) for _ in range(n)]
+
+
+def test_pad_ragged() -> None:
+    vals, mask = pad_ragged([np.array([1.0, 2.0]), np.array([]), np.array([3.0])])
+    assert vals.shape == (3, 2) and mask.tolist() == [[True, True], [False, False], [True, False]]
+    assert vals[0].tolist() == [1.0, 2.0] and vals[2, 0] == 3.0
+
+
+def test_overlap_identity_and_monotone_transform() -> None:
+    h = ragged()
+    assert top_overlap(h, h)["overlap"] == 1.0
+    # a strictly increasing transform keeps the ranking, so the same positions
+    assert top_overlap(h, [np.sqrt(a) * 3 + 1 for a in h], 0.2)["overlap"] == 1.0
+    # reversing the order: no overlap at rho = 0.2
+    assert top_overlap(h, [-a for a in h], 0.2)["overlap"] == 0.0
+
+
+def test_overlap_random_is_near_chance() -> None:
+    h = ragged(n=400)
+    rng = np.random.default_rng(1)
+    r = top_overlap(h, [rng.random(len(a)) for a in h], 0.2)
+    assert r["chance"] == pytest.approx(r["k"] / r["n_tokens"])
+    assert abs(r["overlap"] - r["chance"]) < 0.06
+
+
+def test_overlap_needs_same_completions() -> None:
+    with pytest.raises(ValueError):
+        top_overlap([np.ones(3)], [np.ones(4)])
+    with pytest.raises(ValueError):
+        top_overlap([np.ones(0)], [np.ones(0)])
+
+
+def test_delta_by_bucket() -> None:
+    h = ragged(n=100)
+    new = [a + np.where(a > np.median(np.concatenate(h)), 1.0, 0.0) for a in h]  # only high-entropy tokens move
+    d = delta_by_bucket(h, new, n_buckets=4)
+    assert sum(d["n"]) == sum(len(a) for a in h)
+    assert d["base_mean"] == sorted(d["base_mean"])
+    assert d["abs_delta"][0] == 0.0 and d["abs_delta"][-1] == pytest.approx(1.0)
+    assert np.allclose(d["delta"], d["abs_delta"])
+    with pytest.raises(ValueError):
+        delta_by_bucket([np.ones(3)], [np.ones(3)], n_buckets=10)
+
+
+def test_selected_by_role() -> None:
+    import torch
+
+    from utils.overlap import selected_by_role
+    from utils.toy_lm import build_tokenizer
+
+    tok = build_tokenizer()
+    texts = ["3+4=7,7*2=14", "9-1=8"]
+    ids = [tok(t, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for t in texts]
+    width = max(map(len, ids))
+    cid = torch.full((2, width), tok.pad_token_id)
+    cm = torch.zeros(2, width, dtype=torch.int)
+    for i, x in enumerate(ids):
+        cid[i, : len(x)] = torch.tensor(x)
+        cm[i, : len(x)] = 1
+    sel = torch.zeros(2, width, dtype=torch.bool)
+    sel[0, 0] = sel[1, 0] = True  # the first operand of each completion
+    out = selected_by_role(tok, cid, cm, sel)
+    assert out["operand1"]["share_of_kept"] == 1.0 and out["result"]["share_selected"] == 0.0
+    assert sum(v["n"] for v in out.values()) == int(cm.sum())
+    assert out["eos"]["n"] == 2
