@@ -323,11 +323,19 @@ def sample_completions(
     Pure sampling at ``temperature`` (no top-k/top-p); ``temperature == 0`` is greedy. Batched with a KV
     cache; each completion is cut at its first EOS and returned without it. Other special tokens the model
     might emit stay in the text (so they make the completion fail ``verify``). ``logits_processor``: a
-    ``transformers.LogitsProcessorList`` (or a list of processors) applied before sampling. The result
-    depends on ``seed`` and ``batch_size``.
+    ``transformers.LogitsProcessorList`` (or a list of processors) applied before sampling; with a
+    ``utils.sampling.DualTemperatureLogitsProcessor`` among them ``temperature`` must be 1 (``ValueError``
+    otherwise: the scalings would multiply). The result depends on ``seed`` and ``batch_size``.
     """
     from transformers import LogitsProcessorList
 
+    from utils.sampling import DualTemperatureLogitsProcessor
+
+    if temperature != 1.0 and any(isinstance(p, DualTemperatureLogitsProcessor) for p in (logits_processor or ())):
+        raise ValueError(
+            f"temperature={temperature} with a DualTemperatureLogitsProcessor would multiply the two scalings "
+            "(or, at 0, ignore it): pass temperature=1.0 and set t_fork/t_rest on the processor"
+        )
     if seed is not None:
         torch.manual_seed(seed)
     was_training = model.training

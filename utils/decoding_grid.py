@@ -1,0 +1,466 @@
+"""Dual-temperature decoding experiments on the Countdown task model: a grid over (t_fork, t_rest).
+
+Wang et al. (2025) decode with one temperature at high-entropy *forking* steps (entropy >= the 80th
+percentile) and another at all other steps. This module runs that experiment on the task model:
+
+* :func:`entropy_threshold` -- the model's own 80th percentile of token entropy on its T=1 samples;
+* :func:`run_cell` / :func:`run_grid` -- pass@1 (and per-problem correct counts) for each
+  ``(t_fork, t_rest)`` cell and sampling seed, with the share of steps that were treated as forking;
+* :func:`cell_stats`, :func:`grid_table`, :func:`compare`, :func:`axis_effects` -- mean ± sd over seeds,
+  the heatmap matrix, a paired comparison of two cells, the effect of each temperature around (1, 1);
+* :func:`passk_curves` -- pass@k for k = 1..n from the per-problem correct counts (``utils.passk``);
+* :func:`save_results` / :func:`load_results` -- results JSON in ``results_dir()``;
+* :func:`plot_grid_heatmap` -- the heatmap with the uniform-temperature diagonal marked.
+
+Every cell of one seed starts from the same torch seed (``evaluate_pass1`` seeds before sampling), so
+cells are compared on common random numbers: differences between cells of the same seed are paired.
+A diagonal cell ``(t, t)`` is plain sampling at temperature ``t`` (the processor divides every row by
+``t``), so the diagonal is the uniform-temperature baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from utils import countdown as cd
+from utils import toy_lm
+from utils.config import results_dir
+from utils.passk import mean_pass_at_k
+from utils.sampling import DualTemperatureLogitsProcessor
+
+__all__ = [
+    "MAX_NEW_TOKENS",
+    "entropy_threshold",
+    "run_cell",
+    "run_grid",
+    "cell_stats",
+    "grid_table",
+    "compare",
+    "axis_effects",
+    "passk_curves",
+    "passk_compare",
+    "save_results",
+    "load_results",
+    "plot_grid_heatmap",
+    "generated_steps",
+]
+
+#: A correct 3-number solution has two steps of at most 15 characters in all (``9*9=81,81*9=729``);
+#: 24 new tokens leave room for that plus EOS and stray whitespace, and keep high-temperature cells
+#: (whose rows rarely stop early) from paying for 48 steps.
+MAX_NEW_TOKENS = 24
+
+Cell = tuple[float, float]
+
+
+def _problems(problems: Iterable[Any] | None) -> list[dict[str, Any]]:
+    rows = cd.load_eval_problems() if problems is None else list(problems)
+    if not rows:
+        raise ValueError("no problems given: pass a non-empty list of Countdown problems (or None for the held-out set)")
+    return [
+        {"numbers": list(r["numbers"]), "target": int(r["target"]),
+         "prompt": r.get("prompt") or cd.format_prompt(r["numbers"], r["target"])}
+        for r in rows
+    ]
+
+
+def entropy_threshold(
+    model: Any,
+    tokenizer: Any,
+    problems: Iterable[Any] | None = None,
+    q: float = 80.0,
+    seed: int = 0,
+    n_samples: int = 1,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    batch_size: int = 1024,
+) -> dict[str, Any]:
+    """The ``q``-th percentile of token entropy (nats) over the model's own T=1 samples.
+
+    Samples ``n_samples`` completions per problem at temperature 1 and pools the entropy of every
+    completion token, EOS step included (``toy_lm.token_entropies``, untempered: what the
+    dual-temperature processor measures). Returns ``threshold``, ``q``, ``n_tokens``, ``share_below_0.01``
+    and ``median``.
+    """
+    if not 0 < q < 100:
+        raise ValueError(f"q must be a percentile strictly between 0 and 100, got {q}")
+    rows = _problems(problems)
+    prompts = [r["prompt"] for r in rows]
+    comps = toy_lm.sample_completions(
+        model, tokenizer, prompts, n=n_samples, temperature=1.0, max_new_tokens=max_new_tokens,
+        seed=seed, batch_size=batch_size,
+    )
+    expanded = [p for p in prompts for _ in range(n_samples)]
+    ents = np.concatenate(toy_lm.token_entropies(model, tokenizer, expanded, comps))
+    return {
+        "threshold": float(np.percentile(ents, q)),
+        "q": float(q),
+        "n_tokens": int(ents.size),
+        "median": float(np.median(ents)),
+        "share_below_0.01": float((ents < 0.01).mean()),
+        "seed": seed,
+        "n_problems": len(rows),
+    }
+
+
+def run_cell(
+    model: Any,
+    tokenizer: Any,
+    problems: Iterable[Any] | None,
+    t_fork: float,
+    t_rest: float,
+    threshold: float,
+    seed: int,
+    n_samples: int = 1,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    batch_size: int = 1024,
+    fork_share: bool = True,
+) -> dict[str, Any]:
+    """One cell and seed: sample ``n_samples`` completions per problem with dual-temperature decoding.
+
+    Returns ``t_fork``, ``t_rest``, ``seed``, ``pass1``, ``arithmetic``, ``well_formed``, ``reasons``,
+    ``correct_counts`` (per problem), ``n_samples``, ``n_problems``, ``seconds`` and, if ``fork_share``,
+    ``fork_share``: the share of generated steps (EOS step included) whose *untempered* entropy is
+    >= ``threshold``, i.e. the steps the processor decoded at ``t_fork``. It is recomputed with one
+    full forward pass over the finished completions (the processor saw the same distributions through
+    the KV cache; float rounding can move a step sitting exactly on the threshold).
+    """
+    rows = _problems(problems)
+    proc = DualTemperatureLogitsProcessor(threshold=threshold, t_fork=t_fork, t_rest=t_rest)
+    t0 = time.perf_counter()
+    res = toy_lm.evaluate_pass1(
+        model, tokenizer, rows, n_samples=n_samples, temperature=1.0, seed=seed, batch_size=batch_size,
+        max_new_tokens=max_new_tokens, logits_processor=[proc], return_completions=fork_share,
+    )
+    out: dict[str, Any] = {
+        "t_fork": float(t_fork),
+        "t_rest": float(t_rest),
+        "seed": int(seed),
+        "threshold": float(threshold),
+        "pass1": res["pass1"],
+        "arithmetic": res["arithmetic"],
+        "well_formed": res["well_formed"],
+        "reasons": res["reasons"],
+        "correct_counts": res["correct_counts"],
+        "n_samples": n_samples,
+        "n_problems": len(rows),
+        "max_new_tokens": max_new_tokens,
+        "batch_size": batch_size,
+    }
+    if fork_share:
+        comps = [c for per in res["completions"] for c in per]
+        prompts = [r["prompt"] for r in rows for _ in range(n_samples)]
+        ents = np.concatenate(toy_lm.token_entropies(model, tokenizer, prompts, comps))
+        out["fork_share"] = float((ents >= threshold).mean())
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+def run_grid(
+    model: Any,
+    tokenizer: Any,
+    problems: Iterable[Any] | None,
+    t_forks: Sequence[float],
+    t_rests: Sequence[float],
+    seeds: Sequence[int],
+    threshold: float,
+    n_samples: int = 1,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    batch_size: int = 1024,
+    fork_share: bool = True,
+    cells: Sequence[Cell] | None = None,
+    on_run: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`run_cell` for every ``(t_fork, t_rest)`` in ``t_forks x t_rests`` (or in ``cells``) and seed.
+
+    Returns one dict per (cell, seed) run, seeds innermost. ``on_run`` is called with each result
+    (e.g. for a one-line progress print).
+    """
+    if not seeds:
+        raise ValueError("seeds is empty: pass at least one sampling seed")
+    rows = _problems(problems)
+    todo = list(cells) if cells is not None else [(float(f), float(r)) for f in t_forks for r in t_rests]
+    runs = []
+    for t_fork, t_rest in todo:
+        for s in seeds:
+            r = run_cell(model, tokenizer, rows, t_fork, t_rest, threshold, s, n_samples=n_samples,
+                         max_new_tokens=max_new_tokens, batch_size=batch_size, fork_share=fork_share)
+            runs.append(r)
+            if on_run is not None:
+                on_run(r)
+    return runs
+
+
+def _select(runs: Sequence[dict[str, Any]], cell: Cell) -> list[dict[str, Any]]:
+    t_fork, t_rest = cell
+    sel = [r for r in runs if math.isclose(r["t_fork"], t_fork) and math.isclose(r["t_rest"], t_rest)]
+    if not sel:
+        raise KeyError(f"no run for cell (t_fork={t_fork}, t_rest={t_rest}); run it with run_grid first")
+    return sorted(sel, key=lambda r: r["seed"])
+
+
+def cell_stats(runs: Sequence[dict[str, Any]], cell: Cell, key: str = "pass1") -> dict[str, Any]:
+    """Mean, sd (ddof=1; 0 for one seed) and per-seed values of ``key`` for one cell."""
+    sel = _select(runs, cell)
+    v = np.array([r[key] for r in sel], dtype=float)
+    return {
+        "t_fork": float(cell[0]),
+        "t_rest": float(cell[1]),
+        "mean": float(v.mean()),
+        "sd": float(v.std(ddof=1)) if v.size > 1 else 0.0,
+        "n_seeds": int(v.size),
+        "seeds": [r["seed"] for r in sel],
+        "per_seed": v.tolist(),
+    }
+
+
+def grid_table(runs: Sequence[dict[str, Any]], key: str = "pass1") -> dict[str, Any]:
+    """The grid as matrices: ``t_forks`` (rows), ``t_rests`` (columns), ``mean`` and ``sd`` ``[F, R]``
+    (NaN where a cell was not run)."""
+    t_forks = sorted({float(r["t_fork"]) for r in runs})
+    t_rests = sorted({float(r["t_rest"]) for r in runs})
+    mean = np.full((len(t_forks), len(t_rests)), np.nan)
+    sd = np.full_like(mean, np.nan)
+    for i, f in enumerate(t_forks):
+        for j, t in enumerate(t_rests):
+            try:
+                s = cell_stats(runs, (f, t), key)
+            except KeyError:
+                continue
+            mean[i, j], sd[i, j] = s["mean"], s["sd"]
+    return {"t_forks": t_forks, "t_rests": t_rests, "mean": mean, "sd": sd, "key": key}
+
+
+def compare(runs: Sequence[dict[str, Any]], a: Cell, b: Cell, key: str = "pass1") -> dict[str, Any]:
+    """Cell ``a`` against cell ``b`` over the seeds both have.
+
+    Returns both cells' mean ± sd, ``diff`` (mean of a minus mean of b), the per-seed paired
+    differences and their sd, ``exceeds_spread`` (``|diff|`` larger than the seed-to-seed sd of both
+    cells; False with one seed, where there is no spread to compare with) and ``same_sign`` (every
+    per-seed difference has the sign of ``diff``).
+    """
+    ra = {r["seed"]: r[key] for r in _select(runs, a)}
+    rb = {r["seed"]: r[key] for r in _select(runs, b)}
+    seeds = sorted(set(ra) & set(rb))
+    if not seeds:
+        raise KeyError(f"cells {a} and {b} share no seed")
+    va, vb = np.array([ra[s] for s in seeds]), np.array([rb[s] for s in seeds])
+    d = va - vb
+    sd = lambda v: float(v.std(ddof=1)) if v.size > 1 else 0.0  # noqa: E731
+    diff = float(d.mean())
+    return {
+        "a": [float(a[0]), float(a[1])],
+        "b": [float(b[0]), float(b[1])],
+        "key": key,
+        "seeds": seeds,
+        "a_mean": float(va.mean()),
+        "a_sd": sd(va),
+        "b_mean": float(vb.mean()),
+        "b_sd": sd(vb),
+        "diff": diff,
+        "diff_per_seed": d.tolist(),
+        "diff_sd": sd(d),
+        "exceeds_spread": bool(len(seeds) > 1 and abs(diff) > max(sd(va), sd(vb))),
+        "same_sign": bool(diff != 0 and np.all(np.sign(d) == np.sign(diff))),
+    }
+
+
+def axis_effects(runs: Sequence[dict[str, Any]], center: float = 1.0, key: str = "pass1") -> dict[str, Any]:
+    """How pass@1 moves along each temperature through the ``(center, center)`` cell.
+
+    ``fork``: ``{t_fork: mean}`` at ``t_rest = center``; ``rest``: ``{t_rest: mean}`` at ``t_fork = center``;
+    for each axis its ``range`` (max - min), ``raise`` (best value above ``center`` minus the centre)
+    and ``lower`` (worst value below ``center`` minus the centre). ``center_sd``: the centre's sd over seeds.
+    """
+    tab = grid_table(runs, key)
+    fi, ri = tab["t_forks"].index(center), tab["t_rests"].index(center)
+    c = float(tab["mean"][fi, ri])
+
+    def axis(values: list[float], line: np.ndarray) -> dict[str, Any]:
+        d = {float(t): float(m) for t, m in zip(values, line) if not np.isnan(m)}
+        up = [m for t, m in d.items() if t > center]
+        down = [m for t, m in d.items() if t < center]
+        return {
+            "values": d,
+            "range": float(max(d.values()) - min(d.values())),
+            "raise": float(max(up) - c) if up else float("nan"),
+            "lower": float(min(down) - c) if down else float("nan"),
+        }
+
+    return {
+        "center": [center, center],
+        "center_mean": c,
+        "center_sd": float(tab["sd"][fi, ri]),
+        "fork": axis(tab["t_forks"], tab["mean"][:, ri]),
+        "rest": axis(tab["t_rests"], tab["mean"][fi, :]),
+    }
+
+
+def passk_curves(runs: Sequence[dict[str, Any]], ks: Sequence[int] | None = None) -> dict[str, Any]:
+    """pass@k (unbiased, ``utils.passk``) per cell from runs with ``n_samples = n`` per problem.
+
+    Returns ``{"t_fork,t_rest": {"t_fork", "t_rest", "n", "ks", "mean", "sd", "n_seeds"}}``: for each k in
+    ``ks`` (default 1..n) the mean over seeds of the mean-over-problems pass@k, and its sd over seeds.
+    """
+    out: dict[str, Any] = {}
+    cells = sorted({(float(r["t_fork"]), float(r["t_rest"])) for r in runs})
+    for cell in cells:
+        sel = _select(runs, cell)
+        n = sel[0]["n_samples"]
+        if any(r["n_samples"] != n for r in sel):
+            raise ValueError(f"cell {cell} mixes runs with different n_samples; pass@k needs one n")
+        kk = list(range(1, n + 1)) if ks is None else [int(k) for k in ks if 1 <= k <= n]
+        vals = np.array([[mean_pass_at_k(n, r["correct_counts"], k) for k in kk] for r in sel])
+        out[f"{cell[0]:g},{cell[1]:g}"] = {
+            "t_fork": cell[0],
+            "t_rest": cell[1],
+            "n": n,
+            "ks": kk,
+            "mean": vals.mean(axis=0).tolist(),
+            "sd": (vals.std(axis=0, ddof=1) if len(sel) > 1 else np.zeros(len(kk))).tolist(),
+            "n_seeds": len(sel),
+        }
+    return out
+
+
+def passk_compare(runs: Sequence[dict[str, Any]], a: Cell, b: Cell, k: int) -> dict[str, Any]:
+    """pass@k of cell ``a`` minus cell ``b``, paired by problem.
+
+    Each problem's unbiased pass@k is averaged over the cell's seeds; ``diff`` is the mean over problems
+    of (a - b) and ``se`` its standard error over problems (sd / sqrt(problems)), the spread that
+    matters when one seed already draws many samples per problem. ``exceeds_2se``: ``|diff| > 2 se``.
+    """
+    from utils.passk import pass_at_k
+
+    def per_problem(cell: Cell) -> np.ndarray:
+        sel = _select(runs, cell)
+        return np.mean([np.asarray(pass_at_k(r["n_samples"], r["correct_counts"], k)) for r in sel], axis=0)
+
+    pa, pb = per_problem(a), per_problem(b)
+    if pa.shape != pb.shape:
+        raise ValueError(f"cells {a} and {b} were run on different numbers of problems")
+    d = pa - pb
+    se = float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else float("nan")
+    diff = float(d.mean())
+    return {"a": list(a), "b": list(b), "k": int(k), "a_mean": float(pa.mean()), "b_mean": float(pb.mean()),
+            "diff": diff, "se": se, "n_problems": int(d.size), "exceeds_2se": bool(d.size > 1 and abs(diff) > 2 * se)}
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return None if math.isnan(v) else v
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    return obj
+
+
+def save_results(obj: dict[str, Any], name: str, directory: Path | None = None) -> Path:
+    """Write ``obj`` as ``<results_dir()>/<name>.json`` (NaN -> null, numpy -> lists); returns the path."""
+    if not name or any(c in name for c in "/\\") or name.endswith(".json"):
+        raise ValueError(f"name must be a bare name like '03_grid', got {name!r}")
+    path = (directory or results_dir()) / f"{name}.json"
+    path.write_text(json.dumps(_jsonable(obj), indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def load_results(name: str, directory: Path | None = None) -> dict[str, Any]:
+    """Read what :func:`save_results` wrote."""
+    path = (directory or results_dir()) / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: run the notebook cell that saves '{name}' first")
+    return json.loads(path.read_text())
+
+
+def plot_grid_heatmap(
+    table: dict[str, Any],
+    ax: Any = None,
+    title: str | None = None,
+    highlight: Sequence[Cell] = (),
+    fmt: str = "{mean:.3f}\n±{sd:.3f}",
+    cmap: str = "viridis",
+) -> Any:
+    """Heatmap of a :func:`grid_table` (rows t_fork, columns t_rest), each cell annotated with mean ± sd,
+    the uniform-temperature diagonal (t_fork == t_rest) outlined in white and ``highlight`` cells in red."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 5.2))
+    m, sd = np.asarray(table["mean"]), np.asarray(table["sd"])
+    fs, rs = table["t_forks"], table["t_rests"]
+    im = ax.imshow(m, origin="lower", cmap=cmap, aspect="auto")
+    plt.colorbar(im, ax=ax, label=table.get("key", "pass1") + " (mean over seeds)")
+    lo, hi = np.nanmin(m), np.nanmax(m)
+    for i in range(len(fs)):
+        for j in range(len(rs)):
+            if np.isnan(m[i, j]):
+                continue
+            light = (m[i, j] - lo) < 0.5 * (hi - lo)
+            ax.text(j, i, fmt.format(mean=m[i, j], sd=sd[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if light else "black")
+            if math.isclose(fs[i], rs[j]):
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="white", lw=2.0, ls="--"))
+    for f, r in highlight:
+        i = next(k for k, v in enumerate(fs) if math.isclose(v, f))
+        j = next(k for k, v in enumerate(rs) if math.isclose(v, r))
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2.5))
+    ax.set_xticks(range(len(rs)), [f"{v:g}" for v in rs])
+    ax.set_yticks(range(len(fs)), [f"{v:g}" for v in fs])
+    ax.set_xlabel("T_rest (steps below the entropy threshold)")
+    ax.set_ylabel("T_fork (steps at or above the threshold)")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def generated_steps(
+    tokenizer: Any,
+    sequences: Any,
+    prompt_len: int,
+    entropy: Any,
+    is_fork: Any,
+    eos_token_id: int | Sequence[int] | None = None,
+) -> list[list[dict[str, Any]]]:
+    """Per row, the generated tokens with the entropy and fork flag the processor recorded for them.
+
+    Args:
+        tokenizer: the model's tokenizer (for the token strings).
+        sequences: ``generate``'s output ``[B, prompt_len + steps]``.
+        prompt_len: width of the (left-padded) prompt batch.
+        entropy, is_fork: ``DualTemperatureLogitsProcessor.history()`` (``[B, steps]`` each).
+        eos_token_id: id(s) that end a row (default: the tokenizer's EOS). A row is cut after its first
+            EOS (kept, it was a sampled step); later steps were padding and are dropped.
+
+    Returns:
+        One list per row of ``{"token", "id", "entropy", "fork"}`` dicts.
+    """
+    new = sequences[:, prompt_len:]
+    if tuple(entropy.shape) != tuple(new.shape) or tuple(is_fork.shape) != tuple(new.shape):
+        raise ValueError(
+            f"history {tuple(entropy.shape)} does not match the generated tokens {tuple(new.shape)}: "
+            "reset the processor before generate (dual_temperature_generate does) and pass this call's output"
+        )
+    eos = eos_token_id if eos_token_id is not None else tokenizer.eos_token_id
+    eos_set = {int(e) for e in (eos if isinstance(eos, (list, tuple, set)) else [eos]) if e is not None}
+    rows = []
+    for ids, hs, fs in zip(new.tolist(), entropy.tolist(), is_fork.tolist()):
+        row = []
+        for tid, h, f in zip(ids, hs, fs):
+            row.append({"token": tokenizer.decode([tid]), "id": int(tid), "entropy": float(h), "fork": bool(f)})
+            if tid in eos_set:
+                break
+        rows.append(row)
+    return rows
