@@ -1,0 +1,158 @@
+"""utils.forking: next-k means, run lengths, Countdown roles, group tables, scoring alignment."""
+
+import numpy as np
+import pytest
+import torch
+
+from utils import forking as fk
+from utils.entropy import TokenRecord
+
+
+def test_mean_after_on_a_constructed_sequence():
+    h = np.array([5.0, 0.0, 1.0, 2.0, 9.0, 3.0, 3.0])
+    got = fk.mean_after(h, [0, 4, 5], k=2)
+    # 0 -> mean(0, 1); 4 -> mean(3, 3); 5 has only one token after it: dropped
+    assert np.allclose(got, [0.5, 3.0])
+    assert fk.mean_after(h, [6], k=1).size == 0
+    with pytest.raises(ValueError):
+        fk.mean_after(h, [0], k=0)
+
+
+def test_following_profile_and_forking_vs_random():
+    # a fork (3.0) always followed by 0, 0 then 1: the profile after forks is exact
+    seq = np.array([3.0, 0.0, 0.0, 1.0] * 25)
+    prof = fk.following_profile([seq], fk.fork_positions([seq], 2.0), k=3)
+    assert np.allclose(prof, [0.0, 0.0, 1.0])
+    res = fk.forking_vs_random([seq], threshold=2.0, k=3, seed=0)
+    assert res["after_fork"] == pytest.approx(1 / 3)
+    assert res["after_random"] > res["after_fork"]
+    assert res["n_fork"] == 25  # the last fork (index 96) still has 3 tokens after it
+    assert len(res["profile_random"]) == 3
+
+
+def test_low_entropy_runs():
+    h = np.array([0.0, 0.0, 5.0, 0.0, 5.0, 5.0, 0.0, 0.0, 0.0])
+    assert fk.low_entropy_runs(h, 1.0).tolist() == [2, 1, 3]
+    assert fk.low_entropy_runs(np.array([5.0, 5.0]), 1.0).tolist() == []
+    assert fk.low_entropy_runs(np.zeros(4), 1.0).tolist() == [4]
+    assert fk.low_entropy_runs(np.zeros(0), 1.0).tolist() == []
+
+
+def test_runs_after_forks():
+    h = np.array([0.0, 5.0, 0.0, 0.0, 5.0, 5.0, 0.0])
+    # fork at 1 -> 2 low tokens; fork at 4 -> 0 (next forks); fork at 5 -> 1 (end-censored)
+    assert fk.runs_after_forks(h, 1.0).tolist() == [2, 0, 1]
+
+
+def test_shuffle_within_keeps_values():
+    seqs = [np.arange(10.0), np.arange(3.0)]
+    sh = fk.shuffle_within(seqs, seed=0)
+    assert [sorted(s) for s in sh] == [sorted(s) for s in seqs]
+    assert not np.array_equal(sh[0], seqs[0])
+
+
+def test_countdown_roles_hand_made():
+    assert fk.countdown_roles("8*5=40,40-7=33") == (
+        ["operand", "operator", "operand", "=", "result digit", "result digit", "separator ','"]
+        + ["operand", "operand", "operator", "operand", "=", "result digit", "result digit"]
+    )
+    assert fk.countdown_roles("12+3=15", eos=True)[-1] == "end (EOS)"
+    assert len(fk.countdown_roles("12+3=15", eos=True)) == len("12+3=15") + 1
+    assert "other" in fk.countdown_roles("8 *5=40")  # off-format characters
+    # token lists: one role per token, multi-character (special) tokens are "other"
+    assert fk.countdown_roles(["8", "*", "<bos>", "5", "=", "4"]) == [
+        "operand", "operator", "other", "operand", "=", "result digit"]
+
+
+def test_group_table():
+    ent = [np.array([0.0, 2.0, 0.0]), np.array([4.0])]
+    lab = [["a", "b", "a"], ["b"]]
+    t = fk.group_table(ent, lab, threshold=1.0)
+    assert t.loc["b", "mean_entropy"] == 3.0 and t.loc["a", "mean_entropy"] == 0.0
+    assert t.loc["b", "share_high"] == 1.0 and t.loc["a", "share_of_forks"] == 0.0
+    assert t["share_of_forks"].sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        fk.group_table(ent, [["a"], ["b"]], 1.0)
+
+
+def _rec(tok, h):
+    return TokenRecord(0, tok, 0, h, None, None)
+
+
+def test_token_table_and_tops():
+    recs = [[_rec(" Wait", 2.0), _rec(",", 0.0), _rec(" wait", 1.5), _rec("\n", 0.001), _rec(",", 0.002)]]
+    t = fk.token_table(recs, threshold=1.0)
+    assert t.loc["wait", "count"] == 2 and t.loc["wait", "n_high"] == 2
+    assert t.loc[",", "n_low"] == 2 and t.loc["⏎", "count"] == 1
+    assert fk.top_forking_tokens(t, 1).index[0] == "wait"
+    assert fk.top_low_entropy_tokens(t, 1).index[0] == ","
+
+
+class _Toy(torch.nn.Module):
+    """A causal 'LM' whose logits at position t depend only on the token at t."""
+
+    def __init__(self, V=7):
+        super().__init__()
+        self.emb = torch.nn.Embedding(V, V)
+        torch.manual_seed(0)
+        self.emb.weight.data = torch.randn(V, V) * 2
+
+    def forward(self, input_ids, attention_mask=None):
+        return type("Out", (), {"logits": self.emb(input_ids)})()
+
+
+class _Tok:
+    eos_token_id = 6
+
+    def __call__(self, text, add_special_tokens=False):
+        return {"input_ids": [int(c) for c in text]}
+
+    def decode(self, ids):
+        return "".join(str(i) for i in ids)
+
+
+def test_score_completions_alignment_and_padding():
+    model, tok = _Toy(), _Tok()
+    prompts, comps = ["12", "3"], [[4, 5, 0], "21"]
+    recs = fk.score_completions(model, tok, prompts, comps, batch_size=2, append_eos=True)
+    assert [len(r) for r in recs] == [4, 3]
+    from utils.entropy import token_entropy
+
+    W = model.emb.weight.data
+    # the entropy of completion token j is that of the distribution at the previous token
+    assert recs[0][0].entropy == pytest.approx(float(token_entropy(W[2])), abs=1e-5)  # after prompt "12"
+    assert recs[0][1].entropy == pytest.approx(float(token_entropy(W[4])), abs=1e-5)
+    assert recs[1][0].entropy == pytest.approx(float(token_entropy(W[3])), abs=1e-5)
+    assert recs[1][2].token_id == 6
+    p = torch.softmax(W[2], -1)[4].item()
+    assert recs[0][0].prob == pytest.approx(p, rel=1e-4)
+    # batching does not change the numbers
+    one = fk.score_completions(model, tok, prompts[1:], comps[1:], batch_size=1, append_eos=True)
+    assert [r.entropy for r in one[0]] == pytest.approx([r.entropy for r in recs[1]], abs=1e-6)
+
+
+def test_token_kinds():
+    got = fk.token_kinds([" The", " answer", "ing", " is", " 4", "2", ".", "\n", "<|im_end|>", "So"])
+    assert got == [
+        "word start", "word start", "word piece", "word start", "number", "number",
+        "punctuation / symbol", "whitespace / newline", "special", "word start",
+    ]
+    assert set(got) <= set(fk.TOKEN_KINDS)
+
+
+def test_summary_over_groups():
+    g = {0: [np.zeros(4), np.ones(1)], 1: [np.zeros(5)]}
+    s = fk.summary_over_groups(g)
+    assert s["share_below_0.01"]["mean"] == pytest.approx(0.9) and s["share_below_0.01"]["n_groups"] == 2
+    assert s["share_below_0.01"]["sd"] == pytest.approx(np.std([0.8, 1.0], ddof=1))
+    assert fk.summary_over_groups({0: [np.ones(3)]})["mean"]["sd"] == 0.0
+
+
+def test_threshold_explorer_static_output():
+    recs = [_rec(" a", 0.0), _rec(" b", 2.0), _rec(" c", 0.5)]
+    static, widget = fk.threshold_explorer(recs, [np.array([0.0, 2.0, 0.5])], {"low": 0.1, "high": 1.0}, interactive=False)
+    assert widget is None
+    text = str(static)
+    assert "66.7% of tokens at or above" in text and "33.3% of tokens at or above" in text
+    assert "[ b|2.00]" in text and "<table>" in static._repr_html_()
+    assert fk.share_above([np.array([0.0, 2.0, 0.5])], 0.5) == pytest.approx(2 / 3)

@@ -1,0 +1,72 @@
+"""utils.traces: seeded problems with right answers, answer extraction."""
+
+import re
+
+import pytest
+
+from utils import traces as tr
+
+
+def test_problems_are_seeded_distinct_and_cover_templates():
+    a, b = tr.make_problems(60, seed=0), tr.make_problems(60, seed=0)
+    assert a == b
+    assert a != tr.make_problems(60, seed=1)
+    assert len({p.question for p in a}) == 60
+    assert {p.template for p in a} == set(tr.TEMPLATES)
+
+
+def _numbers(q):
+    return [int(x) for x in re.findall(r"\d+", q)]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_answers_match_the_question(seed):
+    for p in tr.make_problems(120, seed=seed):
+        n = _numbers(p.question)
+        expect = {
+            "buy_give": lambda: n[0] + n[1] - n[2],
+            "groups": lambda: n[0] * n[1],
+            "share": lambda: n[0] // n[1],
+            "price": lambda: n[2] * n[0] + n[1],
+            "spend": lambda: n[0] - n[1] - n[2],
+            "pages": lambda: n[0] * n[1],
+        }[p.template]()
+        assert p.answer == expect, p
+        assert p.answer > 0
+        if p.template == "share":
+            assert n[0] % n[1] == 0
+
+
+def test_shipped_problems_are_the_seeded_ones():
+    if not tr.PROBLEMS_PATH.exists():
+        pytest.skip("data/math_problems.jsonl not generated")
+    shipped = tr.load_problems()
+    assert shipped == tr.make_problems(len(shipped), seed=0)
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("12 + 7 = 19, 19 - 5 = 14. The answer is 14.", 14),
+        ("The answer is: 1,200 dollars", 1200),
+        ("answer = 42", 42),
+        ("First 3, then 4. So she has 9 left", 9),  # no "answer is": last number
+        ("The answer is 5. Wait, 6 is wrong; the answer is 7.", 7),  # the last "answer is" wins
+        ("The answer is -3.", -3),
+        ("no numbers here", None),
+        ("", None),
+    ],
+)
+def test_extract_answer(text, want):
+    assert tr.extract_answer(text) == want
+
+
+def test_is_correct():
+    assert tr.is_correct("so the answer is 54.", 54)
+    assert not tr.is_correct("so the answer is 45.", 54)
+    assert not tr.is_correct("I do not know", 54)
+
+
+def test_make_problems_rejects_bad_n():
+    with pytest.raises(ValueError):
+        tr.make_problems(0)

@@ -1,0 +1,448 @@
+"""Forking-token analysis: score a model's own completions, then ask where the entropy sits.
+
+* :func:`score_completions` -- entropy of the distribution that produced each *completion* token, given
+  its prompt (the prompt tokens are context only). Works for any causal LM in ``transformers``: the
+  SmolLM2 traces and the Countdown task model are scored by this one function.
+* :func:`token_table`, :func:`top_forking_tokens`, :func:`top_low_entropy_tokens` -- which tokens fork.
+* :func:`following_profile`, :func:`forking_vs_random` -- mean entropy of the next ``k`` tokens after a
+  forking token vs after a random token.
+* :func:`low_entropy_runs`, :func:`runs_after_forks`, :func:`shuffle_within` -- run lengths of low-entropy
+  tokens, with a shuffled-order null model (same tokens, order destroyed).
+* :func:`countdown_roles`, :func:`group_table` -- Countdown token roles (operand, operator, ``=``, result
+  digit, separator) and entropy per role.
+* :func:`threshold_explorer` -- an ipywidgets slider over the threshold, always preceded by a static
+  rendering (so a headless run still shows something useful).
+
+Entropies are in nats throughout.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import defaultdict
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from utils.entropy import PAPER_P80_NATS, TokenRecord, _check_unit, token_entropy
+
+# ---------------------------------------------------------------------------------------------
+# Scoring completions given prompts
+# ---------------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def score_completions(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[str],
+    completions: Sequence[str | Sequence[int]],
+    batch_size: int = 8,
+    unit: str = "nats",
+    temperature: float = 1.0,
+    append_eos: bool = False,
+) -> list[list[TokenRecord]]:
+    """Per-token records of each completion, scored given its prompt.
+
+    Args:
+        prompts: the exact texts the completions were sampled after (tokenized without added special
+            tokens, as in generation).
+        completions: texts, or -- better -- the sampled token ids (re-tokenizing decoded text can give
+            different ids than the ones sampled).
+        temperature: logits are divided by it (1.0: the sampling distribution at temperature 1).
+        append_eos: also score the step that produced EOS (its record's token is the EOS string).
+
+    Returns:
+        one list of :class:`~utils.entropy.TokenRecord` per completion; ``position`` counts from 0 at
+        the first completion token, and every record has an entropy (the prompt gives each one a
+        predicting distribution).
+
+    Sequences are right-padded, so positions start at 0 for every row and padding never reaches a record.
+    """
+    scale = _check_unit(unit)
+    if len(prompts) != len(completions):
+        raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions: pass one prompt per completion.")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0 for an entropy, got {temperature}.")
+    device = next(model.parameters()).device
+    eos = tokenizer.eos_token_id
+    results: list[list[TokenRecord]] = []
+    for start in range(0, len(prompts), batch_size):
+        ps = prompts[start : start + batch_size]
+        cs = completions[start : start + batch_size]
+        seqs, spans = [], []
+        for p, c in zip(ps, cs):
+            p_ids = tokenizer(p, add_special_tokens=False)["input_ids"]
+            if not p_ids:
+                raise ValueError("a prompt encodes to zero tokens: the first completion token needs a context.")
+            c_ids = list(tokenizer(c, add_special_tokens=False)["input_ids"]) if isinstance(c, str) else [int(i) for i in c]
+            if append_eos:
+                c_ids = c_ids + [eos]
+            seqs.append(p_ids + c_ids)
+            spans.append((len(p_ids), c_ids))
+        width = max(len(s) for s in seqs)
+        ids = torch.zeros((len(seqs), width), dtype=torch.long)
+        att = torch.zeros_like(ids)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = torch.tensor(s)
+            att[i, : len(s)] = 1
+        logits = model(input_ids=ids.to(device), attention_mask=att.to(device)).logits
+        # the rows that produced completion tokens: index k-1 .. k-1+len(c)-1 for a prompt of length k
+        rows = [logits[i, k - 1 : k - 1 + len(c)] for i, (k, c) in enumerate(spans)]
+        flat = torch.cat(rows).float() / temperature if rows else logits.new_zeros((0, logits.shape[-1]))
+        if flat.shape[0] == 0:
+            results.extend([[] for _ in spans])
+            continue
+        ent = token_entropy(flat) * scale
+        targets = torch.tensor([t for _, c in spans for t in c], device=flat.device)
+        tok_logp = (flat.gather(-1, targets[:, None]).squeeze(-1) - torch.logsumexp(flat, dim=-1)).tolist()
+        ent_l = ent.tolist()
+        j = 0
+        for _, c in spans:
+            recs = []
+            for t, tid in enumerate(c):
+                lp = tok_logp[j]
+                recs.append(TokenRecord(t, tokenizer.decode([tid]), int(tid), ent_l[j], math.exp(lp), -lp * scale))
+                j += 1
+            results.append(recs)
+    return results
+
+
+def entropy_arrays(records_list: Sequence[Sequence[TokenRecord]]) -> list[np.ndarray]:
+    """One float array of entropies per sequence (records without an entropy are dropped)."""
+    return [np.array([r.entropy for r in recs if r.entropy is not None], dtype=float) for recs in records_list]
+
+
+def summary_over_groups(groups: dict[Any, Sequence[np.ndarray]]) -> dict[str, dict[str, float]]:
+    """:func:`utils.entropy.summarize` of each group's pooled entropies (e.g. one group per sampling seed),
+    then per statistic its ``mean``, ``sd`` (ddof=1; 0 for one group) and ``n_groups`` over groups."""
+    from utils.entropy import summarize
+
+    if not groups:
+        raise ValueError("no groups given: pass {group: [entropy arrays]}.")
+    per = [summarize(np.concatenate([np.asarray(h, float) for h in seqs])) for seqs in groups.values()]
+    out = {}
+    for key in per[0]:
+        v = np.array([p[key] for p in per], float)
+        out[key] = {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if v.size > 1 else 0.0, "n_groups": int(v.size)}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Which tokens fork
+# ---------------------------------------------------------------------------------------------
+
+
+def normalize_token(tok: str) -> str:
+    """A token as a table key: stripped and lower-cased; pure whitespace shown as ``⏎`` / ``␣``."""
+    s = tok.strip().lower()
+    if s:
+        return s
+    if "\n" in tok:
+        return "⏎" * tok.count("\n")
+    return "␣" if tok else "∅"
+
+
+def token_table(records_list: Sequence[Sequence[TokenRecord]], threshold: float, low: float = 0.01) -> Any:
+    """Per normalized token: ``count``, ``n_high`` (entropy >= ``threshold``), ``n_low`` (< ``low``),
+    ``fork_rate`` (= n_high / count), ``mean_entropy``. A pandas DataFrame indexed by token."""
+    import pandas as pd
+
+    acc: dict[str, list[float]] = defaultdict(list)
+    for recs in records_list:
+        for r in recs:
+            if r.entropy is not None:
+                acc[normalize_token(r.token)].append(r.entropy)
+    rows = []
+    for tok, hs in acc.items():
+        h = np.asarray(hs)
+        rows.append(
+            {
+                "token": tok,
+                "count": int(h.size),
+                "n_high": int((h >= threshold).sum()),
+                "n_low": int((h < low).sum()),
+                "fork_rate": float((h >= threshold).mean()),
+                "mean_entropy": float(h.mean()),
+            }
+        )
+    if not rows:
+        raise ValueError("no scored tokens: score some completions first.")
+    return pd.DataFrame(rows).set_index("token")
+
+
+def top_forking_tokens(table: Any, k: int = 15) -> Any:
+    """The ``k`` tokens that most often sit at or above the threshold (ties: higher fork rate first)."""
+    return table[table["n_high"] > 0].sort_values(["n_high", "fork_rate"], ascending=False).head(k)
+
+
+def top_low_entropy_tokens(table: Any, k: int = 15) -> Any:
+    """The ``k`` tokens that most often have entropy below ``low`` (ties: lower mean entropy first)."""
+    t = table[table["n_low"] > 0]
+    return t.sort_values(["n_low", "mean_entropy"], ascending=[False, True]).head(k)
+
+
+#: Token kinds of :func:`token_kinds`, for natural-language traces.
+TOKEN_KINDS = ("word start", "word piece", "number", "punctuation / symbol", "whitespace / newline", "special")
+
+
+def token_kinds(tokens: Sequence[str]) -> list[str]:
+    """The kind of each token of one sequence (in order): ``word start`` (letters after a space,
+    newline or non-letter, or first in the sequence), ``word piece`` (letters that continue a word: no
+    leading space and the previous token ends with a letter), ``number`` (digits, possibly with a leading
+    space), ``punctuation / symbol``, ``whitespace / newline`` or ``special`` (``<|...|>``-style markers).
+
+    ``token_kinds([" The", " answer", "ing", " is", " 4", "2", "."])`` gives word start x2, word piece,
+    word start, number, number, punctuation / symbol.
+    """
+    out: list[str] = []
+    prev = ""
+    for tok in tokens:
+        core = tok.strip()
+        if tok.startswith("<") and tok.endswith(">") and len(tok) > 2:
+            kind = "special"
+        elif not core:
+            kind = "whitespace / newline"
+        elif core.isdigit():
+            kind = "number"
+        elif core.isalpha():
+            continues = tok[0].isalpha() and prev[-1:].isalpha()
+            kind = "word piece" if continues else "word start"
+        else:
+            kind = "punctuation / symbol"
+        out.append(kind)
+        prev = tok
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# What follows a forking token
+# ---------------------------------------------------------------------------------------------
+
+
+def mean_after(h: np.ndarray, idx: Sequence[int], k: int) -> np.ndarray:
+    """Mean of ``h[i+1 : i+1+k]`` for each ``i`` in ``idx`` that has ``k`` tokens after it (others dropped)."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}.")
+    h = np.asarray(h, dtype=float)
+    idx = np.asarray([i for i in idx if 0 <= i and i + k < len(h)], dtype=int)
+    if idx.size == 0:
+        return np.zeros(0)
+    c = np.concatenate([[0.0], np.cumsum(h)])
+    return (c[idx + 1 + k] - c[idx + 1]) / k
+
+
+def following_profile(seqs: Sequence[np.ndarray], positions: Sequence[Sequence[int]], k: int) -> np.ndarray:
+    """Mean entropy at offsets 1..k after the given positions (one list of positions per sequence);
+    only positions with ``k`` tokens after them count, so every offset averages the same positions."""
+    rows = []
+    for h, idx in zip(seqs, positions):
+        h = np.asarray(h, float)
+        for i in idx:
+            if i + k < len(h):
+                rows.append(h[i + 1 : i + 1 + k])
+    if not rows:
+        raise ValueError(f"no position has {k} tokens after it: use a smaller k or longer sequences.")
+    return np.mean(np.stack(rows), axis=0)
+
+
+def fork_positions(seqs: Sequence[np.ndarray], threshold: float) -> list[np.ndarray]:
+    """Indices of tokens at or above ``threshold``, per sequence."""
+    return [np.flatnonzero(np.asarray(h) >= threshold) for h in seqs]
+
+
+def random_positions(seqs: Sequence[np.ndarray], like: Sequence[np.ndarray], seed: int = 0) -> list[np.ndarray]:
+    """As many uniformly random positions per sequence as ``like`` has (any token, forking or not)."""
+    rng = np.random.default_rng(seed)
+    return [np.sort(rng.choice(len(h), size=min(len(f), len(h)), replace=False)) for h, f in zip(seqs, like)]
+
+
+def forking_vs_random(seqs: Sequence[np.ndarray], threshold: float, k: int = 5, seed: int = 0) -> dict[str, Any]:
+    """Mean entropy of the ``k`` tokens after a forking token (H >= threshold) vs after a random token.
+
+    Returns ``after_fork`` / ``after_random`` (means over positions with ``k`` tokens after them),
+    their counts, and the offset profiles ``profile_fork`` / ``profile_random`` (length ``k``).
+    """
+    forks = fork_positions(seqs, threshold)
+    rand = random_positions(seqs, forks, seed)
+    af = np.concatenate([mean_after(h, f, k) for h, f in zip(seqs, forks)])
+    ar = np.concatenate([mean_after(h, r, k) for h, r in zip(seqs, rand)])
+    if af.size == 0 or ar.size == 0:
+        raise ValueError(f"no forking token has {k} tokens after it: use a smaller k or a lower threshold.")
+    return {
+        "k": k,
+        "threshold": float(threshold),
+        "after_fork": float(af.mean()),
+        "after_random": float(ar.mean()),
+        "n_fork": int(af.size),
+        "n_random": int(ar.size),
+        "profile_fork": following_profile(seqs, forks, k),
+        "profile_random": following_profile(seqs, rand, k),
+    }
+
+
+def low_entropy_runs(h: np.ndarray, threshold: float) -> np.ndarray:
+    """Lengths of the maximal runs of consecutive tokens with entropy below ``threshold``."""
+    low = np.asarray(h, float) < threshold
+    if low.size == 0:
+        return np.zeros(0, dtype=int)
+    edges = np.diff(np.concatenate([[0], low.astype(int), [0]]))
+    return np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+
+
+def runs_after_forks(h: np.ndarray, threshold: float) -> np.ndarray:
+    """For each forking token (H >= threshold), how many low-entropy tokens follow it before the next
+    forking token or the end of the sequence (0 when the next token forks too; end-censored)."""
+    h = np.asarray(h, float)
+    forks = np.flatnonzero(h >= threshold)
+    nxt = np.append(forks[1:], len(h))
+    return nxt - forks - 1
+
+
+def shuffle_within(seqs: Sequence[np.ndarray], seed: int = 0) -> list[np.ndarray]:
+    """Each sequence's entropies in a random order: same values, order destroyed (a null model)."""
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(np.asarray(h, float)) for h in seqs]
+
+
+# ---------------------------------------------------------------------------------------------
+# Countdown token roles
+# ---------------------------------------------------------------------------------------------
+
+#: Coarse Countdown roles used here, from :func:`utils.toy_lm.token_roles`' fine ones.
+ROLE_MAP = {
+    "operand1": "operand",
+    "operand2": "operand",
+    "operator": "operator",
+    "equals": "=",
+    "result": "result digit",
+    "separator": "separator ','",
+    "eos": "end (EOS)",
+    "other": "other",
+}
+
+
+def countdown_roles(completion: str | Sequence[str], eos: bool = False) -> list[str]:
+    """The role of each character (or token) of a Countdown completion: ``operand``, ``operator``, ``=``,
+    ``result digit``, ``separator ','`` or ``other`` (off-format); with ``eos=True`` a final ``end (EOS)``.
+
+    ``countdown_roles("8*5=40") == ["operand", "operator", "operand", "=", "result digit", "result digit"]``.
+    Pass the scored token strings (a list) to get exactly one role per token: a token longer than one
+    character (a special token the model wrote, such as ``<bos>``) is ``other``.
+    The parsing is :func:`utils.toy_lm.token_roles`' (one place); this maps its roles to coarse ones.
+    """
+    from utils.toy_lm import token_roles
+
+    if not isinstance(completion, str):
+        completion = "".join(t if len(t) == 1 else "\x00" for t in completion)
+    roles = [ROLE_MAP[r] for r in token_roles(completion)]
+    return roles if eos else roles[:-1]
+
+
+def group_table(entropies: Sequence[np.ndarray], labels: Sequence[Sequence[str]], threshold: float) -> Any:
+    """Per label: ``n``, ``mean_entropy``, ``share_high`` (share of this label's tokens at or above
+    ``threshold``) and ``share_of_forks`` (share of all tokens at or above it that carry this label)."""
+    import pandas as pd
+
+    h = np.concatenate([np.asarray(e, float) for e in entropies])
+    lab = np.concatenate([np.asarray(list(l), dtype=object) for l in labels])
+    if h.shape != lab.shape:
+        raise ValueError(f"{h.size} entropies but {lab.size} labels: pass one label per token.")
+    high = h >= threshold
+    rows = []
+    for g in dict.fromkeys(lab.tolist()):
+        m = lab == g
+        rows.append(
+            {
+                "role": g,
+                "n": int(m.sum()),
+                "mean_entropy": float(h[m].mean()),
+                "share_high": float(high[m].mean()),
+                "share_of_forks": float((high & m).sum() / max(1, high.sum())),
+            }
+        )
+    return pd.DataFrame(rows).set_index("role").sort_values("mean_entropy", ascending=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Threshold explorer
+# ---------------------------------------------------------------------------------------------
+
+
+def share_above(seqs: Sequence[np.ndarray], threshold: float) -> float:
+    """Share of all tokens with entropy at or above ``threshold``."""
+    h = np.concatenate([np.asarray(s, float) for s in seqs])
+    return float((h >= threshold).mean())
+
+
+class StaticExplorer:
+    """What the explorer shows at a few fixed thresholds: a table of shares and one trace per threshold
+    with its forking tokens marked (HTML in Jupyter, plain text elsewhere)."""
+
+    def __init__(
+        self,
+        records: Sequence[TokenRecord],
+        seqs: Sequence[np.ndarray],
+        thresholds: dict[str, float],
+        max_tokens: int | None = 60,
+    ) -> None:
+        from utils.viz import ColoredTokens
+
+        self.rows = [(name, thr, share_above(seqs, thr)) for name, thr in thresholds.items()]
+        vmax = max(thresholds.values()) * 1.5 or 1.0
+        shown = list(records)[:max_tokens] if max_tokens else list(records)
+        self.views = [(name, thr, ColoredTokens.from_records(shown, threshold=thr, vmax=vmax)) for name, thr in thresholds.items()]
+
+    def _repr_html_(self) -> str:
+        head = "<tr><th>threshold</th><th>nats</th><th>share of tokens at or above</th></tr>"
+        body = "".join(f"<tr><td>{html.escape(n)}</td><td>{t:.3f}</td><td>{s:.1%}</td></tr>" for n, t, s in self.rows)
+        views = "".join(f"<p><b>{html.escape(n)}: {t:.3f} nats</b></p>{v._repr_html_()}" for n, t, v in self.views)
+        return f"<table>{head}{body}</table>{views}"
+
+    def __str__(self) -> str:
+        lines = [f"{n:>28}: {t:.3f} nats -> {s:.1%} of tokens at or above" for n, t, s in self.rows]
+        lines += [f"\n--- {n}: {t:.3f} nats; [token|H] marks tokens at or above:\n{v}" for n, t, v in self.views]
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
+
+
+def threshold_explorer(
+    records: Sequence[TokenRecord],
+    seqs: Sequence[np.ndarray],
+    thresholds: dict[str, float],
+    interactive: bool = True,
+    max_tokens: int | None = 60,
+) -> tuple[StaticExplorer, Any]:
+    """A static rendering at ``thresholds`` (always; the first ``max_tokens`` tokens of ``records``), and an ipywidgets slider when ipywidgets is
+    importable and ``interactive`` (else None): moving it re-marks ``records``' forking tokens and
+    prints the share of all tokens in ``seqs`` at or above the threshold. Returns ``(static, widget)``;
+    display both."""
+    static = StaticExplorer(records, seqs, thresholds, max_tokens=max_tokens)
+    if not interactive:
+        return static, None
+    try:
+        import ipywidgets as w
+        from IPython.display import HTML, display
+    except ImportError:
+        return static, None
+    from utils.viz import ColoredTokens
+
+    hi = float(max(np.max(np.concatenate([np.asarray(s) for s in seqs])), max(thresholds.values())))
+    vmax = max(thresholds.values()) * 1.5 or 1.0
+    slider = w.FloatSlider(value=PAPER_P80_NATS, min=0.0, max=round(hi, 2), step=0.01, description="threshold", readout_format=".2f")
+    out = w.Output()
+
+    def redraw(change: Any = None) -> None:
+        thr = slider.value
+        with out:
+            out.clear_output(wait=True)
+            print(f"{share_above(seqs, thr):.1%} of all tokens have entropy >= {thr:.2f} nats")
+            display(HTML(ColoredTokens.from_records(records, threshold=thr, vmax=vmax)._repr_html_()))
+
+    slider.observe(redraw, names="value")
+    redraw()
+    return static, w.VBox([slider, out])

@@ -1,0 +1,310 @@
+"""Reasoning traces of a real LM on short math word problems: problems, generation, loading.
+
+The problems are templated one- or two-step arithmetic word problems with known integer answers,
+generated from a seed (``make_problems``). A chat LM (SmolLM2-135M-Instruct offline) answers each one by
+sampling at **temperature 1 from the full distribution** (no top-k / top-p: the entropy the notebooks
+measure is then the entropy of the distribution each token was sampled from, as in Wang et al.).
+
+Files (shipped in ``data/``; regenerate with the CLI)::
+
+    python -m utils.traces problems --n 200 --seed 0              # data/math_problems.jsonl
+    python -m utils.traces generate --n 400 --seed 0 --samples 2 --max-new-tokens 128 --batch-size 50 --threads 1
+
+A trace row holds: ``id``, ``problem_id``, ``question``, ``prompt`` (the chat-formatted text fed to the
+model), ``completion`` (text), ``completion_ids`` (the sampled token ids, EOS excluded: re-scoring uses
+them, so the entropies belong to exactly the tokens that were sampled), ``finished`` (ended with EOS),
+``answer``, ``extracted`` (the answer read from the completion, or None) and ``correct``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from utils.config import DATA_DIR
+
+PROBLEMS_PATH = DATA_DIR / "math_problems.jsonl"
+TRACES_PATH = DATA_DIR / "traces_smollm2.jsonl"
+INSTRUCTION = "Solve it step by step, then finish with: The answer is N."
+
+NAMES = ("Tom", "Ann", "Sam", "Mia", "Leo", "Zoe", "Ben", "Ava", "Max", "Eva", "Jack", "Lily")
+ITEMS = ("apples", "marbles", "stickers", "books", "pencils", "cookies", "stamps", "shells")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One word problem with its known integer answer."""
+
+    id: str
+    template: str
+    question: str
+    answer: int
+
+
+def _t_buy_give(r: random.Random) -> tuple[str, int]:
+    n1, n2 = r.sample(NAMES, 2)
+    item = r.choice(ITEMS)
+    a, b = r.randint(5, 40), r.randint(2, 30)
+    c = r.randint(1, a + b - 1)
+    return f"{n1} has {a} {item}. {n1} gets {b} more and gives {c} to {n2}. How many {item} does {n1} have now?", a + b - c
+
+
+def _t_groups(r: random.Random) -> tuple[str, int]:
+    item = r.choice(ITEMS)
+    a, b = r.randint(2, 12), r.randint(2, 12)
+    return f"A box holds {a} {item}. How many {item} are in {b} boxes?", a * b
+
+
+def _t_share(r: random.Random) -> tuple[str, int]:
+    n1 = r.choice(NAMES)
+    item = r.choice(ITEMS)
+    k, b = r.randint(2, 12), r.randint(2, 9)
+    return f"{n1} shares {k * b} {item} equally among {b} friends. How many {item} does each friend get?", k
+
+
+def _t_price(r: random.Random) -> tuple[str, int]:
+    a, b, n = r.randint(2, 20), r.randint(1, 15), r.randint(2, 6)
+    return f"A shirt costs {a} dollars and a hat costs {b} dollars. How much do {n} shirts and one hat cost?", n * a + b
+
+
+def _t_spend(r: random.Random) -> tuple[str, int]:
+    n1 = r.choice(NAMES)
+    b, c = r.randint(1, 30), r.randint(1, 30)
+    a = b + c + r.randint(1, 50)
+    return f"{n1} had {a} dollars, spent {b} dollars on lunch and {c} dollars on a book. How many dollars are left?", a - b - c
+
+
+def _t_pages(r: random.Random) -> tuple[str, int]:
+    n1 = r.choice(NAMES)
+    a, d = r.randint(3, 25), r.randint(2, 9)
+    return f"{n1} reads {a} pages every day. How many pages does {n1} read in {d} days?", a * d
+
+
+TEMPLATES: dict[str, Callable[[random.Random], tuple[str, int]]] = {
+    "buy_give": _t_buy_give,
+    "groups": _t_groups,
+    "share": _t_share,
+    "price": _t_price,
+    "spend": _t_spend,
+    "pages": _t_pages,
+}
+
+
+def make_problems(n: int, seed: int = 0) -> list[Problem]:
+    """``n`` distinct problems, templates in rotation, numbers drawn from ``random.Random(seed)``."""
+    if n < 1:
+        raise ValueError(f"n must be a positive number of problems, got {n}.")
+    r = random.Random(seed)
+    names = list(TEMPLATES)
+    out: list[Problem] = []
+    seen: set[str] = set()
+    tries = 0
+    while len(out) < n:
+        tries += 1
+        if tries > 100 * n:
+            raise RuntimeError(f"could not draw {n} distinct problems; ask for fewer.")
+        name = names[len(out) % len(names)]
+        q, a = TEMPLATES[name](r)
+        if q in seen:
+            continue
+        seen.add(q)
+        out.append(Problem(id=f"p{len(out):04d}", template=name, question=q, answer=int(a)))
+    return out
+
+
+_ANSWER_RE = re.compile(r"answer\s*(?:is|=|:)?\s*:?\s*\$?\s*(-?\d[\d,]*)", re.IGNORECASE)
+_NUMBER_RE = re.compile(r"-?\d[\d,]*")
+
+
+def _to_int(s: str) -> int | None:
+    s = s.replace(",", "").strip()
+    try:
+        return int(s)
+    except ValueError:
+        return None
+
+
+def extract_answer(completion: str) -> int | None:
+    """The answer a completion gives: the number after the last "answer is" (or "answer:"), else the
+    last number in the text, else None. Thousands separators are accepted ("1,200" -> 1200)."""
+    if not isinstance(completion, str) or not completion:
+        return None
+    hits = _ANSWER_RE.findall(completion)
+    if hits:
+        return _to_int(hits[-1].rstrip(","))
+    nums = _NUMBER_RE.findall(completion)
+    return _to_int(nums[-1].rstrip(",")) if nums else None
+
+
+def is_correct(completion: str, answer: int) -> bool:
+    """Whether ``extract_answer(completion)`` equals the known answer."""
+    return extract_answer(completion) == int(answer)
+
+
+def chat_prompt(tokenizer: Any, question: str) -> str:
+    """The text fed to the model: the tokenizer's chat template around ``question`` + the instruction."""
+    msgs = [{"role": "user", "content": f"{question} {INSTRUCTION}"}]
+    return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+
+
+def write_jsonl(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
+    with Path(path).open("w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p} is missing: make it with `python -m utils.traces generate` (see data/README.md).")
+    return [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+
+
+def load_problems(path: str | Path | None = None) -> list[Problem]:
+    """The shipped problems (``data/math_problems.jsonl``)."""
+    return [Problem(**r) for r in read_jsonl(path or PROBLEMS_PATH)]
+
+
+def load_traces(path: str | Path | None = None, n: int | None = None) -> list[dict[str, Any]]:
+    """The shipped traces (``data/traces_smollm2.jsonl``), the first ``n`` if given."""
+    rows = read_jsonl(path or TRACES_PATH)
+    return rows[:n] if n is not None else rows
+
+
+def generate_traces(
+    model: Any,
+    tokenizer: Any,
+    problems: Sequence[Problem],
+    samples: int = 1,
+    seed: int = 0,
+    max_new_tokens: int = 160,
+    batch_size: int = 16,
+    temperature: float = 1.0,
+    on_batch: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Sample ``samples`` completions per problem (full distribution at ``temperature``: no top-k/top-p).
+
+    Batched with left padding; batch ``b`` is seeded with ``seed * 100_003 + b`` so a run repeats
+    bit-for-bit on the same machine with the same ``batch_size``. ``on_batch`` gets each batch's rows
+    (e.g. to append them to a file as they come).
+    """
+    import torch
+
+    from utils.config import seed_everything
+
+    jobs = [(p, s) for p in problems for s in range(samples)]
+    old_side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    rows: list[dict[str, Any]] = []
+    eos = tokenizer.eos_token_id
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+    try:
+        for b, start in enumerate(range(0, len(jobs), batch_size)):
+            batch = jobs[start : start + batch_size]
+            prompts = [chat_prompt(tokenizer, p.question) for p, _ in batch]
+            enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+            seed_everything(seed * 100_003 + b)
+            with torch.no_grad():
+                out = model.generate(
+                    **enc,
+                    do_sample=True,
+                    temperature=temperature,
+                    top_k=0,
+                    top_p=1.0,
+                    max_new_tokens=max_new_tokens,
+                    pad_token_id=pad,
+                    eos_token_id=eos,
+                )
+            new = out[:, enc["input_ids"].shape[1] :].tolist()
+            batch_rows = []
+            for (p, s), prompt, ids in zip(batch, prompts, new):
+                finished = eos in ids
+                ids = ids[: ids.index(eos)] if finished else ids
+                text = tokenizer.decode(ids, skip_special_tokens=True)
+                got = extract_answer(text)
+                batch_rows.append(
+                    {
+                        "id": f"{p.id}-s{s}",
+                        "problem_id": p.id,
+                        "template": p.template,
+                        "question": p.question,
+                        "prompt": prompt,
+                        "completion": text,
+                        "completion_ids": ids,
+                        "finished": finished,
+                        "answer": p.answer,
+                        "extracted": got,
+                        "correct": got == p.answer,
+                    }
+                )
+            rows.extend(batch_rows)
+            if on_batch is not None:
+                on_batch(batch_rows)
+    finally:
+        tokenizer.padding_side = old_side
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """CLI: ``problems`` writes the problem set; ``generate`` writes traces (see the module docstring)."""
+    ap = argparse.ArgumentParser(prog="python -m utils.traces")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    pr = sub.add_parser("problems", help="write the templated problems")
+    pr.add_argument("--n", type=int, default=200)
+    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--out", type=Path, default=PROBLEMS_PATH)
+    ge = sub.add_parser("generate", help="sample traces from an LM (loads utils.models.load_lm(--model))")
+    ge.add_argument("--n", type=int, default=400, help="number of traces (problems x samples)")
+    ge.add_argument("--seed", type=int, default=0)
+    ge.add_argument("--samples", type=int, default=2, help="completions per problem")
+    ge.add_argument("--model", default="smollm2-135m-instruct")
+    ge.add_argument("--max-new-tokens", type=int, default=128)
+    ge.add_argument("--batch-size", type=int, default=50)
+    ge.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)")
+    ge.add_argument("--problems", type=Path, default=PROBLEMS_PATH)
+    ge.add_argument("--out", type=Path, default=TRACES_PATH)
+    args = ap.parse_args(argv)
+    if args.cmd == "problems":
+        probs = make_problems(args.n, args.seed)
+        write_jsonl([asdict(p) for p in probs], args.out)
+        print(f"wrote {len(probs)} problems to {args.out}")
+        return
+    import torch
+
+    from utils.models import load_lm
+
+    torch.set_num_threads(args.threads)
+    model, tok, info = load_lm(args.model)
+    n_problems = -(-args.n // args.samples)
+    probs = load_problems(args.problems)
+    if len(probs) < n_problems:
+        raise SystemExit(f"{args.problems} has {len(probs)} problems but {n_problems} are needed: rerun `problems` with a larger --n.")
+    args.out.write_text("")
+    t0 = time.perf_counter()
+    done = [0]
+
+    def append(batch_rows: list[dict[str, Any]]) -> None:
+        with args.out.open("a") as f:
+            for r in batch_rows:
+                f.write(json.dumps(r) + "\n")
+        done[0] += len(batch_rows)
+        print(f"{done[0]} traces, {time.perf_counter() - t0:.0f} s", flush=True)
+
+    rows = generate_traces(
+        model, tok, probs[:n_problems], samples=args.samples, seed=args.seed,
+        max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, on_batch=append,
+    )
+    rows = rows[: args.n]
+    write_jsonl(rows, args.out)
+    acc = sum(r["correct"] for r in rows) / len(rows)
+    print(f"wrote {len(rows)} traces ({info.loaded}) to {args.out}; accuracy {acc:.3f}; {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
