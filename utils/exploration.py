@@ -1,0 +1,330 @@
+"""Exploration under RLVR (notebook 05): entropy-shaped advantages on a harder Countdown, pass@k at large k.
+
+Cheng et al. 2025 add ``psi(H_t) = min(alpha * H_t.detach(), |A_t| / kappa)`` to each token's advantage
+(:func:`utils.rlvr.entropy_advantage`, trained by :class:`utils.rlvr.EntropyAdvantageGRPOTrainer`). This module
+only adds what notebook 05 needs around those runs:
+
+* **Task difficulty from the checkpoint.** The shipped 3-number task saturates pass@k early, so notebook 05
+  uses a 4-number task model (``data/task_model_4num``). A config says ``model: data/task_model_4num``; the
+  difficulty (``n_numbers``, number and target ranges, held-out file) is read from that checkpoint's
+  ``train_info.json`` (:func:`task_spec`). ``utils.rlvr.RunConfig`` has no difficulty field (that module belongs to
+  notebook 04), so :func:`countdown_task` swaps ``utils.rlvr``'s two loader functions for the duration of a run and
+  restores them afterwards. Run such configs with ``python -m utils.exploration run`` (not ``utils.rlvr run``,
+  which would load the checkpoint with ``transformers`` and train it on 3-number problems).
+* **Parallel seeds.** :func:`run_grid` runs condition x seed jobs in worker processes (one torch thread each).
+* **pass@k bookkeeping.** :func:`base_pass_at_k` (the untrained model, sampled exactly like the runs' final
+  evaluation), :func:`curves` (pass@k for every k from the per-problem correct counts), :func:`summarize`
+  (mean and sd over seeds), :func:`solved_sets` (problems gained/lost against the base model) and
+  :func:`crossover_k`.
+
+CLI: ``python -m utils.exploration run --config configs/countdown4_entadv.yaml --seed 0``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from utils.config import REPO_ROOT, get_profile, results_dir
+from utils.passk import coverage, pass_at_k_curve
+
+__all__ = [
+    "TaskSpec",
+    "base_pass_at_k",
+    "countdown_task",
+    "crossover_k",
+    "curves",
+    "mean_sd",
+    "paired_difference",
+    "quiet",
+    "run_grid",
+    "run_on_task",
+    "solved_sets",
+    "summarize",
+    "task_spec",
+]
+
+
+# ============================================================================================ task variant
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """The Countdown difficulty a task-model checkpoint was trained for, and its held-out file."""
+
+    model_dir: Path
+    n_numbers: int
+    number_range: tuple[int, int]
+    target_range: tuple[int, int]
+    eval_path: Path
+
+
+def _resolve(path: str | Path) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() or p.exists() else REPO_ROOT / p
+
+
+def task_spec(model_dir: str | Path) -> TaskSpec:
+    """Read the difficulty from ``model_dir/train_info.json`` (written by ``python -m utils.toy_lm train``)."""
+    from utils import countdown as cd
+
+    d = _resolve(model_dir)
+    info_path = d / "train_info.json"
+    if not info_path.exists():
+        raise FileNotFoundError(
+            f"{info_path} is missing: train the checkpoint with `python -m utils.toy_lm train --out {model_dir} ...`."
+        )
+    info = json.loads(info_path.read_text())
+    n = int(info.get("n_numbers", 3))
+    held = info.get("held_out_file")
+    eval_path = REPO_ROOT / held if held else cd.default_eval_path(n)
+    return TaskSpec(d, n, tuple(info.get("number_range", (1, 9))), tuple(info.get("target_range", (10, 99))), eval_path)
+
+
+def _is_task_dir(model: str) -> bool:
+    return model != "task_model" and (_resolve(model) / "train_info.json").exists()
+
+
+@contextlib.contextmanager
+def countdown_task() -> Iterator[None]:
+    """While active, a config whose ``model`` is a task-model directory (one with ``train_info.json``) loads that
+    checkpoint with ``utils.toy_lm.load_task_model`` and trains/evaluates on *its* Countdown difficulty (training
+    prompts never overlap its held-out file). Other configs are untouched. Restores ``utils.rlvr`` on exit."""
+    import utils.rlvr as R
+    from utils import countdown as cd
+    from utils import toy_lm
+
+    orig_model, orig_task = R._load_model, R._load_task
+
+    def load_model(cfg: Any, standin: bool = False) -> tuple[Any, Any]:
+        if not standin and _is_task_dir(cfg.model):
+            return toy_lm.load_task_model(_resolve(cfg.model))
+        return orig_model(cfg, standin)
+
+    def load_task(cfg: Any, seed: int, standin: bool = False) -> tuple[Any, list[dict[str, Any]], Any]:
+        if standin or cfg.task != "countdown" or not _is_task_dir(cfg.model):
+            return orig_task(cfg, seed, standin)
+        spec = task_spec(cfg.model)
+        train = cd.train_dataset(cfg.train_size, seed=seed, n_numbers=spec.n_numbers, number_range=spec.number_range,
+                                 target_range=spec.target_range, eval_path=spec.eval_path)
+        held = cd.load_eval_problems(spec.eval_path, n=cfg.eval_n)
+        return train, held, cd.countdown_reward
+
+    R._load_model, R._load_task = load_model, load_task
+    try:
+        yield
+    finally:
+        R._load_model, R._load_task = orig_model, orig_task
+
+
+def run_on_task(cfg: Any, seed: int, out: str | Path | None = None, verbose: bool = False) -> dict[str, Any]:
+    """``utils.rlvr.run_condition`` on the checkpoint's own Countdown difficulty (see :func:`countdown_task`)."""
+    import utils.rlvr as R
+
+    with countdown_task():
+        return R.run_condition(cfg, seed, out=out, verbose=verbose)
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Silence transformers' progress bars, info/warning logs and Python warnings (restored on exit), so that
+    notebook cells that load checkpoints or train in workers do not fill their outputs."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars_off = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled() is False
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if not bars_off:
+            hf_logging.enable_progress_bar()
+
+
+def _worker(job: tuple[str, int, str, dict[str, Any]]) -> dict[str, Any]:
+    import os
+
+    from utils.config import PROFILE_ENV
+
+    config, seed, profile, overrides = job
+    os.environ[PROFILE_ENV] = profile
+    import torch
+
+    torch.set_num_threads(1)
+    import utils.rlvr as R
+
+    cfg = R.load_config(config, profile=profile, **overrides)
+    with quiet():
+        return run_on_task(cfg, seed)
+
+
+def run_grid(
+    configs: Sequence[str | Path],
+    seeds: Sequence[int],
+    workers: int = 2,
+    profile: str | None = None,
+    **overrides: Any,
+) -> list[dict[str, Any]]:
+    """Run every config x seed (results JSON in ``results_dir()``), ``workers`` at a time in spawned processes
+    with one torch thread each (``workers=1``: in this process). Returns the results dicts in job order."""
+    prof = profile or get_profile()
+    jobs = [(str(c), int(s), prof, dict(overrides)) for c in configs for s in seeds]
+    if workers <= 1:
+        return [_worker(j) for j in jobs]
+    import multiprocessing as mp
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
+        return list(ex.map(_worker, jobs))
+
+
+def base_pass_at_k(
+    cfg: Any, samples: int, seed: int = 99_991, out: str | Path | None = None
+) -> dict[str, Any]:
+    """pass@k of the untrained checkpoint named by ``cfg.model`` on ``cfg.eval_n`` held-out problems, sampled
+    exactly like :func:`utils.rlvr.run_condition`'s final evaluation (same sampler, temperature, length, seed).
+
+    Returns ``{"name", "pass1", "pass_at_k", "coverage", "correct", "samples", "n_problems"}`` and writes it to
+    ``out`` (default ``results_dir()/<cfg.name>.json``)."""
+    import utils.rlvr as R
+
+    with countdown_task(), quiet():
+        model, tok = R._load_model(cfg)
+        _, held, reward_fn = R._load_task(cfg, 0)
+        temp = cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature
+        r = R.evaluate_pass_rate(model, tok, held, reward_fn, samples=samples, temperature=temp,
+                                 max_new_tokens=cfg.max_completion_length, seed=seed, batch_size=cfg.eval_batch_size,
+                                 success_threshold=cfg.success_threshold)
+    res = {
+        "name": cfg.name, "profile": get_profile(), "model": cfg.model, "pass1": r["pass1"],
+        "pass_at_k": {str(k): v for k, v in pass_at_k_curve(samples, r["correct"]).items()},
+        "coverage": coverage(r["correct"]), "correct": r["correct"], "samples": samples, "n_problems": len(held),
+        "temperature": temp, "max_new_tokens": cfg.max_completion_length, "seed": seed,
+    }
+    path = Path(out) if out is not None else results_dir() / f"{cfg.name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=1))
+    res["path"] = str(path)
+    return res
+
+
+# ================================================================================================ pass@k
+
+
+def curves(correct: Sequence[int], n: int, ks: Sequence[int] | None = None) -> np.ndarray:
+    """Mean unbiased pass@k over problems for ``ks`` (default every k = 1..n), as an array aligned with ``ks``."""
+    ks = list(range(1, n + 1)) if ks is None else list(ks)
+    c = pass_at_k_curve(n, correct, ks)
+    return np.array([c[k] for k in ks])
+
+
+def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    v = [float(x) for x in values]
+    return statistics.fmean(v), (statistics.stdev(v) if len(v) > 1 else 0.0)
+
+
+def summarize(runs: Sequence[dict[str, Any]], ks: Sequence[int]) -> dict[str, dict[str, Any]]:
+    """Per run name: seeds, and mean/sd over seeds of pass@k for each k in ``ks`` and of coverage, from the
+    final per-problem correct counts (``final.correct``, ``final.samples``)."""
+    by: dict[str, list[dict[str, Any]]] = {}
+    for r in runs:
+        by.setdefault(r["name"], []).append(r)
+    out: dict[str, dict[str, Any]] = {}
+    for name, rs in by.items():
+        n = rs[0]["final"]["samples"]
+        per_seed = np.stack([curves(r["final"]["correct"], n, ks) for r in rs])  # (seeds, ks)
+        out[name] = {
+            "seeds": [r["seed"] for r in rs],
+            "samples": n,
+            "pass_at_k": {int(k): mean_sd(per_seed[:, i]) for i, k in enumerate(ks)},
+            "coverage": mean_sd([coverage(r["final"]["correct"]) for r in rs]),
+            "per_seed": per_seed,
+        }
+    return out
+
+
+def paired_difference(summary: dict[str, dict[str, Any]], a: str, b: str, k: int) -> dict[str, float]:
+    """pass@k of run ``a`` minus run ``b``, paired by seed (same seed: same initial model and training prompts),
+    from :func:`summarize`'s output: ``{"mean", "sd", "se", "n"}`` over the seeds both have (``se = sd / sqrt(n)``)."""
+    sa, sb = summary[a], summary[b]
+    ks = list(sa["pass_at_k"])
+    if k not in ks or list(sb["pass_at_k"]) != ks:
+        raise ValueError(f"k={k} must be among the summarized ks of both runs")
+    i = ks.index(k)
+    common = [s for s in sa["seeds"] if s in sb["seeds"]]
+    if not common:
+        raise ValueError(f"{a} and {b} share no seed; run both with the same seeds")
+    d = [sa["per_seed"][sa["seeds"].index(s), i] - sb["per_seed"][sb["seeds"].index(s), i] for s in common]
+    m, sd = mean_sd(d)
+    return {"mean": m, "sd": sd, "se": sd / len(d) ** 0.5, "n": len(d)}
+
+
+def solved_sets(base_correct: Sequence[int], run_correct: Sequence[int]) -> dict[str, int]:
+    """Problems solved at least once by the base model and/or a trained model (same problems, same n):
+    ``kept`` (both), ``lost`` (base only), ``gained`` (trained only), ``neither``."""
+    b, r = np.asarray(base_correct) > 0, np.asarray(run_correct) > 0
+    if b.shape != r.shape:
+        raise ValueError(f"need the same problems for both: {b.shape} vs {r.shape}")
+    return {"kept": int((b & r).sum()), "lost": int((b & ~r).sum()), "gained": int((~b & r).sum()),
+            "neither": int((~b & ~r).sum())}
+
+
+def crossover_k(diff: Sequence[float], ks: Sequence[int]) -> int | None:
+    """The smallest k from which ``diff`` (e.g. bonus minus baseline pass@k, aligned with ``ks``) stays > 0 for
+    every larger k; None if it is not > 0 at the last k."""
+    d = np.asarray(diff, float)
+    if d.size == 0 or d[-1] <= 0:
+        return None
+    i = d.size - 1
+    while i > 0 and d[i - 1] > 0:
+        i -= 1
+    return int(ks[i])
+
+
+# =================================================================================================== CLI
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.exploration", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="train one config x seed on its task model's difficulty, write results JSON")
+    r.add_argument("--config", required=True)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--out", default=None)
+    r.add_argument("--profile", default=None, help="ci | default | full (default: FORKING_TOKENS_PROFILE)")
+    r.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config fields (YAML values)")
+    a = parser.parse_args(argv)
+    import os
+
+    import yaml
+
+    import utils.rlvr as R
+    from utils.config import PROFILE_ENV
+
+    if a.profile:
+        os.environ[PROFILE_ENV] = a.profile
+    overrides = {k: yaml.safe_load(v) for k, _, v in (kv.partition("=") for kv in a.set)}
+    cfg = R.load_config(a.config, profile=a.profile, **overrides)
+    res = run_on_task(cfg, a.seed, out=a.out, verbose=True)
+    print(json.dumps({"path": res.get("path"), "final": {k: v for k, v in res["final"].items() if k != "correct"},
+                      "median_step_s": res["timing"]["median_step_s"], "total_s": res["timing"]["total_s"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
