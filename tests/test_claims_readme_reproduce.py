@@ -1,6 +1,5 @@
 """Claims ledger rows, README generated blocks, and the main job's failure message."""
 
-import json
 
 import nbformat
 import pytest

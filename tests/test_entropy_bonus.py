@@ -161,22 +161,21 @@ def test_configs_05_parse_and_differ_only_in_shaping() -> None:
 
 
 @pytest.mark.skipif(not (MODEL_4NUM / "train_info.json").exists(), reason="4-number task model not trained")
-def test_countdown_task_swaps_difficulty_and_restores() -> None:
+def test_rlvr_loaders_use_the_checkpoints_own_difficulty() -> None:
     import utils.rlvr as R
 
     spec = X.task_spec(MODEL_4NUM)
     assert spec.n_numbers == 4 and spec.eval_path == cd.default_eval_path(4)
     cfg = RunConfig(model="data/task_model_4num", max_completion_length=40, eval_n=12, train_size=64)
-    before = (R._load_model, R._load_task)
-    with X.countdown_task():
-        train, held, reward = R._load_task(cfg, 0)
-        model, tok = R._load_model(cfg)
-    assert (R._load_model, R._load_task) == before
+    train, held, reward = R._load_task(cfg, 0)
+    model, tok = R._load_model(cfg)
     assert all(len(r["numbers"]) == 4 for r in held) and len(held) == cfg.eval_n
     assert all(len(r["numbers"]) == 4 for r in train)
     assert not cd.eval_keys(train) & cd.eval_keys(cd.load_eval_problems(spec.eval_path))
     assert tok.padding_side == "left" and model.config.n_layer == 3
     assert reward is cd.countdown_reward
+    train3, held3, _ = R._load_task(RunConfig(model="task_model", eval_n=5, train_size=16), 0)  # the shipped one
+    assert all(len(r["numbers"]) == 3 for r in list(train3) + held3)
 
 
 @pytest.mark.skipif(not (MODEL_4NUM / "train_info.json").exists(), reason="4-number task model not trained")

@@ -7,10 +7,8 @@ only adds what notebook 05 needs around those runs:
 * **Task difficulty from the checkpoint.** The shipped 3-number task saturates pass@k early, so notebook 05
   uses a 4-number task model (``data/task_model_4num``). A config says ``model: data/task_model_4num``; the
   difficulty (``n_numbers``, number and target ranges, held-out file) is read from that checkpoint's
-  ``train_info.json`` (:func:`task_spec`). ``utils.rlvr.RunConfig`` has no difficulty field (that module belongs to
-  notebook 04), so :func:`countdown_task` swaps ``utils.rlvr``'s two loader functions for the duration of a run and
-  restores them afterwards. Run such configs with ``python -m utils.exploration run`` (not ``utils.rlvr run``,
-  which would load the checkpoint with ``transformers`` and train it on 3-number problems).
+  ``train_info.json`` (:func:`utils.toy_lm.task_spec`) by ``utils.rlvr``'s own loaders, so ``utils.rlvr run`` and
+  ``utils.exploration run`` train and evaluate such a checkpoint on its own task.
 * **Parallel seeds.** :func:`run_grid` runs condition x seed jobs in worker processes (one torch thread each).
 * **pass@k bookkeeping.** :func:`base_pass_at_k` (the untrained model, sampled exactly like the runs' final
   evaluation), :func:`curves` (pass@k for every k from the per-problem correct counts), :func:`summarize`
@@ -29,19 +27,18 @@ import statistics
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from utils.config import REPO_ROOT, get_profile, results_dir
+from utils.config import get_profile, results_dir
 from utils.passk import coverage, pass_at_k_curve
+from utils.toy_lm import TaskSpec, task_spec  # noqa: F401  (re-exported for notebook 05)
 
 __all__ = [
     "TaskSpec",
     "base_pass_at_k",
-    "countdown_task",
     "crossover_k",
     "curves",
     "mean_sd",
@@ -58,81 +55,11 @@ __all__ = [
 # ============================================================================================ task variant
 
 
-@dataclass(frozen=True)
-class TaskSpec:
-    """The Countdown difficulty a task-model checkpoint was trained for, and its held-out file."""
-
-    model_dir: Path
-    n_numbers: int
-    number_range: tuple[int, int]
-    target_range: tuple[int, int]
-    eval_path: Path
-
-
-def _resolve(path: str | Path) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() or p.exists() else REPO_ROOT / p
-
-
-def task_spec(model_dir: str | Path) -> TaskSpec:
-    """Read the difficulty from ``model_dir/train_info.json`` (written by ``python -m utils.toy_lm train``)."""
-    from utils import countdown as cd
-
-    d = _resolve(model_dir)
-    info_path = d / "train_info.json"
-    if not info_path.exists():
-        raise FileNotFoundError(
-            f"{info_path} is missing: train the checkpoint with `python -m utils.toy_lm train --out {model_dir} ...`."
-        )
-    info = json.loads(info_path.read_text())
-    n = int(info.get("n_numbers", 3))
-    held = info.get("held_out_file")
-    eval_path = REPO_ROOT / held if held else cd.default_eval_path(n)
-    return TaskSpec(d, n, tuple(info.get("number_range", (1, 9))), tuple(info.get("target_range", (10, 99))), eval_path)
-
-
-def _is_task_dir(model: str) -> bool:
-    return model != "task_model" and (_resolve(model) / "train_info.json").exists()
-
-
-@contextlib.contextmanager
-def countdown_task() -> Iterator[None]:
-    """While active, a config whose ``model`` is a task-model directory (one with ``train_info.json``) loads that
-    checkpoint with ``utils.toy_lm.load_task_model`` and trains/evaluates on *its* Countdown difficulty (training
-    prompts never overlap its held-out file). Other configs are untouched. Restores ``utils.rlvr`` on exit."""
-    import utils.rlvr as R
-    from utils import countdown as cd
-    from utils import toy_lm
-
-    orig_model, orig_task = R._load_model, R._load_task
-
-    def load_model(cfg: Any, standin: bool = False) -> tuple[Any, Any]:
-        if not standin and _is_task_dir(cfg.model):
-            return toy_lm.load_task_model(_resolve(cfg.model))
-        return orig_model(cfg, standin)
-
-    def load_task(cfg: Any, seed: int, standin: bool = False) -> tuple[Any, list[dict[str, Any]], Any]:
-        if standin or cfg.task != "countdown" or not _is_task_dir(cfg.model):
-            return orig_task(cfg, seed, standin)
-        spec = task_spec(cfg.model)
-        train = cd.train_dataset(cfg.train_size, seed=seed, n_numbers=spec.n_numbers, number_range=spec.number_range,
-                                 target_range=spec.target_range, eval_path=spec.eval_path)
-        held = cd.load_eval_problems(spec.eval_path, n=cfg.eval_n)
-        return train, held, cd.countdown_reward
-
-    R._load_model, R._load_task = load_model, load_task
-    try:
-        yield
-    finally:
-        R._load_model, R._load_task = orig_model, orig_task
-
-
 def run_on_task(cfg: Any, seed: int, out: str | Path | None = None, verbose: bool = False) -> dict[str, Any]:
-    """``utils.rlvr.run_condition`` on the checkpoint's own Countdown difficulty (see :func:`countdown_task`)."""
+    """``utils.rlvr.run_condition`` (which trains and evaluates on the checkpoint's own Countdown difficulty)."""
     import utils.rlvr as R
 
-    with countdown_task():
-        return R.run_condition(cfg, seed, out=out, verbose=verbose)
+    return R.run_condition(cfg, seed, out=out, verbose=verbose)
 
 
 @contextlib.contextmanager
@@ -202,7 +129,7 @@ def base_pass_at_k(
     ``out`` (default ``results_dir()/<cfg.name>.json``)."""
     import utils.rlvr as R
 
-    with countdown_task(), quiet():
+    with quiet():
         model, tok = R._load_model(cfg)
         _, held, reward_fn = R._load_task(cfg, 0)
         temp = cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from utils.claims import ledger_markdown, load_claims
-from utils.config import DATA_DIR, REPO_ROOT, get_profile
+from utils.config import REPO_ROOT, get_profile
 from utils.notebook import badge_markdown, notebook_paths
 
 

@@ -29,7 +29,6 @@ Entry point: ``python -m utils.rlvr run --config configs/countdown_top20.yaml --
 from __future__ import annotations
 
 import argparse
-import copy
 import dataclasses
 import json
 import math
@@ -563,13 +562,10 @@ def gsm8k_reward(prompts: Sequence[Any], completions: Sequence[Any], answer: Seq
 def _load_model(cfg: RunConfig, standin: bool = False) -> tuple[Any, Any]:
     if standin or cfg.model == "standin":
         return make_standin()
-    if cfg.model == "task_model":
-        from utils import toy_lm  # written in parallel; imported lazily
+    from utils import toy_lm
 
-        loaded = toy_lm.load_task_model()
-        if isinstance(loaded, tuple):
-            return loaded[0], loaded[1]
-        raise TypeError("utils.toy_lm.load_task_model() should return (model, tokenizer)")
+    if toy_lm.is_task_model_dir(cfg.model):  # "task_model" or any Countdown checkpoint directory
+        return toy_lm.load_task_model(toy_lm.resolve_model_dir(cfg.model))
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(cfg.model)
@@ -593,10 +589,14 @@ def _load_task(cfg: RunConfig, seed: int, standin: bool = False) -> tuple[Any, l
         held = [{"prompt": f"{erng.randint(1, 9)} {erng.randint(1, 9)}>{erng.randint(10, 50)}:"} for _ in range(cfg.eval_n)]
         return Dataset.from_list(rows), held, standin_reward
     if cfg.task == "countdown":
-        from utils import countdown  # written in parallel; imported lazily
+        from utils import countdown, toy_lm
 
-        train = countdown.train_dataset(cfg.train_size, seed=seed)
-        held = countdown.load_eval_problems(n=cfg.eval_n)
+        # the difficulty (count of numbers, ranges, held-out file) is the checkpoint's own
+        spec = toy_lm.task_spec(cfg.model) if toy_lm.is_task_model_dir(cfg.model) else toy_lm.task_spec("task_model")
+        train = countdown.train_dataset(cfg.train_size, seed=seed, n_numbers=spec.n_numbers,
+                                        number_range=spec.number_range, target_range=spec.target_range,
+                                        eval_path=spec.eval_path)
+        held = countdown.load_eval_problems(spec.eval_path, n=cfg.eval_n)
         return train, held, countdown.countdown_reward
     if cfg.task == "gsm8k":
         from datasets import load_dataset

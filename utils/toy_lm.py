@@ -28,6 +28,7 @@ import random
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -35,7 +36,7 @@ import numpy as np
 import torch
 
 from utils import countdown as cd
-from utils.config import DATA_DIR, seed_everything
+from utils.config import DATA_DIR, REPO_ROOT, seed_everything
 
 TASK_MODEL_DIR = DATA_DIR / "task_model"
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
@@ -96,6 +97,45 @@ def build_model(n_embd: int = 96, n_layer: int = 3, n_head: int = 4, n_positions
         pad_token_id=VOCAB[PAD],
     )
     return GPT2LMHeadModel(config)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """The Countdown difficulty a task-model checkpoint was trained for, and its held-out file."""
+
+    model_dir: Path
+    n_numbers: int
+    number_range: tuple[int, int]
+    target_range: tuple[int, int]
+    eval_path: Path
+
+
+def resolve_model_dir(path: str | Path) -> Path:
+    """A checkpoint path as given, or relative to the repository root; ``"task_model"`` is the shipped one."""
+    if str(path) == "task_model":
+        return TASK_MODEL_DIR
+    p = Path(path)
+    return p if p.is_absolute() or p.exists() else REPO_ROOT / p
+
+
+def is_task_model_dir(path: str | Path) -> bool:
+    """True for ``"task_model"`` and for any directory holding a ``train_info.json`` written by :func:`train_task_model`."""
+    return str(path) == "task_model" or (resolve_model_dir(path) / "train_info.json").exists()
+
+
+def task_spec(model_dir: str | Path) -> TaskSpec:
+    """Read a checkpoint's Countdown difficulty from its ``train_info.json`` (3 numbers when absent)."""
+    d = resolve_model_dir(model_dir)
+    info_path = d / "train_info.json"
+    info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    if not info and str(model_dir) != "task_model":
+        raise FileNotFoundError(
+            f"{info_path} is missing: train the checkpoint with `python -m utils.toy_lm train --out {model_dir} ...`."
+        )
+    n = int(info.get("n_numbers", 3))
+    held = info.get("held_out_file")
+    eval_path = REPO_ROOT / held if held else cd.default_eval_path(n)
+    return TaskSpec(d, n, tuple(info.get("number_range", (1, 9))), tuple(info.get("target_range", (10, 99))), eval_path)
 
 
 def load_task_model(path: str | Path | None = None) -> tuple[Any, Any]:
