@@ -4,7 +4,8 @@
 Each notebook runs in a fresh kernel with ``FORKING_TOKENS_PROFILE`` set, from the notebooks/
 folder; figures/ and data/results/ are rewritten by the notebooks themselves. Progress is shown
 per notebook (one tick per cell); the first failing cell stops the job, naming notebook and cell.
-Wall times are written to data/results/run_times_<profile>.json.
+Wall times are written to data/results/run_times_<profile>.json. In the ``ci`` profile the executed
+notebooks go to build/ci/notebooks/ instead, so the committed (default-profile) outputs stay as they are.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from utils.config import PROFILES, REPO_ROOT, results_dir
+from utils.config import DATA_DIR, PROFILES, REPO_ROOT
 from utils.notebook import notebook_paths
 
 
@@ -31,8 +32,9 @@ def _restore(previous: str | None) -> None:
         os.environ["FORKING_TOKENS_PROFILE"] = previous
 
 
-def execute_notebook(path: Path, profile: str, timeout: int = 1800) -> float:
-    """Execute one notebook in place (outputs and execution counts kept); returns its wall time."""
+def execute_notebook(path: Path, profile: str, timeout: int = 1800, write_to: Path | None = None) -> float:
+    """Execute one notebook (outputs and execution counts kept) and write it to ``write_to`` (default: in
+    place); returns its wall time."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -61,7 +63,7 @@ def execute_notebook(path: Path, profile: str, timeout: int = 1800) -> float:
         raise NotebookFailed(f"{path.name}: cell {idx} failed: {first_line}") from None
     bar.close()
     _restore(previous)
-    nbformat.write(nb, path)
+    nbformat.write(nb, write_to or path)
     return time.perf_counter() - t0
 
 
@@ -80,13 +82,17 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
     for p in paths:
         try:
-            times[p.name] = round(execute_notebook(p, args.profile), 1)
+            target = None
+            if args.profile == "ci":
+                (REPO_ROOT / "build" / "ci" / "notebooks").mkdir(parents=True, exist_ok=True)
+                target = REPO_ROOT / "build" / "ci" / "notebooks" / p.name
+            times[p.name] = round(execute_notebook(p, args.profile, write_to=target), 1)
         except NotebookFailed as e:
             print(f"\nFAILED: {e}\nOpen notebooks/{p.name}, fix that cell, then rerun: make reproduce", file=sys.stderr)
             return 1
         print(f"  {p.name}: {times[p.name]:.0f} s")
     total = time.perf_counter() - t_all
-    out = results_dir(args.profile) / f"run_times_{args.profile}.json"
+    out = DATA_DIR / "results" / f"run_times_{args.profile}.json"  # every profile: README's run-time table
     previous = json.loads(out.read_text()) if out.exists() else {}
     previous.update(times)
     previous["_last_run_total_s"] = round(total, 1)
