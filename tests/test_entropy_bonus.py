@@ -195,10 +195,12 @@ def test_4num_model_reaches_recorded_pass1() -> None:
 
 
 def test_cli_smoke(tmp_path: Path) -> None:
+    import utils.rlvr as R
+
     out = tmp_path / "r.json"
     sets = ["task=standin", "model=standin", "steps=2", "eval_n=4", "eval_samples=1", "prompts_per_step=2",
             "num_generations=4", "train_size=16", "max_completion_length=8", "final_samples=4"]
-    assert X.main(["run", "--config", "configs/countdown_entadv_seed.yaml", "--profile", "ci", "--out", str(out),
+    assert R.main(["run", "--config", "configs/countdown_entadv_seed.yaml", "--profile", "ci", "--out", str(out),
                    "--set", *sets]) == 0
     r = json.loads(out.read_text())
     assert r["name"] == "05_countdown_entadv_seed" and len(r["train"]["psi_baseline"]) == 2

@@ -7,26 +7,23 @@ only adds what notebook 05 needs around those runs:
 * **Task difficulty from the checkpoint.** The shipped 3-number task saturates pass@k early, so notebook 05
   uses a 4-number task model (``data/task_model_4num``). A config says ``model: data/task_model_4num``; the
   difficulty (``n_numbers``, number and target ranges, held-out file) is read from that checkpoint's
-  ``train_info.json`` (:func:`utils.toy_lm.task_spec`) by ``utils.rlvr``'s own loaders, so ``utils.rlvr run`` and
-  ``utils.exploration run`` train and evaluate such a checkpoint on its own task.
-* **Parallel seeds.** :func:`run_grid` runs condition x seed jobs in worker processes (one torch thread each).
+  ``train_info.json`` (:func:`utils.toy_lm.task_spec`) by ``utils.rlvr``'s own loaders, so
+  ``python -m utils.rlvr run --config ...`` trains and evaluates such a checkpoint on its own task.
+* **Parallel seeds.** :func:`run_grid` runs condition x seed jobs through :func:`utils.rlvr.run_many`.
 * **pass@k bookkeeping.** :func:`base_pass_at_k` (the untrained model, sampled exactly like the runs' final
   evaluation), :func:`curves` (pass@k for every k from the per-problem correct counts), :func:`summarize`
   (mean and sd over seeds), :func:`solved_sets` (problems gained/lost against the base model) and
   :func:`crossover_k`.
 
-CLI: ``python -m utils.exploration run --config configs/countdown4_entadv.yaml --seed 0``.
+Command line: ``python -m utils.rlvr run --config configs/countdown_entadv.yaml --seed 0``.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import statistics
-import sys
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +42,6 @@ __all__ = [
     "paired_difference",
     "quiet",
     "run_grid",
-    "run_on_task",
     "solved_sets",
     "summarize",
     "task_spec",
@@ -53,13 +49,6 @@ __all__ = [
 
 
 # ============================================================================================ task variant
-
-
-def run_on_task(cfg: Any, seed: int, out: str | Path | None = None, verbose: bool = False) -> dict[str, Any]:
-    """``utils.rlvr.run_condition`` (which trains and evaluates on the checkpoint's own Countdown difficulty)."""
-    import utils.rlvr as R
-
-    return R.run_condition(cfg, seed, out=out, verbose=verbose)
 
 
 @contextlib.contextmanager
@@ -83,23 +72,6 @@ def quiet() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def _worker(job: tuple[str, int, str, dict[str, Any]]) -> dict[str, Any]:
-    import os
-
-    from utils.config import PROFILE_ENV
-
-    config, seed, profile, overrides = job
-    os.environ[PROFILE_ENV] = profile
-    import torch
-
-    torch.set_num_threads(1)
-    import utils.rlvr as R
-
-    cfg = R.load_config(config, profile=profile, **overrides)
-    with quiet():
-        return run_on_task(cfg, seed)
-
-
 def run_grid(
     configs: Sequence[str | Path],
     seeds: Sequence[int],
@@ -107,16 +79,14 @@ def run_grid(
     profile: str | None = None,
     **overrides: Any,
 ) -> list[dict[str, Any]]:
-    """Run every config x seed (results JSON in ``results_dir()``), ``workers`` at a time in spawned processes
-    with one torch thread each (``workers=1``: in this process). Returns the results dicts in job order."""
-    prof = profile or get_profile()
-    jobs = [(str(c), int(s), prof, dict(overrides)) for c in configs for s in seeds]
-    if workers <= 1:
-        return [_worker(j) for j in jobs]
-    import multiprocessing as mp
+    """Run every config x seed with :func:`utils.rlvr.run_many` (results JSON in ``results_dir()``), ``workers``
+    at a time in spawned processes with one torch thread each. Returns the results dicts in job order."""
+    import utils.rlvr as R
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
-        return list(ex.map(_worker, jobs))
+    prof = profile or get_profile()
+    jobs = [R.Job(R.load_config(str(c), profile=prof, **overrides), int(s)) for c in configs for s in seeds]
+    with quiet():
+        return R.run_many(jobs, workers=workers, threads=1, verbose=False)
 
 
 def base_pass_at_k(
@@ -221,37 +191,3 @@ def crossover_k(diff: Sequence[float], ks: Sequence[int]) -> int | None:
     while i > 0 and d[i - 1] > 0:
         i -= 1
     return int(ks[i])
-
-
-# =================================================================================================== CLI
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.exploration", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("run", help="train one config x seed on its task model's difficulty, write results JSON")
-    r.add_argument("--config", required=True)
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--out", default=None)
-    r.add_argument("--profile", default=None, help="ci | default | full (default: FORKING_TOKENS_PROFILE)")
-    r.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config fields (YAML values)")
-    a = parser.parse_args(argv)
-    import os
-
-    import yaml
-
-    import utils.rlvr as R
-    from utils.config import PROFILE_ENV
-
-    if a.profile:
-        os.environ[PROFILE_ENV] = a.profile
-    overrides = {k: yaml.safe_load(v) for k, _, v in (kv.partition("=") for kv in a.set)}
-    cfg = R.load_config(a.config, profile=a.profile, **overrides)
-    res = run_on_task(cfg, a.seed, out=a.out, verbose=True)
-    print(json.dumps({"path": res.get("path"), "final": {k: v for k, v in res["final"].items() if k != "correct"},
-                      "median_step_s": res["timing"]["median_step_s"], "total_s": res["timing"]["total_s"]}))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
