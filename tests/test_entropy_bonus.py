@@ -22,12 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 MODEL_4NUM = REPO / "data" / "task_model_4num"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 # ------------------------------------------------------------------------------------------------- psi

@@ -13,13 +13,7 @@ from utils import countdown as cd
 from utils import toy_lm
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: a tiny model gains nothing from two, and loses a lot when the cores are shared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

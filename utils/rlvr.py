@@ -45,6 +45,7 @@ from typing import Any, Literal
 import torch
 
 from utils.config import REPO_ROOT, get_profile, results_dir, seed_everything
+from utils.entropy import token_entropy
 
 __all__ = [
     "CONDITIONS",
@@ -985,7 +986,7 @@ def policy_batch(cfg: RunConfig, seed: int = 0, standin: bool = False) -> dict[s
     with torch.no_grad():
         logits = model(input_ids=ids, attention_mask=att).logits[:, -T - 1 : -1].float() / cfg.temperature
         logp_all = torch.log_softmax(logits, dim=-1)
-        ent = -(logp_all.exp() * logp_all).sum(-1)
+        ent = token_entropy(logits)
         logps = logp_all.gather(-1, inputs["completion_ids"][..., None]).squeeze(-1)
     return {
         "model": model, "trainer": trainer, "input_ids": ids, "attention_mask": att, "completion_mask": cm,

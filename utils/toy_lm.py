@@ -37,6 +37,7 @@ import torch
 
 from utils import countdown as cd
 from utils.config import DATA_DIR, REPO_ROOT, seed_everything
+from utils.entropy import token_entropy
 
 TASK_MODEL_DIR = DATA_DIR / "task_model"
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
@@ -520,8 +521,7 @@ def token_entropies(
             mask[i, width - len(s) :] = 1
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         logits = model(input_ids=ids, attention_mask=mask, position_ids=pos).logits.float() / temperature
-        logp = torch.log_softmax(logits, dim=-1)
-        ent = -(logp.exp() * logp).sum(-1)  # (B, T): entropy of the prediction made at each position
+        ent = token_entropy(logits)  # (B, T): entropy of the prediction made at each position
         for i, (s, k) in enumerate(zip(seqs, n_prompt)):
             offset = width - len(s)
             # the token at index t is predicted at index t-1
