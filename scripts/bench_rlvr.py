@@ -22,6 +22,8 @@ import time
 import torch
 
 import utils.rlvr as R
+from utils.rlvr import compute as C
+from utils.rlvr import tasks as T
 
 
 def batch_from_trainer(trainer):
@@ -34,7 +36,7 @@ def batch_from_trainer(trainer):
 def part_a(model, b: dict, repeats: int, label: str) -> dict:
     ids, att, cm, adv = b["input_ids"], b["attention_mask"], b["completion_mask"], b["advantages"]
     sel = R.entropy_mask(b["entropies"], cm, 0.2, "top")
-    res = {v: R.update_cost(model, ids, att, cm, adv, sel, v, repeats=repeats) for v in ("full", "masked", "sparse_head")}
+    res = {v: C.update_cost(model, ids, att, cm, adv, sel, v, repeats=repeats) for v in ("full", "masked", "sparse_head")}
     V = model.get_output_embeddings().weight.shape[0]
     print(f"\n(a) one policy update, {label}: batch {tuple(ids.shape)}, vocab {V}, {int(cm.sum())} completion tokens, "
           f"{int(sel.sum())} selected")
@@ -48,9 +50,9 @@ def part_a_smollm2(b: dict, rho: float = 0.2, n_seq: int = 4) -> None:
     """FLOPs only, SmolLM2-135M's shape (30 layers, 49k vocab), counted on 1-2 layers and extrapolated."""
     ids, att, cm = b["input_ids"][:n_seq], b["attention_mask"][:n_seq], b["completion_mask"][:n_seq]
     sel = R.entropy_mask(b["entropies"][:n_seq], cm, rho, "top")
-    f = R.extrapolated_update_flops(R.llama_like, R.SMOLLM2_135M_SHAPE["num_hidden_layers"], ids, att, cm,
+    f = C.extrapolated_update_flops(C.llama_like, C.SMOLLM2_135M_SHAPE["num_hidden_layers"], ids, att, cm,
                                     b["advantages"][:n_seq], sel)
-    print(f"\n(a') SmolLM2-135M shape (vocab {R.SMOLLM2_135M_SHAPE['vocab_size']}), {n_seq} sequences, FLOPs counted on "
+    print(f"\n(a') SmolLM2-135M shape (vocab {C.SMOLLM2_135M_SHAPE['vocab_size']}), {n_seq} sequences, FLOPs counted on "
           f"1-2 layers and extrapolated to 30: full {f['full'] / 1e9:.2f} GFLOP, sparse_head {f['sparse_head'] / 1e9:.2f} "
           f"GFLOP (x{f['sparse_head'] / f['full']:.3f}); masked = full by construction")
 
@@ -125,13 +127,13 @@ def main() -> None:
             print(f"task model unavailable ({type(e).__name__}: {e}); using a same-size stand-in")
             standin = True
     if standin:  # same shape as the task model: 3 layers, 96 wide, 4 heads
-        orig = R.make_standin
-        R.make_standin = lambda **k: orig(n_embd=96, n_layer=3, n_head=4, **{x: y for x, y in k.items() if x == "extra_vocab"})
+        orig = T.make_standin
+        T.make_standin = lambda **k: orig(n_embd=96, n_layer=3, n_head=4, **{x: y for x, y in k.items() if x == "extra_vocab"})
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, model: {'stand-in' if standin else 'task model'}")
-    cfg = R.load_config("configs/countdown_top20.yaml", profile="default").replace(eval_n=0)
-    b = R.policy_batch(cfg, 0, standin=standin)
+    cfg = R.load_config("countdown_top20", profile="default").replace(eval_n=0)
+    b = C.policy_batch(cfg, 0, standin=standin)
     part_a(b["model"], b, a.repeats, "task-size model")
-    big, _ = R.make_standin(n_embd=96, n_layer=3, n_head=4, extra_vocab=32_000)
+    big, _ = T.make_standin(n_embd=96, n_layer=3, n_head=4, extra_vocab=32_000)
     part_a(big, b, a.repeats, "same backbone, 32k-token vocab (LM head dominates)")
     part_a_smollm2(b)
     if not a.skip_b:

@@ -1,5 +1,5 @@
-"""Tests for utils.decoding_grid (dual-temperature grid on the task model) and the temperature guard
-it relies on in utils.toy_lm.sample_completions."""
+"""utils.decoding_grid: the dual-temperature grid on the task model, its tables, per-problem comparisons and
+results files."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import torch
 
 from utils import countdown as cd
 from utils import decoding_grid as dg
-from utils import toy_lm
+from utils import rollouts, toy_lm
 from utils.passk import mean_pass_at_k
+from utils.results import ResultsError
 from utils.sampling import DualTemperatureLogitsProcessor, dual_temperature_generate
 
 
@@ -38,22 +39,11 @@ def _fake_runs() -> list[dict]:
     return runs
 
 
-def test_sample_completions_rejects_temperature_with_dual_processor(shipped: tuple) -> None:
-    model, tok = shipped
-    proc = DualTemperatureLogitsProcessor(0.5, 2.0, 1.0)
-    for t in (0.7, 0.0):
-        with pytest.raises(ValueError, match="temperature=1.0"):
-            toy_lm.sample_completions(model, tok, ["8 5 7>33:"], temperature=t, logits_processor=[proc])
-        with pytest.raises(ValueError, match="temperature=1.0"):
-            toy_lm.evaluate_pass1(model, tok, [{"numbers": [8, 5, 7], "target": 33}], temperature=t, logits_processor=[proc])
-    assert len(toy_lm.sample_completions(model, tok, ["8 5 7>33:"], temperature=1.0, logits_processor=[proc])) == 1
-
-
 def test_diagonal_cell_is_plain_temperature(shipped: tuple, problems: list[dict]) -> None:
     model, tok = shipped
     for t in (0.5, 1.0, 2.0):
         cell = dg.run_cell(model, tok, problems, t, t, threshold=0.3, seed=3, n_samples=2, fork_share=False)
-        plain = toy_lm.evaluate_pass1(model, tok, problems, n_samples=2, temperature=t, seed=3,
+        plain = rollouts.evaluate_pass1(model, tok, problems, n_samples=2, temperature=t, seed=3,
                                       max_new_tokens=dg.MAX_NEW_TOKENS)
         assert cell["correct_counts"] == plain["correct_counts"]
         assert cell["pass1"] == plain["pass1"]
@@ -63,7 +53,7 @@ def test_threshold_extremes_reduce_to_one_temperature(shipped: tuple, problems: 
     model, tok = shipped
     never = dg.run_cell(model, tok, problems, 3.0, 0.5, threshold=math.inf, seed=1, fork_share=True)
     always = dg.run_cell(model, tok, problems, 0.5, 3.0, threshold=0.0, seed=1, fork_share=True)
-    cold = toy_lm.evaluate_pass1(model, tok, problems, temperature=0.5, seed=1, max_new_tokens=dg.MAX_NEW_TOKENS)
+    cold = rollouts.evaluate_pass1(model, tok, problems, temperature=0.5, seed=1, max_new_tokens=dg.MAX_NEW_TOKENS)
     assert never["correct_counts"] == always["correct_counts"] == cold["correct_counts"]
     assert never["fork_share"] == 0.0 and always["fork_share"] == 1.0
 
@@ -100,18 +90,11 @@ def test_stats_table_compare_effects() -> None:
     tab = dg.grid_table(runs)
     assert tab["t_forks"] == [0.5, 1.0, 2.0] and tab["mean"].shape == (3, 3)
     assert tab["mean"][2, 1] == pytest.approx(1.91)
-    c = dg.compare(runs, (2.0, 1.0), (1.0, 1.0))
-    assert c["diff"] == pytest.approx(1.0) and c["diff_sd"] == pytest.approx(0.0, abs=1e-12)
-    assert c["exceeds_spread"] and c["same_sign"]
-    same = dg.compare(runs, (1.0, 1.0), (1.0, 1.0))
-    assert not same["exceeds_spread"] and not same["same_sign"]
     eff = dg.axis_effects(runs)
     assert eff["fork"]["raise"] == pytest.approx(1.0) and eff["fork"]["lower"] == pytest.approx(-0.5)
     assert eff["rest"]["range"] == pytest.approx(0.15) and eff["fork"]["range"] == pytest.approx(1.5)
     with pytest.raises(KeyError, match="run_grid"):
         dg.cell_stats(runs, (1.5, 1.0))
-    one_seed = [r for r in runs if r["seed"] == 0]
-    assert not dg.compare(one_seed, (2.0, 1.0), (1.0, 1.0))["exceeds_spread"]  # no spread with one seed
 
 
 def test_passk_curves_and_compare() -> None:
@@ -123,8 +106,10 @@ def test_passk_curves_and_compare() -> None:
     want = np.mean([mean_pass_at_k(4, r["correct_counts"], 2) for r in runs if r["t_fork"] == 1.0])
     assert c["mean"][1] == pytest.approx(want)
     assert all(a <= b + 1e-12 for a, b in zip(c["mean"], c["mean"][1:]))  # pass@k grows with k
-    d = dg.passk_compare(runs, (2.0, 1.0), (1.0, 1.0), k=4)
-    assert d["diff"] == pytest.approx(0.0) and d["n_problems"] == 3
+    ev = dg.compare_cells(runs, (2.0, 1.0), (1.0, 1.0), k=4)  # same correct counts: no difference at all
+    assert ev.diff == pytest.approx(0.0) and ev.n_a == 3 and ev.unit == "problem" and ev.test == "paired t"
+    pa = dg.per_problem(runs, (1.0, 1.0), k=1)
+    assert pa.tolist() == pytest.approx([np.mean([s % 5 / 4 for s in (0, 1, 2)]), 1.0, 0.0])
     bad = runs + [{**runs[0], "seed": 9, "n_samples": 8}]
     with pytest.raises(ValueError, match="n_samples"):
         dg.passk_curves(bad)
@@ -132,14 +117,17 @@ def test_passk_curves_and_compare() -> None:
 
 def test_results_roundtrip(tmp_path) -> None:
     obj = {"grid": dg.grid_table(_fake_runs()), "nan": float("nan"), "i": np.int64(3)}
-    path = dg.save_results(obj, "03_test", directory=tmp_path)
-    back = dg.load_results("03_test", directory=tmp_path)
+    path = dg.save_grid(obj, "03_test", directory=tmp_path)
+    back = dg.load_grid("03_test", directory=tmp_path)
     assert path.name == "03_test.json" and back["nan"] is None and back["i"] == 3
     assert back["grid"]["mean"][2][1] == pytest.approx(1.91)
     with pytest.raises(ValueError):
-        dg.save_results(obj, "a/b", directory=tmp_path)
-    with pytest.raises(FileNotFoundError, match="run the notebook"):
-        dg.load_results("missing", directory=tmp_path)
+        dg.save_grid(obj, "a/b", directory=tmp_path)
+    with pytest.raises(ResultsError, match="missing; regenerate it with: the notebook 03 cell"):
+        dg.load_grid("missing", directory=tmp_path)
+    path.write_text(path.read_text()[:40])  # truncated: an error naming the file, not a silent skip
+    with pytest.raises(ResultsError, match="03_test.json is truncated or not valid JSON"):
+        dg.load_grid("03_test", directory=tmp_path)
 
 
 def test_heatmap_marks_diagonal_and_highlight() -> None:

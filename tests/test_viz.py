@@ -20,7 +20,7 @@ def test_colored_tokens_html_and_text():
 def test_histogram_and_save(monkeypatch, tmp_path):
     import matplotlib.pyplot as plt
 
-    monkeypatch.setattr(config, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(config, "BUILD_DIR", tmp_path / "build")
     monkeypatch.setenv("FORKING_TOKENS_PROFILE", "ci")
     ax = plot_entropy_histogram(np.random.default_rng(0).exponential(0.3, 500))
     p = save_figure(ax.figure, "test_hist")

@@ -1,11 +1,21 @@
-"""Forking Tokens: helpers for the notebook series (one module per idea).
+"""Forking Tokens: the helper package of the notebook series (one module per idea).
 
-Modules: ``config`` (run profiles, paths, seeds), ``entropy`` (token entropy, scoring text),
-``models`` (loading LMs online or offline), ``viz`` (plots and colored tokens), ``countdown``
-(the verifiable toy task), ``toy_lm`` (the small task model), ``sampling``, ``rlvr``, ``passk``.
+Foundations: ``config`` (run profiles, paths, seeds), ``results`` (atomic writes, results JSON, repo-relative
+paths), ``stats`` (comparisons over seeds, confidence intervals, verdicts), ``claims`` (the claims ledger),
+``notebook`` (the shared opening), ``reproduce`` (the main job), ``readme`` (README's generated blocks),
+``exercises`` (the notebooks' exercise checks).
+
+Language models and entropy: ``entropy`` (token entropy, scoring text), ``models`` (loading LMs online or offline),
+``viz`` (plots and colored tokens), ``forking`` (where the entropy sits in a model's own samples), ``traces``
+(SmolLM2 answers to word problems), ``sampling`` (dual-temperature decoding), ``passk`` (unbiased pass@k).
+
+The Countdown world: ``countdown`` (grammar, verifier, problems), ``toy_lm`` (the task model and its training),
+``rollouts`` (sampling and scoring a task model), ``decoding_grid`` (notebook 03), ``rlvr`` (entropy-guided RL on
+TRL: losses, trainers, configs, runs), ``overlap`` (does RL keep the entropy pattern), ``exploration`` (notebook
+05), ``ladder`` (notebook 06: the top-20 % effect along model size).
 """
 
 from utils.config import get_profile, pick, seed_everything
 
 __all__ = ["get_profile", "pick", "seed_everything"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

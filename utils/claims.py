@@ -1,37 +1,183 @@
-"""The claims ledger: every quantitative claim of the seed write-up and the two papers, next to what
-this series measured. Rows are written by the notebooks (``record_claim``) into
-``results_dir()/claims/NN.json`` and gathered into ``data/results/claims.md`` by ``build_ledger``
-(which ``make reproduce`` runs at the end). Nothing in the ledger is typed by hand: the measured
-value and the verdict are computed in the notebook cell that records the row.
+"""The claims ledger: every quantitative claim of the write-up and the two papers, next to what this series measured.
+
+A notebook records a row with one short call, :meth:`Ledger.record`; ``make reproduce`` gathers the rows into
+``data/results/claims.md`` and README's ledger (:func:`build_ledger`). Nothing in the ledger is typed by hand:
+
+* a **comparative** row carries an :class:`utils.stats.Evidence` and the direction the paper claims
+  (``greater``/``less``/``equivalent``); its verdict is :func:`utils.stats.verdict` of that evidence -- or
+  "inconclusive" when a positive ``control`` shows the manipulation did not act (:func:`utils.stats.gated_verdict`);
+* a **documented** row (``basis="documented"``) records a correction that needs no experiment (a misnamed model, a
+  unit, code that is off by one); its measured part says only what was measured;
+* anything else states its basis (``"descriptive"``) and the rule it was decided by in ``why``.
+
+Every row says its profile, its n and its budget. The published wording of each claim lives once, in
+:data:`PUBLISHED`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from utils.config import get_profile, results_dir
+from utils.results import atomic_write_text, load_json, save_json
+from utils.stats import Evidence, describe, gated_verdict, verdict
 
-VERDICTS = ("reproduced", "not reproduced", "corrected", "partly reproduced", "not testable here")
-SOURCES = ("seed", "Wang et al. 2025", "Cheng et al. 2025")
+__all__ = ["PUBLISHED", "SOURCES", "VERDICTS", "Claim", "Ledger", "build_ledger", "ledger_markdown", "load_claims"]
+
+VERDICTS = ("reproduced", "not reproduced", "inconclusive", "partly reproduced", "corrected", "not testable here")
+SOURCES = ("write-up", "Wang et al. 2025", "Cheng et al. 2025")
+BASES = ("experiment", "documented", "descriptive")
+SCHEMA = "forking-tokens/claims/1"
+
+#: The claims as published (quote or close paraphrase) and their source, by ledger id.
+PUBLISHED: dict[str, tuple[str, str]] = {
+    "seed.bands": ("< 1 bit: highly certain, 90% probability on one token; 1-3 bits: a few options; > 4 bits: no preference", "write-up"),
+    "seed.off_by_one": ("Its code: entropy of logits[t] reported as the entropy of token t", "write-up"),
+    "seed.epsilon_fp16": ("Its code: entropy = -sum(p * log2(p + 1e-10)) after softmax", "write-up"),
+    "seed.qwen_aime": ("'7-11% accuracy improvement on AMY and math benchmarks for Quinn 332B'", "write-up"),
+    "seed.unit_bits": ("Forking tokens are those above the 80th percentile, 'less than 0.672 bits' below it", "write-up"),
+    "seed.fork_then_low_run": ("Tokens with high entropy ('forking tokens') are typically followed by sequences of low-entropy tokens", "write-up"),
+    "wang.fork_words": ("Forking (high-entropy) tokens are words like 'wait', 'however', 'thus', 'suppose'; low-entropy tokens complete words, formulas and punctuation", "Wang et al. 2025"),
+    "wang.p80": ("The 80th percentile of chain-of-thought token entropy is about 0.672 nats (Qwen3-8B, AIME'24/'25)", "Wang et al. 2025"),
+    "wang.half_below_001": ("Over half of all chain-of-thought tokens have entropy below 0.01 (Qwen3-8B, AIME'24/'25)", "Wang et al. 2025"),
+    "seed.dual_temp_21": ("With forking tokens at temperature 2 and non-forking tokens at temperature 1, the model outperformed the baseline.", "write-up"),
+    "seed.dual_temp_coverage": ("The model benefits when non-forking tokens are less random than forking tokens (read here as coverage: pass@k at large k).", "write-up"),
+    "wang.dual_temp_shape": ("Raising the forking tokens' temperature moderately helps, lowering it hurts sharply; the other tokens' temperature matters less.", "Wang et al. 2025"),
+    "seed.compute_savings": ("Updating only on forking tokens gives an 80% reduction in backpropagation and up to 50% fewer FLOPs", "write-up"),
+    "wang.top20_matches_full": ("Training only on the top-20% highest-entropy tokens matches full-gradient RLVR (Qwen3-8B) and beats it at 14B/32B", "Wang et al. 2025"),
+    "wang.bottom80_hurts": ("Training only on the bottom-80% (low-entropy) tokens gives a marked decline", "Wang et al. 2025"),
+    "wang.random20_control": ("It is which tokens are trained that matters: the high-entropy 20%, not any 20% (random-20% control; not run in the paper)", "Wang et al. 2025"),
+    "wang.role20_control": ("The high-entropy tokens matter because of their entropy, not only their syntactic role (role-only control at the same count; not run in the paper)", "Wang et al. 2025"),
+    "wang.rho_sweep": ("rho = 0.2 (the top 20% of tokens by entropy) is the share to keep (the paper's choice among the values it tried)", "Wang et al. 2025"),
+    "wang.entropy_pattern_overlap": ("RLVR largely keeps the base model's entropy pattern: > 86% overlap of the top-20% entropy positions (Qwen3-14B, DAPO; unverified number)", "Wang et al. 2025"),
+    "wang.rl_changes_high_entropy": ("RL mainly changes the entropy of tokens that were already high-entropy", "Wang et al. 2025"),
+    "wang.normaliser": ("Paper formula (masked loss averaged over all tokens) and the authors' code (averaged over the selected tokens only, a 1/rho = 5x larger loss) describe the same method", "Wang et al. 2025"),
+    "wang.scale_trend": ("The top-20% advantage over full-gradient RLVR grows with model size (matches at 8B, ahead at 14B, further ahead at 32B)", "Wang et al. 2025"),
+    "entbonus.pass1": ("With the entropy advantage, pass@1 stays about the same as plain GRPO (or slightly lower)", "Cheng et al. 2025"),
+    "entbonus.passk_large_k": ("The entropy advantage gives clearly better pass@k at large k than plain GRPO", "Cheng et al. 2025"),
+    "entbonus.rl_shrinks_coverage": ("Plain RL shrinks pass@k at large k below the base model's: fewer problems solved at all", "Cheng et al. 2025"),
+    "entbonus.seed_crossover_32": ("The entropy bonus underperforms the baseline in the first 32 tries and solves more beyond 32 tries", "write-up"),
+    "entbonus.seed_moving_baseline": ("The method gives a bonus to tokens whose entropy rises above a moving baseline", "write-up"),
+}
 
 
 @dataclass
 class Claim:
     """One ledger row."""
 
-    id: str  # stable key, e.g. "entropy.p80"
+    id: str  # stable key, e.g. "wang.p80"
     claim: str  # as published (quote or close paraphrase)
     source: str  # one of SOURCES
-    measured: str  # our toy measurement, with seeds and spread, as a short sentence
+    measured: str  # our measurement, one short sentence (the evidence's numbers are added to it)
     verdict: str  # one of VERDICTS
-    why: str  # one line: what the verdict rests on / why not testable
+    why: str  # what the verdict rests on
     notebook: str  # e.g. "02_forking_tokens.ipynb"
     section: str  # heading text of the section that measures it
+    basis: str = "experiment"  # experiment | documented | descriptive
+    n: str = ""  # e.g. "8/8 seeds"
+    budget: str = ""  # e.g. "100 GRPO steps, lr 3e-4"
+    profile: str = ""  # the run profile that measured it
     figure: str | None = None  # e.g. "02_entropy_distribution" (figures/NAME.png)
-    numbers: dict[str, Any] = field(default_factory=dict)  # the raw numbers behind `measured`
+    numbers: dict[str, Any] = field(default_factory=dict)  # the raw numbers behind `measured` (evidence included)
+
+
+def _why(ev: Evidence, direction: str, v: str) -> str:
+    a, b = ev.labels
+    lo, hi = ev.ci95
+    if direction == "equivalent":
+        m = ev.margin
+        if v == "reproduced":
+            return f"the 90% CI of {a} - {b} lies inside ±{m:g} (equivalent within the margin fixed in advance)"
+        if v == "not reproduced":
+            return f"the 95% CI of {a} - {b} lies outside ±{m:g}"
+        return f"the CI of {a} - {b} overlaps the margin ±{m:g}: the design cannot tell (detectable {ev.mde:.3f})"
+    what = f"the slope of {a} - {b}" if ev.test.startswith("trend") else f"{a} - {b}"
+    if lo > 0:
+        return f"the 95% CI of {what} lies above 0"
+    if hi < 0:
+        return f"the 95% CI of {what} lies below 0"
+    return f"the 95% CI of {what} includes 0 (this design detects differences of about {ev.mde:.3f} and more)"
+
+
+class Ledger:
+    """The rows of one notebook: ``ledger = Ledger("04_masked_rlvr.ipynb")`` once, then one
+    ``ledger.record(...)`` per claim."""
+
+    def __init__(self, notebook: str) -> None:
+        self.notebook = notebook
+
+    def record(
+        self,
+        id: str,
+        *,
+        section: str,
+        measured: str = "",
+        evidence: Evidence | None = None,
+        direction: str | None = None,
+        control: Evidence | None = None,
+        control_direction: str = "greater",
+        control_label: str = "the manipulation acted",
+        verdict: str | None = None,
+        why: str | None = None,
+        basis: str | None = None,
+        budget: str = "",
+        figure: str | None = None,
+        numbers: dict[str, Any] | None = None,
+        claim: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Validate one row, store it in ``results_dir()/claims/<notebook prefix>.json`` and print one line.
+
+        With ``evidence`` (and the paper's ``direction``) the verdict is computed, never passed; a ``control``
+        gates it (see :func:`utils.stats.gated_verdict`). Without evidence, ``verdict`` and ``why`` are required and
+        ``basis`` must say what kind of row it is (``documented`` or ``descriptive``)."""
+        if claim is None or source is None:
+            if id not in PUBLISHED:
+                raise ValueError(f"claim {id!r} is not in utils.claims.PUBLISHED: pass claim= and source=")
+            claim, source = claim or PUBLISHED[id][0], source or PUBLISHED[id][1]
+        nums = dict(numbers or {})
+        n = ""
+        if evidence is not None:
+            if verdict is not None:
+                raise ValueError("a row with evidence gets its verdict from utils.stats.verdict: do not pass verdict=")
+            if direction is None:
+                raise ValueError("a row with evidence needs the paper's direction: greater, less or equivalent")
+            if control is not None:
+                verdict, ok = gated_verdict(evidence, direction, control, control_direction)
+                nums["control"] = {"evidence": control.as_dict(), "direction": control_direction, "acted": ok,
+                                   "what": control_label}
+                if not ok:
+                    why = why or f"inconclusive: {control_label} was not shown ({describe(control)})"
+            else:
+                from utils.stats import verdict as stats_verdict
+
+                verdict = stats_verdict(evidence, direction)
+            why = why or _why(evidence, direction, verdict)
+            nums["evidence"], nums["direction"] = evidence.as_dict(), direction
+            measured = (measured + "; " if measured else "") + describe(evidence)
+            n = f"{evidence.n_a} {evidence.unit}s" if evidence.n_b == 0 else f"{evidence.n_a}/{evidence.n_b} {evidence.unit}s"
+            basis = basis or "experiment"
+        else:
+            if verdict is None or why is None or basis is None:
+                raise ValueError("a row without evidence needs verdict=, why= and basis= ('documented' or 'descriptive')")
+            if verdict in ("reproduced", "not reproduced", "inconclusive") and basis == "experiment":
+                raise ValueError("an experimental verdict must come from evidence (utils.stats.compare)")
+        c = Claim(id=id, claim=claim, source=source, measured=measured, verdict=verdict, why=why,
+                  notebook=self.notebook, section=section, basis=basis, n=n, budget=budget,
+                  profile=get_profile(), figure=figure, numbers=nums)
+        if c.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {c.verdict!r}")
+        if c.source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, got {c.source!r}")
+        if c.basis not in BASES:
+            raise ValueError(f"basis must be one of {BASES}, got {c.basis!r}")
+        path = _claims_dir() / f"{self.notebook[:2]}.json"
+        rows = load_json(path, schema=SCHEMA)["rows"] if path.exists() else {}
+        rows[c.id] = asdict(c)
+        save_json({"rows": rows}, path, schema=SCHEMA)
+        print(f"[claim {c.id}] {c.verdict.upper()}: {c.why}")
 
 
 def _claims_dir(profile: str | None = None) -> Path:
@@ -40,57 +186,56 @@ def _claims_dir(profile: str | None = None) -> Path:
     return d
 
 
-def record_claim(**kw: Any) -> Claim:
-    """Validate one row and store it in ``results_dir()/claims/<notebook prefix>.json`` (keyed by id).
-
-    Returns the :class:`Claim`, which displays as one line in a notebook.
-    """
-    c = Claim(**kw)
-    if c.verdict not in VERDICTS:
-        raise ValueError(f"verdict must be one of {VERDICTS}, got {c.verdict!r}.")
-    if c.source not in SOURCES:
-        raise ValueError(f"source must be one of {SOURCES}, got {c.source!r}.")
-    path = _claims_dir() / f"{c.notebook[:2]}.json"
-    rows = json.loads(path.read_text()) if path.exists() else {}
-    rows[c.id] = asdict(c)
-    path.write_text(json.dumps(rows, indent=1, sort_keys=True, default=float) + "\n")
-    print(f"[claim {c.id}] {c.verdict.upper()}: {c.measured}")
-    return c
-
-
 def load_claims(profile: str | None = None) -> list[dict[str, Any]]:
     """All recorded rows, in notebook order."""
     rows: list[dict[str, Any]] = []
     for p in sorted(_claims_dir(profile).glob("*.json")):
-        rows.extend(json.loads(p.read_text()).values())
+        rows.extend(load_json(p, schema=SCHEMA, regenerate=f"make reproduce (notebook {p.stem})")["rows"].values())
     return rows
+
+
+def _cell(s: Any) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
 
 
 def ledger_markdown(rows: list[dict[str, Any]], link_prefix: str = "") -> str:
     """The ledger as a Markdown table (links relative to ``link_prefix``: '' from the repo root)."""
     head = (
-        "| claim (as published) | source | our measurement | verdict | where |\n"
-        "|---|---|---|---|---|\n"
+        "| claim (as published) | source | our measurement | n · budget · profile | verdict | where |\n"
+        "|---|---|---|---|---|---|\n"
     )
     lines = []
     for r in rows:
         where = f"[{r['notebook'][:2]} · {r['section']}]({link_prefix}notebooks/{r['notebook']})"
         if r.get("figure"):
             where += f" · [figure]({link_prefix}figures/{r['figure']}.png)"
-        cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+        ctx = " · ".join(x for x in (r.get("n"), r.get("budget"), r.get("profile")) if x) or "–"
+        basis = "" if r.get("basis", "experiment") == "experiment" else f" ({r['basis']})"
         lines.append(
-            f"| {cell(r['claim'])} | {cell(r['source'])} | {cell(r['measured'])} | **{r['verdict']}** — {cell(r['why'])} | {where} |"
+            f"| {_cell(r['claim'])} | {_cell(r['source'])} | {_cell(r['measured'])} | {_cell(ctx)} | "
+            f"**{r['verdict']}**{basis} — {_cell(r['why'])} | {where} |"
         )
     return head + "\n".join(lines) + "\n"
 
 
 def build_ledger(profile: str | None = None) -> Path:
-    """Write ``results_dir()/claims.md`` from the recorded rows; returns its path."""
+    """Write ``results_dir()/claims.md`` from the recorded rows (atomically); returns its path."""
     p = profile or get_profile()
     rows = load_claims(p)
     out = results_dir(p) / "claims.md"
-    out.write_text(
+    atomic_write_text(
+        out,
         "# Claims ledger\n\nGenerated by `utils.claims.build_ledger` from the rows the notebooks record "
-        f"(profile `{p}`); do not edit by hand.\n\n" + ledger_markdown(rows, link_prefix="../../") + "\n"
+        f"(profile `{p}`); do not edit by hand. Verdicts: see README's ledger section.\n\n"
+        + ledger_markdown(rows, link_prefix="../../") + "\n",
     )
     return out
+
+
+def ledger_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """How many rows have each verdict."""
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r["verdict"]] = out.get(r["verdict"], 0) + 1
+    return out
+

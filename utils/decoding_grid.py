@@ -6,10 +6,11 @@ percentile) and another at all other steps. This module runs that experiment on 
 * :func:`entropy_threshold` -- the model's own 80th percentile of token entropy on its T=1 samples;
 * :func:`run_cell` / :func:`run_grid` -- pass@1 (and per-problem correct counts) for each
   ``(t_fork, t_rest)`` cell and sampling seed, with the share of steps that were treated as forking;
-* :func:`cell_stats`, :func:`grid_table`, :func:`compare`, :func:`axis_effects` -- mean ± sd over seeds,
-  the heatmap matrix, a paired comparison of two cells, the effect of each temperature around (1, 1);
+* :func:`cell_stats`, :func:`grid_table`, :func:`axis_effects` -- mean ± sd over seeds, the heatmap matrix, the
+  effect of each temperature around (1, 1);
+* :func:`compare_cells` -- two cells compared problem by problem (:func:`utils.stats.compare`, paired);
 * :func:`passk_curves` -- pass@k for k = 1..n from the per-problem correct counts (``utils.passk``);
-* :func:`save_results` / :func:`load_results` -- results JSON in ``results_dir()``;
+* :func:`save_grid` / :func:`load_grid` -- results JSON in ``results_dir()``;
 * :func:`plot_grid_heatmap` -- the heatmap with the uniform-temperature diagonal marked.
 
 Every cell of one seed starts from the same torch seed (``evaluate_pass1`` seeds before sampling), so
@@ -20,7 +21,6 @@ A diagonal cell ``(t, t)`` is plain sampling at temperature ``t`` (the processor
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -30,8 +30,10 @@ from typing import Any
 import numpy as np
 
 from utils import countdown as cd
-from utils import toy_lm
+from utils import rollouts
 from utils.config import results_dir
+from utils.results import load_json, save_json
+from utils.stats import Evidence, compare
 from utils.passk import mean_pass_at_k
 from utils.sampling import DualTemperatureLogitsProcessor
 
@@ -42,12 +44,12 @@ __all__ = [
     "run_grid",
     "cell_stats",
     "grid_table",
-    "compare",
+    "compare_cells",
+    "per_problem",
     "axis_effects",
     "passk_curves",
-    "passk_compare",
-    "save_results",
-    "load_results",
+    "save_grid",
+    "load_grid",
     "plot_grid_heatmap",
     "generated_steps",
 ]
@@ -84,7 +86,7 @@ def entropy_threshold(
     """The ``q``-th percentile of token entropy (nats) over the model's own T=1 samples.
 
     Samples ``n_samples`` completions per problem at temperature 1 and pools the entropy of every
-    completion token, EOS step included (``toy_lm.token_entropies``, untempered: what the
+    completion token, EOS step included (``rollouts.token_entropies``, untempered: what the
     dual-temperature processor measures). Returns ``threshold``, ``q``, ``n_tokens``, ``share_below_0.01``
     and ``median``.
     """
@@ -92,12 +94,12 @@ def entropy_threshold(
         raise ValueError(f"q must be a percentile strictly between 0 and 100, got {q}")
     rows = _problems(problems)
     prompts = [r["prompt"] for r in rows]
-    comps = toy_lm.sample_completions(
+    comps = rollouts.sample_completions(
         model, tokenizer, prompts, n=n_samples, temperature=1.0, max_new_tokens=max_new_tokens,
         seed=seed, batch_size=batch_size,
     )
     expanded = [p for p in prompts for _ in range(n_samples)]
-    ents = np.concatenate(toy_lm.token_entropies(model, tokenizer, expanded, comps))
+    ents = np.concatenate(rollouts.token_entropies(model, tokenizer, expanded, comps))
     return {
         "threshold": float(np.percentile(ents, q)),
         "q": float(q),
@@ -134,7 +136,7 @@ def run_cell(
     rows = _problems(problems)
     proc = DualTemperatureLogitsProcessor(threshold=threshold, t_fork=t_fork, t_rest=t_rest)
     t0 = time.perf_counter()
-    res = toy_lm.evaluate_pass1(
+    res = rollouts.evaluate_pass1(
         model, tokenizer, rows, n_samples=n_samples, temperature=1.0, seed=seed, batch_size=batch_size,
         max_new_tokens=max_new_tokens, logits_processor=[proc], return_completions=fork_share,
     )
@@ -156,7 +158,7 @@ def run_cell(
     if fork_share:
         comps = [c for per in res["completions"] for c in per]
         prompts = [r["prompt"] for r in rows for _ in range(n_samples)]
-        ents = np.concatenate(toy_lm.token_entropies(model, tokenizer, prompts, comps))
+        ents = np.concatenate(rollouts.token_entropies(model, tokenizer, prompts, comps))
         out["fork_share"] = float((ents >= threshold).mean())
     out["seconds"] = time.perf_counter() - t0
     return out
@@ -237,38 +239,23 @@ def grid_table(runs: Sequence[dict[str, Any]], key: str = "pass1") -> dict[str, 
     return {"t_forks": t_forks, "t_rests": t_rests, "mean": mean, "sd": sd, "key": key}
 
 
-def compare(runs: Sequence[dict[str, Any]], a: Cell, b: Cell, key: str = "pass1") -> dict[str, Any]:
-    """Cell ``a`` against cell ``b`` over the seeds both have.
+def per_problem(runs: Sequence[dict[str, Any]], cell: Cell, k: int = 1) -> np.ndarray:
+    """Each problem's unbiased pass@k under ``cell``, averaged over the cell's seeds (runs with ``n_samples >= k``)."""
+    from utils.passk import pass_at_k
 
-    Returns both cells' mean ± sd, ``diff`` (mean of a minus mean of b), the per-seed paired
-    differences and their sd, ``exceeds_spread`` (``|diff|`` larger than the seed-to-seed sd of both
-    cells; False with one seed, where there is no spread to compare with) and ``same_sign`` (every
-    per-seed difference has the sign of ``diff``).
-    """
-    ra = {r["seed"]: r[key] for r in _select(runs, a)}
-    rb = {r["seed"]: r[key] for r in _select(runs, b)}
-    seeds = sorted(set(ra) & set(rb))
-    if not seeds:
-        raise KeyError(f"cells {a} and {b} share no seed")
-    va, vb = np.array([ra[s] for s in seeds]), np.array([rb[s] for s in seeds])
-    d = va - vb
-    sd = lambda v: float(v.std(ddof=1)) if v.size > 1 else 0.0  # noqa: E731
-    diff = float(d.mean())
-    return {
-        "a": [float(a[0]), float(a[1])],
-        "b": [float(b[0]), float(b[1])],
-        "key": key,
-        "seeds": seeds,
-        "a_mean": float(va.mean()),
-        "a_sd": sd(va),
-        "b_mean": float(vb.mean()),
-        "b_sd": sd(vb),
-        "diff": diff,
-        "diff_per_seed": d.tolist(),
-        "diff_sd": sd(d),
-        "exceeds_spread": bool(len(seeds) > 1 and abs(diff) > max(sd(va), sd(vb))),
-        "same_sign": bool(diff != 0 and np.all(np.sign(d) == np.sign(diff))),
-    }
+    sel = _select(runs, cell)
+    return np.mean([np.atleast_1d(pass_at_k(r["n_samples"], r["correct_counts"], k)) for r in sel], axis=0)
+
+
+def compare_cells(runs: Sequence[dict[str, Any]], a: Cell, b: Cell, k: int = 1, margin: float | None = None) -> Evidence:
+    """pass@k of cell ``a`` against cell ``b`` (:func:`utils.stats.compare`), paired by problem: the unit is a
+    held-out problem, its value the pass@k averaged over the cell's seeds. Every cell of one seed starts from the
+    same torch seed, so the two cells' samples share their random numbers."""
+    pa, pb = per_problem(runs, a, k), per_problem(runs, b, k)
+    if pa.shape != pb.shape:
+        raise ValueError(f"cells {a} and {b} were run on different numbers of problems")
+    label = lambda c: f"({c[0]:g}, {c[1]:g})"  # noqa: E731
+    return compare(pa, pb, paired=True, margin=margin, labels=(label(a), label(b)), unit="problem")
 
 
 def axis_effects(runs: Sequence[dict[str, Any]], center: float = 1.0, key: str = "pass1") -> dict[str, Any]:
@@ -329,59 +316,20 @@ def passk_curves(runs: Sequence[dict[str, Any]], ks: Sequence[int] | None = None
     return out
 
 
-def passk_compare(runs: Sequence[dict[str, Any]], a: Cell, b: Cell, k: int) -> dict[str, Any]:
-    """pass@k of cell ``a`` minus cell ``b``, paired by problem.
-
-    Each problem's unbiased pass@k is averaged over the cell's seeds; ``diff`` is the mean over problems
-    of (a - b) and ``se`` its standard error over problems (sd / sqrt(problems)), the spread that
-    matters when one seed already draws many samples per problem. ``exceeds_2se``: ``|diff| > 2 se``.
-    """
-    from utils.passk import pass_at_k
-
-    def per_problem(cell: Cell) -> np.ndarray:
-        sel = _select(runs, cell)
-        return np.mean([np.asarray(pass_at_k(r["n_samples"], r["correct_counts"], k)) for r in sel], axis=0)
-
-    pa, pb = per_problem(a), per_problem(b)
-    if pa.shape != pb.shape:
-        raise ValueError(f"cells {a} and {b} were run on different numbers of problems")
-    d = pa - pb
-    se = float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else float("nan")
-    diff = float(d.mean())
-    return {"a": list(a), "b": list(b), "k": int(k), "a_mean": float(pa.mean()), "b_mean": float(pb.mean()),
-            "diff": diff, "se": se, "n_problems": int(d.size), "exceeds_2se": bool(d.size > 1 and abs(diff) > 2 * se)}
+GRID_SCHEMA = "forking-tokens/decoding-grid/1"
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return None if math.isnan(v) else v
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    return obj
-
-
-def save_results(obj: dict[str, Any], name: str, directory: Path | None = None) -> Path:
-    """Write ``obj`` as ``<results_dir()>/<name>.json`` (NaN -> null, numpy -> lists); returns the path."""
+def save_grid(obj: dict[str, Any], name: str, directory: Path | None = None) -> Path:
+    """Write ``obj`` as ``<results_dir()>/<name>.json`` atomically (NaN -> null, numpy -> lists); returns the path."""
     if not name or any(c in name for c in "/\\") or name.endswith(".json"):
         raise ValueError(f"name must be a bare name like '03_grid', got {name!r}")
-    path = (directory or results_dir()) / f"{name}.json"
-    path.write_text(json.dumps(_jsonable(obj), indent=1, sort_keys=True) + "\n")
-    return path
+    return save_json(obj, (directory or results_dir()) / f"{name}.json", schema=GRID_SCHEMA)
 
 
-def load_results(name: str, directory: Path | None = None) -> dict[str, Any]:
-    """Read what :func:`save_results` wrote."""
-    path = (directory or results_dir()) / f"{name}.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: run the notebook cell that saves '{name}' first")
-    return json.loads(path.read_text())
+def load_grid(name: str, directory: Path | None = None) -> dict[str, Any]:
+    """Read what :func:`save_grid` wrote (a truncated or foreign file is an error naming it)."""
+    return load_json((directory or results_dir()) / f"{name}.json", schema=GRID_SCHEMA,
+                     regenerate=f"the notebook 03 cell that saves {name!r}")
 
 
 def plot_grid_heatmap(

@@ -36,7 +36,8 @@ SEED_BANDS_BITS: tuple[tuple[str, float, float], ...] = (
 PAPER_P80_NATS = 0.672
 
 
-def _check_unit(unit: str) -> float:
+def unit_scale(unit: str) -> float:
+    """The factor from nats to ``unit`` (1 for nats, 1/ln 2 for bits); ValueError for anything else."""
     if unit not in UNITS:
         raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}.")
     return 1.0 if unit == "nats" else 1.0 / LN2
@@ -88,7 +89,7 @@ def token_entropy(logits: torch.Tensor, unit: str = "nats", chunk_size: int | No
 
     When ``logits.requires_grad`` the result is differentiable (a plain log-softmax form is used).
     """
-    scale = _check_unit(unit)
+    scale = unit_scale(unit)
     if not isinstance(logits, torch.Tensor):
         raise ValueError(f"logits must be a torch.Tensor, got {type(logits).__name__}.")
     if logits.ndim == 0:
@@ -170,7 +171,7 @@ def score_texts(
     The entropy of token ``t`` comes from ``logits[t - 1]`` (the distribution that produced it);
     token 0 gets ``None``. Padding never leaks into the records.
     """
-    scale = _check_unit(unit)
+    scale = unit_scale(unit)
     if isinstance(texts, str):
         raise ValueError("score_texts takes a list of texts; use score_text for a single string.")
     results: list[list[TokenRecord]] = []

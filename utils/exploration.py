@@ -1,125 +1,100 @@
-"""Exploration under RLVR (notebook 05): entropy-shaped advantages on a harder Countdown, pass@k at large k.
+"""Exploration under RLVR (notebook 05): the problem set, the base model's pass@k, and per-run read-outs.
 
 Cheng et al. 2025 add ``psi(H_t) = min(alpha * H_t.detach(), |A_t| / kappa)`` to each token's advantage
-(:func:`utils.rlvr.entropy_advantage`, trained by :class:`utils.rlvr.EntropyAdvantageGRPOTrainer`). This module
-only adds what notebook 05 needs around those runs:
+(:func:`utils.rlvr.entropy_advantage`, trained by :class:`utils.rlvr.trainers.EntropyAdvantageGRPOTrainer`). This
+module adds what notebook 05 needs around those runs:
 
-* **Task difficulty from the checkpoint.** The shipped 3-number task saturates pass@k early, so notebook 05
-  uses a 4-number task model (``data/task_model_4num``). A config says ``model: data/task_model_4num``; the
-  difficulty (``n_numbers``, number and target ranges, held-out file) is read from that checkpoint's
-  ``train_info.json`` (:func:`utils.toy_lm.task_spec`) by ``utils.rlvr``'s own loaders, so
-  ``python -m utils.rlvr run --config ...`` trains and evaluates such a checkpoint on its own task.
-* **Parallel seeds.** :func:`run_grid` runs condition x seed jobs through :func:`utils.rlvr.run_many`.
-* **pass@k bookkeeping.** :func:`base_pass_at_k` (the untrained model, sampled exactly like the runs' final
-  evaluation), :func:`curves` (pass@k for every k from the per-problem correct counts), :func:`summarize`
-  (mean and sd over seeds), :func:`solved_sets` (problems gained/lost against the base model) and
-  :func:`crossover_k`.
-
-Command line: ``python -m utils.rlvr run --config configs/countdown_entadv.yaml --seed 0``.
+* **A problem set where pass@k at large k can move.** The 3-number task model solves almost every held-out problem
+  somewhere in 64 tries (pass@64 ~ 0.93), which leaves no room at the top. :func:`hard_problems` picks the held-out
+  problems the base model rarely solves, from base samples drawn with their *own* seed, so that the evaluation
+  samples (another seed) are independent of the selection: ``data/countdown_eval_hard.jsonl``, made by
+  ``python -m utils.exploration hard-set``.
+* **The base model's pass@k** (:func:`base_pass_at_k`), sampled exactly like the runs' final evaluation.
+* **Per-run read-outs** for :mod:`utils.stats`: :func:`passk_of_run`, :func:`final_entropy`, :func:`solved_sets`,
+  :func:`curves`, :func:`crossover_k`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import statistics
-from collections.abc import Iterator, Sequence
+import argparse
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from utils.config import get_profile, results_dir
-from utils.passk import coverage, pass_at_k_curve
-from utils.toy_lm import TaskSpec, task_spec  # noqa: F401  (re-exported for notebook 05)
+from utils.config import DATA_DIR, get_profile, results_dir
+from utils.passk import coverage, mean_pass_at_k, pass_at_k_curve
 
 __all__ = [
-    "TaskSpec",
+    "HARD_PATH",
     "base_pass_at_k",
     "crossover_k",
     "curves",
-    "mean_sd",
-    "paired_difference",
-    "quiet",
-    "run_grid",
+    "final_entropy",
+    "hard_problems",
+    "passk_of_run",
     "solved_sets",
-    "summarize",
-    "task_spec",
 ]
 
-
-# ============================================================================================ task variant
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """Silence transformers' progress bars, info/warning logs and Python warnings (restored on exit), so that
-    notebook cells that load checkpoints or train in workers do not fill their outputs."""
-    import warnings
-
-    from transformers.utils import logging as hf_logging
-
-    verbosity, bars_off = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled() is False
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if not bars_off:
-            hf_logging.enable_progress_bar()
+HARD_PATH = DATA_DIR / "countdown_eval_hard.jsonl"
+#: ``python -m utils.exploration hard-set`` defaults: base samples per held-out problem, their sampling seed, and
+#: the most correct samples (out of those) a problem may have to count as hard.
+HARD_SAMPLES, HARD_SEED, HARD_MAX_CORRECT = 64, 7, 3
 
 
-def run_grid(
-    configs: Sequence[str | Path],
-    seeds: Sequence[int],
-    workers: int = 2,
-    profile: str | None = None,
-    **overrides: Any,
-) -> list[dict[str, Any]]:
-    """Run every config x seed with :func:`utils.rlvr.run_many` (results JSON in ``results_dir()``), ``workers``
-    at a time in spawned processes with one torch thread each. Returns the results dicts in job order."""
-    import utils.rlvr as R
-
-    prof = profile or get_profile()
-    jobs = [R.Job(R.load_config(str(c), profile=prof, **overrides), int(s)) for c in configs for s in seeds]
-    with quiet():
-        return R.run_many(jobs, workers=workers, threads=1, verbose=False)
-
-
-def base_pass_at_k(
-    cfg: Any, samples: int, seed: int = 99_991, out: str | Path | None = None
-) -> dict[str, Any]:
-    """pass@k of the untrained checkpoint named by ``cfg.model`` on ``cfg.eval_n`` held-out problems, sampled
-    exactly like :func:`utils.rlvr.run_condition`'s final evaluation (same sampler, temperature, length, seed).
-
-    Returns ``{"name", "pass1", "pass_at_k", "coverage", "correct", "samples", "n_problems"}`` and writes it to
-    ``out`` (default ``results_dir()/<cfg.name>.json``)."""
-    import utils.rlvr as R
+def base_pass_at_k(cfg: Any, samples: int, seed: int = 99_991, out: str | Path | None = None) -> dict[str, Any]:
+    """pass@k of the untrained checkpoint named by ``cfg.model`` on ``cfg.eval_n`` held-out problems (of
+    ``cfg.eval_path`` when set), sampled exactly like :func:`utils.rlvr.run.run_condition`'s final evaluation (same
+    sampler, temperature, length, seed). Returns ``{"name", "pass1", "pass_at_k", "coverage", "correct", "samples",
+    "n_problems", ...}`` and writes it to ``out`` (default ``results_dir()/<cfg.name>.json``)."""
+    from utils.notebook import quiet
+    from utils.results import save_json
+    from utils.rlvr.run import evaluate_pass_rate
+    from utils.rlvr.tasks import load_policy, load_task
 
     with quiet():
-        model, tok = R._load_model(cfg)
-        _, held, reward_fn = R._load_task(cfg, 0)
+        model, tok = load_policy(cfg)
+        _, held, reward_fn = load_task(cfg, 0)
         temp = cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature
-        r = R.evaluate_pass_rate(model, tok, held, reward_fn, samples=samples, temperature=temp,
-                                 max_new_tokens=cfg.max_completion_length, seed=seed, batch_size=cfg.eval_batch_size,
-                                 success_threshold=cfg.success_threshold)
+        r = evaluate_pass_rate(model, tok, held, reward_fn, samples=samples, temperature=temp,
+                               max_new_tokens=cfg.max_completion_length, seed=seed, batch_size=cfg.eval_batch_size,
+                               success_threshold=cfg.success_threshold)
     res = {
-        "name": cfg.name, "profile": get_profile(), "model": cfg.model, "pass1": r["pass1"],
+        "name": cfg.name, "profile": get_profile(), "model": cfg.model, "eval_path": cfg.eval_path, "pass1": r["pass1"],
         "pass_at_k": {str(k): v for k, v in pass_at_k_curve(samples, r["correct"]).items()},
         "coverage": coverage(r["correct"]), "correct": r["correct"], "samples": samples, "n_problems": len(held),
         "temperature": temp, "max_new_tokens": cfg.max_completion_length, "seed": seed,
     }
     path = Path(out) if out is not None else results_dir() / f"{cfg.name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(res, indent=1))
-    res["path"] = str(path)
+    save_json(res, path)
     return res
 
 
-# ================================================================================================ pass@k
+def hard_problems(
+    model_dir: str = "task_model",
+    samples: int = HARD_SAMPLES,
+    seed: int = HARD_SEED,
+    max_correct: int = HARD_MAX_CORRECT,
+    max_new_tokens: int = 24,
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The held-out problems of ``model_dir``'s task that its base model solves at most ``max_correct`` times in
+    ``samples`` samples at temperature 1 drawn with ``seed`` (a seed used for nothing else). Returns
+    ``(problems, correct_counts_of_all_held_out)``."""
+    from utils import countdown as cd
+    from utils import toy_lm
+    from utils.notebook import quiet
+    from utils.rlvr.run import evaluate_pass_rate
+
+    spec = toy_lm.task_spec(model_dir)
+    rows = cd.load_eval_problems(spec.eval_path)
+    with quiet():
+        model, tok = toy_lm.load_task_model(spec.model_dir)
+        r = evaluate_pass_rate(model, tok, rows, cd.countdown_reward, samples=samples, temperature=1.0,
+                               max_new_tokens=max_new_tokens, seed=seed)
+    hard = [row for row, c in zip(rows, r["correct"]) if c <= max_correct]
+    return hard, r["correct"]
 
 
 def curves(correct: Sequence[int], n: int, ks: Sequence[int] | None = None) -> np.ndarray:
@@ -129,46 +104,17 @@ def curves(correct: Sequence[int], n: int, ks: Sequence[int] | None = None) -> n
     return np.array([c[k] for k in ks])
 
 
-def mean_sd(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single value)."""
-    v = [float(x) for x in values]
-    return statistics.fmean(v), (statistics.stdev(v) if len(v) > 1 else 0.0)
+def passk_of_run(run: dict[str, Any], k: int) -> float:
+    """A run's final pass@k (unbiased, over its ``final.samples`` samples per held-out problem)."""
+    return mean_pass_at_k(run["final"]["samples"], run["final"]["correct"], k)
 
 
-def summarize(runs: Sequence[dict[str, Any]], ks: Sequence[int]) -> dict[str, dict[str, Any]]:
-    """Per run name: seeds, and mean/sd over seeds of pass@k for each k in ``ks`` and of coverage, from the
-    final per-problem correct counts (``final.correct``, ``final.samples``)."""
-    by: dict[str, list[dict[str, Any]]] = {}
-    for r in runs:
-        by.setdefault(r["name"], []).append(r)
-    out: dict[str, dict[str, Any]] = {}
-    for name, rs in by.items():
-        n = rs[0]["final"]["samples"]
-        per_seed = np.stack([curves(r["final"]["correct"], n, ks) for r in rs])  # (seeds, ks)
-        out[name] = {
-            "seeds": [r["seed"] for r in rs],
-            "samples": n,
-            "pass_at_k": {int(k): mean_sd(per_seed[:, i]) for i, k in enumerate(ks)},
-            "coverage": mean_sd([coverage(r["final"]["correct"]) for r in rs]),
-            "per_seed": per_seed,
-        }
-    return out
-
-
-def paired_difference(summary: dict[str, dict[str, Any]], a: str, b: str, k: int) -> dict[str, float]:
-    """pass@k of run ``a`` minus run ``b``, paired by seed (same seed: same initial model and training prompts),
-    from :func:`summarize`'s output: ``{"mean", "sd", "se", "n"}`` over the seeds both have (``se = sd / sqrt(n)``)."""
-    sa, sb = summary[a], summary[b]
-    ks = list(sa["pass_at_k"])
-    if k not in ks or list(sb["pass_at_k"]) != ks:
-        raise ValueError(f"k={k} must be among the summarized ks of both runs")
-    i = ks.index(k)
-    common = [s for s in sa["seeds"] if s in sb["seeds"]]
-    if not common:
-        raise ValueError(f"{a} and {b} share no seed; run both with the same seeds")
-    d = [sa["per_seed"][sa["seeds"].index(s), i] - sb["per_seed"][sb["seeds"].index(s), i] for s in common]
-    m, sd = mean_sd(d)
-    return {"mean": m, "sd": sd, "se": sd / len(d) ** 0.5, "n": len(d)}
+def final_entropy(run: dict[str, Any], last: int = 10) -> float:
+    """Mean token entropy (nats) of a run's last ``last`` training batches (TRL's logged ``entropy``)."""
+    e = run["train"]["entropy"]
+    if not e:
+        raise ValueError(f"run {run['name']} seed {run['seed']} logged no entropy")
+    return float(np.mean(e[-last:]))
 
 
 def solved_sets(base_correct: Sequence[int], run_correct: Sequence[int]) -> dict[str, int]:
@@ -191,3 +137,38 @@ def crossover_k(diff: Sequence[float], ks: Sequence[int]) -> int | None:
     while i > 0 and d[i - 1] > 0:
         i -= 1
     return int(ks[i])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m utils.exploration hard-set [--out PATH] [--force]``: write the hard held-out subset."""
+    from utils.results import guard_overwrite, repo_relative, write_jsonl
+
+    ap = argparse.ArgumentParser(prog="python -m utils.exploration")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    h = sub.add_parser("hard-set", help="the held-out problems the base task model rarely solves (notebook 05)")
+    h.add_argument("--model", default="task_model")
+    h.add_argument("--samples", type=int, default=HARD_SAMPLES)
+    h.add_argument("--seed", type=int, default=HARD_SEED)
+    h.add_argument("--max-correct", type=int, default=HARD_MAX_CORRECT)
+    h.add_argument("--out", type=Path, default=Path("build") / "countdown_eval_hard.jsonl")
+    h.add_argument("--force", action="store_true", help="allow replacing the committed data/countdown_eval_hard.jsonl")
+    a = ap.parse_args(argv)
+    if a.samples < 1 or a.max_correct < 0 or a.seed < 0:
+        ap.error("--samples must be >= 1, --max-correct and --seed >= 0")
+    try:
+        guard_overwrite(a.out, a.force)
+    except FileExistsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    import torch
+
+    torch.set_num_threads(1)
+    hard, counts = hard_problems(a.model, a.samples, a.seed, a.max_correct)
+    write_jsonl(({"numbers": r["numbers"], "target": r["target"], "prompt": r["prompt"]} for r in hard), a.out)
+    print(f"wrote {len(hard)} of {len(counts)} held-out problems (base model correct <= {a.max_correct} of "
+          f"{a.samples} samples, seed {a.seed}) to {repo_relative(a.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

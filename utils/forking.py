@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from utils.entropy import PAPER_P80_NATS, TokenRecord, _check_unit, token_entropy
+from utils.entropy import PAPER_P80_NATS, TokenRecord, token_entropy, unit_scale
 
 # ---------------------------------------------------------------------------------------------
 # Scoring completions given prompts
@@ -61,7 +61,7 @@ def score_completions(
 
     Sequences are right-padded, so positions start at 0 for every row and padding never reaches a record.
     """
-    scale = _check_unit(unit)
+    scale = unit_scale(unit)
     if len(prompts) != len(completions):
         raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions: pass one prompt per completion.")
     if temperature <= 0:
@@ -311,7 +311,7 @@ def shuffle_within(seqs: Sequence[np.ndarray], seed: int = 0) -> list[np.ndarray
 # Countdown token roles
 # ---------------------------------------------------------------------------------------------
 
-#: Coarse Countdown roles used here, from :func:`utils.toy_lm.token_roles`' fine ones.
+#: Coarse Countdown roles used here, from :func:`utils.countdown.token_roles`' fine ones.
 ROLE_MAP = {
     "operand1": "operand",
     "operand2": "operand",
@@ -331,9 +331,9 @@ def countdown_roles(completion: str | Sequence[str], eos: bool = False) -> list[
     ``countdown_roles("8*5=40") == ["operand", "operator", "operand", "=", "result digit", "result digit"]``.
     Pass the scored token strings (a list) to get exactly one role per token: a token longer than one
     character (a special token the model wrote, such as ``<bos>``) is ``other``.
-    The parsing is :func:`utils.toy_lm.token_roles`' (one place); this maps its roles to coarse ones.
+    The parsing is :func:`utils.countdown.token_roles`' (one place); this maps its roles to coarse ones.
     """
-    from utils.toy_lm import token_roles
+    from utils.countdown import token_roles
 
     if not isinstance(completion, str):
         completion = "".join(t if len(t) == 1 else "\x00" for t in completion)

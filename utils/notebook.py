@@ -1,17 +1,20 @@
-"""The notebooks' common opening (Colab badge + setup cell), generated in one place.
+"""The notebooks' common opening (Colab badge + setup cell) and small display helpers, in one place.
 
 Every notebook starts with the same two cells: a markdown cell with the Colab badge, title and
 "what you'll learn / need / how long", and one setup code cell. The badge and the setup cell are
 generated from the repository address in ``pyproject.toml`` (``[project.urls] Repository``), so
-publishing the repository under another address changes one line; ``tests/test_notebooks.py``
-keeps every notebook's opening identical to this template.
+publishing the repository under another address changes one line; the "How long" line is generated from the
+measured run times (:func:`how_long_line`, refreshed by ``make reproduce``). ``tests/test_notebook.py`` keeps
+every notebook's opening identical to this template.
 """
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,17 +67,20 @@ from utils.notebook import setup
 PROFILE = setup()  # run profile from FORKING_TOKENS_PROFILE: ci | default | full'''
 
 
-def header_markdown(notebook_filename: str, title: str, learn: list[str], need: str, time: str) -> str:
-    """The first markdown cell: badge, title, what you'll learn / need / how long."""
-    bullets = "\n".join(f"- {x}" for x in learn)
-    return (
-        f"{badge_markdown(notebook_filename)}\n\n# {title}\n\n"
-        f"**What you'll learn**\n{bullets}\n\n**What you need**: {need}\n\n**How long**: {time}"
-    )
+def device_line() -> str:
+    """What runs where: the language-model work of notebooks 01-03 on a GPU when there is one; the toy RL always on
+    the CPU (the same numbers on every machine)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    if torch.cuda.is_available():
+        return (f"device: GPU {torch.cuda.get_device_name(0)} for LM scoring and generation (notebooks 01-03); "
+                f"the task model and all RL on CPU ({threads} threads) by design")
+    return f"device: CPU only ({threads} threads): no GPU found, none is needed"
 
 
 def setup(verbose: bool = True) -> str:
-    """Run by every notebook's setup cell: quiet warnings, print versions and the run profile.
+    """Run by every notebook's setup cell: quiet warnings, print versions, the run profile and what runs where.
 
     Returns the active run profile.
     """
@@ -96,17 +102,85 @@ def setup(verbose: bool = True) -> str:
             trl_v = trl.__version__
         except Exception:  # pragma: no cover - trl is a dependency, but say so rather than fail
             trl_v = "not installed"
-        colab = "google.colab" in sys.modules
+        where = "Colab" if "google.colab" in sys.modules else "local"
         print(
-            f"Forking Tokens | profile: {profile} (set FORKING_TOKENS_PROFILE=ci|default|full) | "
-            f"{'Colab' if colab else platform.node() and 'local'}\n"
+            f"Forking Tokens | profile: {profile} (set FORKING_TOKENS_PROFILE=ci|default|full) | {where}\n"
             f"python {platform.python_version()} | torch {torch.__version__} | transformers {transformers.__version__} | "
             f"trl {trl_v} | numpy {numpy.__version__}\n"
-            f"device: {'cuda' if torch.cuda.is_available() else 'cpu'} ({torch.get_num_threads()} threads) | "
-            f"Hugging Face Hub: {'reachable' if hub_available() else 'not reachable -> offline models'} | "
-            f"repo: {REPO_ROOT}"
+            f"{device_line()} | Hugging Face Hub: {'reachable' if hub_available() else 'not reachable -> offline models'}"
         )
     return profile
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Silence transformers' progress bars, info/warning logs and Python warnings (restored on exit), so that
+    notebook cells that load checkpoints or train in workers do not fill their outputs."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars_off = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled() is False
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if not bars_off:
+            hf_logging.enable_progress_bar()
+
+
+# ------------------------------------------------------------------------------------------ measured run times
+
+
+def run_times_path(profile: str) -> Path:
+    """Where ``make reproduce`` records the measured wall time per notebook of a profile (committed files)."""
+    from utils.config import DATA_DIR, resolve_profile
+
+    p = resolve_profile(profile)
+    return (DATA_DIR / "results" / "full" if p == "full" else DATA_DIR / "results") / f"run_times_{p}.json"
+
+
+def load_run_times(profile: str) -> dict[str, float]:
+    """``{notebook file name: seconds}`` measured for ``profile`` (empty when never measured)."""
+    from utils.results import load_json
+
+    path = run_times_path(profile)
+    if not path.exists():
+        return {}
+    data = load_json(path, regenerate=f"make reproduce PROFILE={profile}")
+    return {k: float(v) for k, v in data.items() if k.endswith(".ipynb")}
+
+
+def _minutes(seconds: float) -> str:
+    m = seconds / 60
+    return f"{m:.0f} min" if m >= 10 else f"{m:.1f} min"
+
+
+def how_long_line(notebook_filename: str) -> str:
+    """The opening's "How long" line, from the measured run times of every profile."""
+    parts = []
+    for prof in ("ci", "default", "full"):
+        t = load_run_times(prof).get(notebook_filename)
+        parts.append(f"{prof} {_minutes(t)}" if t is not None else f"{prof} not measured yet")
+    return f"**How long** (measured by `make reproduce` on 2 CPU cores): {' · '.join(parts)}"
+
+
+def refresh_how_long(nb: Any, notebook_filename: str) -> bool:
+    """Replace the "How long" line of ``nb``'s first cell with :func:`how_long_line`; True if it changed."""
+    cell = nb["cells"][0]
+    src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    lines = src.split("\n")
+    new = how_long_line(notebook_filename)
+    idx = next((i for i, l in enumerate(lines) if l.startswith("**How long**")), None)
+    if idx is None or lines[idx] == new:
+        return False
+    lines[idx] = new
+    cell["source"] = "\n".join(lines)
+    return True
 
 
 def opening_problems(nb: Any, notebook_filename: str) -> list[str]:
@@ -123,28 +197,11 @@ def opening_problems(nb: Any, notebook_filename: str) -> list[str]:
         for part in ("\n# ", "**What you'll learn**", "**What you need**", "**How long**"):
             if part not in text:
                 problems.append(f"first cell lacks {part.strip()!r}")
+        if "**How long**" in text and how_long_line(notebook_filename) not in text.split("\n"):
+            problems.append("the How long line is not the measured one: run make reproduce (or utils.readme)")
     if second["cell_type"] != "code" or "".join(second["source"]).strip() != setup_cell_source().strip():
         problems.append("second cell is not the generated setup cell")
     return problems
-
-
-def new_notebook(
-    notebook_filename: str, title: str, learn: list[str], need: str, time: str, cells: list[tuple[str, str]]
-) -> Any:
-    """Build a notebook: the common opening, then ``cells`` as (``"md"`` | ``"code"``, source) pairs."""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nb.cells = [
-        nbformat.v4.new_markdown_cell(header_markdown(notebook_filename, title, learn, need, time)),
-        nbformat.v4.new_code_cell(setup_cell_source()),
-    ]
-    for kind, src in cells:
-        src = src.strip("\n")
-        nb.cells.append(nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src))
-    return nb
 
 
 def notebook_paths() -> list[Path]:

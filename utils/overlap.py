@@ -6,11 +6,11 @@ high-entropy. The helpers here measure both on any pair of models that score the
 
 * :func:`pad_ragged` turns per-completion entropy arrays into a padded (B, T) tensor and its mask;
 * :func:`top_overlap` -- share of the base model's top-rho positions that are also the trained model's
-  top-rho positions (pooled over all completion tokens, the selection rule of :func:`utils.rlvr.entropy_mask`),
+  top-rho positions (pooled over all completion tokens, the selection rule of :func:`utils.rlvr.losses.entropy_mask`),
   next to the share a random selection of the same size would give (= k / N);
 * :func:`delta_by_bucket` -- mean |Delta H| (and mean Delta H) per base-entropy decile;
 * :func:`selected_by_role` -- for the Countdown task model, which kind of character a token mask selects
-  (operand, operator, result, ...; roles from :func:`utils.toy_lm.token_roles`).
+  (operand, operator, result, ...; roles from :func:`utils.countdown.token_roles`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from utils.rlvr import entropy_mask
+from utils.rlvr.losses import entropy_mask
 
 __all__ = ["delta_by_bucket", "pad_ragged", "selected_by_role", "top_overlap"]
 
@@ -50,7 +50,7 @@ def top_overlap(
     """Overlap of the top-``rho`` entropy positions of two models on the same completions.
 
     Both selections keep exactly ``k = n_selected(N, rho)`` of the ``N`` pooled completion tokens (ties broken by
-    position, as in :func:`utils.rlvr.entropy_mask`). Returns ``overlap = |top_base & top_new| / k``, ``chance =
+    position, as in :func:`utils.rlvr.losses.entropy_mask`). Returns ``overlap = |top_base & top_new| / k``, ``chance =
     k / N`` (the expected overlap if ``new``'s selection were random), ``n_tokens = N`` and ``k``.
     """
     _check_same_shape(base, new)
@@ -98,9 +98,9 @@ def selected_by_role(
     of them the mask selects (``share_selected``) and the role's share of all selected tokens (``share_of_kept``).
 
     ``completion_ids`` (B, T) are right-padded completions ending with EOS, as TRL builds them; the role of each
-    token comes from :func:`utils.toy_lm.token_roles` of the decoded text (its last role is ``"eos"``).
+    token comes from :func:`utils.countdown.token_roles` of the decoded text (its last role is ``"eos"``).
     """
-    from utils.toy_lm import token_roles
+    from utils.countdown import token_roles
 
     counts: dict[str, list[float]] = {}
     total_sel = float(selected.bool().sum()) or 1.0

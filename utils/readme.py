@@ -9,8 +9,9 @@ import json
 from pathlib import Path
 
 from utils.claims import ledger_markdown, load_claims
-from utils.config import REPO_ROOT, get_profile
-from utils.notebook import badge_markdown, notebook_paths
+from utils.config import REPO_ROOT
+from utils.notebook import badge_markdown, load_run_times, notebook_paths
+from utils.results import atomic_write_text
 
 
 def replace_block(text: str, name: str, content: str) -> str:
@@ -24,22 +25,15 @@ def replace_block(text: str, name: str, content: str) -> str:
 
 
 def run_times_markdown() -> str:
-    """Measured wall time per notebook and profile, from ``data/results/run_times_<profile>.json``."""
-    from utils.config import DATA_DIR
-    from utils.notebook import notebook_paths
-
-    profiles = {}
-    for prof in ("ci", "default", "full"):
-        f = DATA_DIR / "results" / f"run_times_{prof}.json"
-        if f.exists():
-            profiles[prof] = json.loads(f.read_text())
+    """Measured wall time per notebook and profile (``utils.notebook.load_run_times``)."""
+    profiles = {prof: t for prof in ("ci", "default", "full") if (t := load_run_times(prof))}
     if not profiles:
         return "_No measured run times yet: run `make reproduce`._"
     lines = ["| notebook | " + " | ".join(profiles) + " |", "|---|" + "---|" * len(profiles)]
     for nb in notebook_paths():
         cells = [f"{t[nb.name] / 60:.1f} min" if nb.name in t else "–" for t in profiles.values()]
         lines.append(f"| {nb.name} | " + " | ".join(cells) + " |")
-    totals = [f"{sum(v for k, v in t.items() if k.endswith('.ipynb')) / 60:.1f} min" for t in profiles.values()]
+    totals = [f"{sum(t.values()) / 60:.1f} min" for t in profiles.values()]
     lines.append("| **whole series** | " + " | ".join(totals) + " |")
     return "\n".join(lines)
 
@@ -56,14 +50,13 @@ def notebook_index_markdown() -> str:
     return "\n".join(rows)
 
 
-def refresh_readme(profile: str | None = None, readme: Path | None = None) -> Path:
-    """Rewrite README.md's generated blocks (not in the ci profile: its results are short runs)."""
-    p = profile or get_profile()
+def refresh_readme(readme: Path | None = None) -> Path:
+    """Rewrite README.md's generated blocks (atomically): notebook index, run times, and the ledger of the
+    ``default`` profile (the committed results)."""
     path = readme or REPO_ROOT / "README.md"
     text = path.read_text()
     text = replace_block(text, "notebooks", notebook_index_markdown())
     text = replace_block(text, "runtimes", run_times_markdown())
-    if p != "ci":
-        text = replace_block(text, "claims", ledger_markdown(load_claims(p)))
-    path.write_text(text)
+    text = replace_block(text, "claims", ledger_markdown(load_claims("default")))
+    atomic_write_text(path, text)
     return path

@@ -1,21 +1,18 @@
-"""The task model: a tiny character-level GPT-2 that half-solves Countdown.
+"""The task model: a tiny character-level GPT-2 trained on Countdown, and its checkpoints.
 
 The shipped checkpoint (``data/task_model``) is a ``GPT2LMHeadModel`` (3 layers, 96 wide, 4 heads,
-~0.35 M parameters) trained from scratch on a CPU by ``train_task_model``:
+344,064 parameters) trained from scratch on a CPU by :func:`train_task_model`:
 
-    python -m utils.toy_lm train --out data/task_model --seed 0 --steps 1200
+    python -m utils.toy_lm train --out data/task_model --seed 0 --steps 1200 --force
 
 Its SFT data mixes correct solutions (probability ``p_correct``) with random legal traces that ignore the
 target (the prompt still shows the real target). So it learns the format and the arithmetic well and the
-planning only partly: an imperfect planner whose pass@1 leaves room for RL. Only completion tokens are in
-the loss; training prompts never overlap the held-out set (``utils.countdown.eval_keys``).
+planning only partly: an imperfect planner whose pass@1 (about 0.17) leaves room for RL. Only completion tokens
+are in the loss; training prompts never overlap the held-out set (``utils.countdown.eval_keys``). The scale
+ladder of notebook 06 (``data/ladder/``) is the same recipe at other widths (``--n-embd``).
 
-The tokenizer is a real ``transformers.PreTrainedTokenizerFast`` (one token per character, plus
-``<pad>``, ``<bos>``, ``<eos>``, ``<unk>``), left-padding, usable as TRL's ``processing_class``.
-
-Helpers: ``load_task_model``, ``sample_completions`` (batched, KV cache, stops at EOS),
-``evaluate_pass1`` (pass@1, arithmetic accuracy, per-problem correct counts for pass@k),
-``token_entropies`` and ``token_roles`` (per-token entropy of completions, and each character's role).
+The tokenizer is :func:`utils.countdown.build_tokenizer` (one token per character, left padding), usable as
+TRL's ``processing_class``. Sampling and evaluating a checkpoint: :mod:`utils.rollouts`.
 """
 
 from __future__ import annotations
@@ -27,54 +24,34 @@ import platform
 import random
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
-import numpy as np
 import torch
 
 from utils import countdown as cd
 from utils.config import DATA_DIR, REPO_ROOT, seed_everything
-from utils.entropy import token_entropy
+from utils.countdown.grammar import BOS, EOS, PAD, VOCAB, build_tokenizer, encode
+from utils.results import atomic_dir, guard_overwrite, repo_relative, to_jsonable
+
+__all__ = [
+    "INFO_FILE",
+    "TASK_MODEL_DIR",
+    "TaskSpec",
+    "build_model",
+    "build_tokenizer",
+    "is_task_model_dir",
+    "load_task_model",
+    "load_train_info",
+    "resolve_model_dir",
+    "save_task_model",
+    "task_spec",
+    "train_task_model",
+]
 
 TASK_MODEL_DIR = DATA_DIR / "task_model"
-PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
-SPECIAL_TOKENS = (PAD, BOS, EOS, UNK)
-CHARS = "0123456789+-*/=,>: "
-VOCAB = {tok: i for i, tok in enumerate(SPECIAL_TOKENS + tuple(CHARS))}
 INFO_FILE = "train_info.json"
-
-
-# ------------------------------------------------------------------------------------------- tokenizer
-
-
-def build_tokenizer() -> Any:
-    """The character-level tokenizer (``PreTrainedTokenizerFast``, left padding, pad/bos/eos/unk)."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    core = Tokenizer(models.WordLevel(vocab=dict(VOCAB), unk_token=UNK))
-    core.pre_tokenizer = pre_tokenizers.Split(Regex("[\\s\\S]"), behavior="isolated")
-    core.decoder = decoders.Fuse()
-    core.add_special_tokens(list(SPECIAL_TOKENS))
-    tok = PreTrainedTokenizerFast(
-        tokenizer_object=core,
-        pad_token=PAD,
-        bos_token=BOS,
-        eos_token=EOS,
-        unk_token=UNK,
-        padding_side="left",
-        clean_up_tokenization_spaces=False,
-        model_max_length=64,
-    )
-    return tok
-
-
-def _encode(text: str) -> list[int]:
-    """Fast path for training data: the same ids the tokenizer gives for plain task text."""
-    return [VOCAB[c] for c in text]
 
 
 # --------------------------------------------------------------------------------------------- model
@@ -201,8 +178,8 @@ class _TraceSampler:
         seqs, n_prompt = [], []
         for _ in range(size):
             prompt, completion = self.example()
-            p_ids = _encode(prompt)
-            seqs.append(p_ids + _encode(completion) + [VOCAB[EOS]])
+            p_ids = encode(prompt)
+            seqs.append(p_ids + encode(completion) + [VOCAB[EOS]])
             n_prompt.append(len(p_ids))
         width = max(len(s) for s in seqs)
         ids = torch.full((size, width), VOCAB[PAD], dtype=torch.long)
@@ -239,18 +216,11 @@ def train_task_model(
     ``eval_path`` (default: the shipped held-out file for ``n_numbers``). If ``out`` is given, saves
     safetensors weights, config and tokenizer there. Returns ``(model, tokenizer, info)``.
     """
-    seed_everything(seed)
-    # seed_everything turns on torch's deterministic algorithms; on CPU they make this model's backward ~10x
-    # slower and are not needed: CPU kernels repeat bit-for-bit at a fixed thread count (tests check it).
-    deterministic_before = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(False)
-    try:
-        return _train(
-            out, seed, steps, batch_size, lr, warmup, n_numbers, number_range, target_range, p_correct,
-            n_embd, n_layer, n_head, eval_path, log_every, verbose,
-        )
-    finally:
-        torch.use_deterministic_algorithms(deterministic_before, warn_only=True)
+    seed_everything(seed)  # CPU kernels repeat bit-for-bit at a fixed thread count (a test retrains and compares)
+    return _train(
+        out, seed, steps, batch_size, lr, warmup, n_numbers, number_range, target_range, p_correct,
+        n_embd, n_layer, n_head, eval_path, log_every, verbose,
+    )
 
 
 def _train(
@@ -321,7 +291,7 @@ def _train(
         "p_correct": p_correct,
         "architecture": {"type": "GPT2LMHeadModel", "n_embd": n_embd, "n_layer": n_layer, "n_head": n_head},
         "n_params": sum(p.numel() for p in model.parameters()),
-        "held_out_file": str(path.relative_to(cd.DATA_DIR.parent)) if exclude else None,
+        "held_out_file": repo_relative(path) if exclude else None,
         "held_out_excluded_keys": len(exclude),
         "train_wall_time_s": round(wall, 1),
         "torch_threads": torch.get_num_threads(),
@@ -334,296 +304,29 @@ def _train(
     return model, tokenizer, info
 
 
-def save_task_model(model: Any, tokenizer: Any, out: str | Path, info: dict[str, Any] | None = None) -> None:
-    """Save weights (safetensors), config, tokenizer and ``train_info.json`` into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
-    if info is not None:
-        (out / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
-
-
-# ------------------------------------------------------------------------------------------ sampling
-
-
-@torch.no_grad()
-def sample_completions(
-    model: Any,
-    tokenizer: Any,
-    prompts: Sequence[str],
-    n: int = 1,
-    temperature: float = 1.0,
-    max_new_tokens: int = 48,
-    seed: int | None = 0,
-    batch_size: int = 1024,
-    logits_processor: Any = None,
-) -> list[str]:
-    """Sample ``n`` completions per prompt (output order: prompt 0's n samples, then prompt 1's, ...).
-
-    Pure sampling at ``temperature`` (no top-k/top-p); ``temperature == 0`` is greedy. Batched with a KV
-    cache; each completion is cut at its first EOS and returned without it. Other special tokens the model
-    might emit stay in the text (so they make the completion fail ``verify``). ``logits_processor``: a
-    ``transformers.LogitsProcessorList`` (or a list of processors) applied before sampling; with a
-    ``utils.sampling.DualTemperatureLogitsProcessor`` among them ``temperature`` must be 1 (``ValueError``
-    otherwise: the scalings would multiply). The result depends on ``seed`` and ``batch_size``.
-    """
-    from transformers import LogitsProcessorList
-
-    from utils.sampling import DualTemperatureLogitsProcessor
-
-    if temperature != 1.0 and any(isinstance(p, DualTemperatureLogitsProcessor) for p in (logits_processor or ())):
-        raise ValueError(
-            f"temperature={temperature} with a DualTemperatureLogitsProcessor would multiply the two scalings "
-            "(or, at 0, ignore it): pass temperature=1.0 and set t_fork/t_rest on the processor"
-        )
-    if seed is not None:
-        torch.manual_seed(seed)
-    was_training = model.training
-    model.eval()
-    expanded = [p for p in prompts for _ in range(n)]
-    eos_id = tokenizer.eos_token_id
-    procs = None
-    if logits_processor is not None:
-        procs = logits_processor if isinstance(logits_processor, LogitsProcessorList) else LogitsProcessorList(
-            list(logits_processor)
-        )
-    gen_kwargs: dict[str, Any] = dict(
-        max_new_tokens=max_new_tokens,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=eos_id,
-        use_cache=True,
-    )
-    if temperature > 0:
-        gen_kwargs.update(do_sample=True, temperature=float(temperature), top_k=0, top_p=1.0)
-    else:
-        gen_kwargs.update(do_sample=False)
-    out: list[str] = []
-    for start in range(0, len(expanded), batch_size):
-        chunk = expanded[start : start + batch_size]
-        enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
-        gen = model.generate(**enc, logits_processor=procs, **gen_kwargs)
-        new = gen[:, enc["input_ids"].shape[1] :].tolist()
-        for row in new:
-            if eos_id in row:
-                row = row[: row.index(eos_id)]
-            out.append(tokenizer.decode(row, skip_special_tokens=False, clean_up_tokenization_spaces=False))
-    model.train(was_training)
-    return out
-
-
-def _rows(problems: Iterable[Any]) -> list[dict[str, Any]]:
-    rows = []
-    for r in problems:
-        numbers, target = list(r["numbers"]), int(r["target"])
-        rows.append({"numbers": numbers, "target": target, "prompt": r.get("prompt") or cd.format_prompt(numbers, target)})
-    return rows
-
-
-def evaluate_pass1(
-    model: Any,
-    tokenizer: Any,
-    problems: Iterable[Any] | None = None,
-    n_samples: int = 1,
-    temperature: float = 1.0,
-    seed: int = 0,
-    batch_size: int = 1024,
-    max_new_tokens: int = 48,
-    logits_processor: Any = None,
-    return_completions: bool = False,
-) -> dict[str, Any]:
-    """Sample ``n_samples`` completions per problem and score them with ``countdown.verify``.
-
-    Returns a dict: ``pass1`` (mean per-sample correctness), ``arithmetic`` (share of samples with at least
-    one well-formed step and all well-formed steps' arithmetic right), ``step_arithmetic`` (share of all
-    well-formed steps that are right), ``well_formed`` (share whose every step parses), ``reasons``
-    (``countdown.diagnose`` reason counts), ``correct_counts`` (per problem, for pass@k), ``n_samples``,
-    ``temperature``, ``seed``, ``n_problems``, and ``completions`` (per problem lists) if asked.
-    ``problems`` defaults to the shipped held-out set; rows need ``numbers`` and ``target``.
-    """
-    rows = _rows(cd.load_eval_problems() if problems is None else problems)
-    comps = sample_completions(
-        model,
-        tokenizer,
-        [r["prompt"] for r in rows],
-        n=n_samples,
-        temperature=temperature,
-        max_new_tokens=max_new_tokens,
-        seed=seed,
-        batch_size=batch_size,
-        logits_processor=logits_processor,
-    )
-    counts, reasons = [], Counter()
-    n_arith = n_formed = steps_ok = steps_total = 0
-    for i, r in enumerate(rows):
-        c = 0
-        for comp in comps[i * n_samples : (i + 1) * n_samples]:
-            d = cd.diagnose(r["numbers"], r["target"], comp)
-            reasons[d.reason] += 1
-            c += d.ok
-            n_arith += cd.arithmetic_ok(comp)
-            n_formed += cd.parse_steps(comp) is not None
-            ok, tot = cd.step_arithmetic(comp)
-            steps_ok, steps_total = steps_ok + ok, steps_total + tot
-        counts.append(c)
-    total = len(rows) * n_samples
-    result: dict[str, Any] = {
-        "pass1": sum(counts) / total if total else float("nan"),
-        "arithmetic": n_arith / total if total else float("nan"),
-        "step_arithmetic": steps_ok / steps_total if steps_total else float("nan"),
-        "well_formed": n_formed / total if total else float("nan"),
-        "reasons": dict(reasons),
-        "correct_counts": counts,
-        "n_samples": n_samples,
-        "n_problems": len(rows),
-        "temperature": temperature,
-        "seed": seed,
-    }
-    if return_completions:
-        result["completions"] = [comps[i * n_samples : (i + 1) * n_samples] for i in range(len(rows))]
-    return result
-
-
-# ------------------------------------------------------------------------------------- token entropy
-
-
-@torch.no_grad()
-def token_entropies(
-    model: Any,
-    tokenizer: Any,
-    prompts: Sequence[str],
-    completions: Sequence[str],
-    temperature: float = 1.0,
-    batch_size: int = 512,
-) -> list[np.ndarray]:
-    """Entropy (nats) of the model's next-token distribution at each completion token, EOS included.
-
-    For completion ``c`` the array has ``len(c) + 1`` entries: entry ``j`` is the entropy of the
-    distribution that produced character ``j`` (the last one is the step that produced EOS). Logits are
-    divided by ``temperature`` first. Positions are computed from the attention mask, as in ``generate``.
-    """
-    model.eval()
-    out: list[np.ndarray] = []
-    eos = tokenizer.eos_token_id
-    for start in range(0, len(prompts), batch_size):
-        ps, cs = prompts[start : start + batch_size], completions[start : start + batch_size]
-        seqs, n_prompt = [], []
-        for p, c in zip(ps, cs):
-            p_ids = tokenizer(p, add_special_tokens=False)["input_ids"]
-            c_ids = tokenizer(c, add_special_tokens=False)["input_ids"] if c else []
-            seqs.append(p_ids + c_ids + [eos])
-            n_prompt.append(len(p_ids))
-        width = max(len(s) for s in seqs)
-        ids = torch.full((len(seqs), width), tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for i, s in enumerate(seqs):
-            ids[i, width - len(s) :] = torch.tensor(s)
-            mask[i, width - len(s) :] = 1
-        pos = (mask.cumsum(-1) - 1).clamp(min=0)
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos).logits.float() / temperature
-        ent = token_entropy(logits)  # (B, T): entropy of the prediction made at each position
-        for i, (s, k) in enumerate(zip(seqs, n_prompt)):
-            offset = width - len(s)
-            # the token at index t is predicted at index t-1
-            out.append(ent[i, offset + k - 1 : offset + len(s) - 1].numpy().copy())
-    return out
-
-
-ROLES = ("operand1", "operator", "operand2", "equals", "result", "separator", "eos", "other")
-
-
-def token_roles(completion: str) -> list[str]:
-    """The role of each character of a completion, plus ``"eos"`` for the end (same length as
-    ``token_entropies``' arrays): ``operand1``, ``operator``, ``operand2``, ``equals``, ``result``,
-    ``separator`` (the comma), ``eos``, or ``other`` (anything off-format)."""
-    roles: list[str] = []
-    state = "operand1"
-    for ch in completion:
-        if ch.isascii() and ch.isdigit():
-            roles.append(state if state in ("operand1", "operand2", "result") else "other")
-        elif ch in cd.OPS and state == "operand1":
-            roles.append("operator")
-            state = "operand2"
-        elif ch == "=" and state == "operand2":
-            roles.append("equals")
-            state = "result"
-        elif ch == "," and state == "result":
-            roles.append("separator")
-            state = "operand1"
-        else:
-            roles.append("other")
-    roles.append("eos")
-    return roles
-
-
-def entropy_summary(entropies: Sequence[np.ndarray], roles: Sequence[Sequence[str]] | None = None) -> dict[str, Any]:
-    """Percentiles of pooled token entropies (nats), share below 0.01, and per-role means if roles are given."""
-    flat = np.concatenate([np.asarray(e) for e in entropies]) if entropies else np.zeros(0)
-    summary: dict[str, Any] = {
-        "n_tokens": int(flat.size),
-        "median": float(np.median(flat)),
-        "p80": float(np.percentile(flat, 80)),
-        "p95": float(np.percentile(flat, 95)),
-        "mean": float(flat.mean()),
-        "share_below_0.01": float((flat < 0.01).mean()),
-    }
-    if roles is not None:
-        by_role: dict[str, list[float]] = {}
-        top = np.percentile(flat, 80)
-        in_top: Counter[str] = Counter()
-        for e, rs in zip(entropies, roles):
-            for h, r in zip(np.asarray(e).tolist(), rs):
-                by_role.setdefault(r, []).append(h)
-                in_top[r] += h >= top
-        summary["by_role"] = {
-            r: {"mean": float(np.mean(v)), "n": len(v), "share_in_top20": in_top[r] / max(1, sum(in_top.values()))}
-            for r, v in sorted(by_role.items(), key=lambda kv: -np.mean(kv[1]))
-        }
-    return summary
-
-
-def measure(
-    model: Any,
-    tokenizer: Any,
-    problems: Sequence[dict[str, Any]] | None = None,
-    seeds: Sequence[int] = (0, 1, 2),
-    temperature: float = 1.0,
-) -> dict[str, Any]:
-    """Held-out pass@1 and arithmetic (mean and sd over sampling seeds, one sample per problem per seed),
-    plus the token-entropy summary of the first seed's samples."""
-    rows = _rows(cd.load_eval_problems() if problems is None else problems)
-    runs = [evaluate_pass1(model, tokenizer, rows, 1, temperature, s, return_completions=True) for s in seeds]
-    comps = [c[0] for c in runs[0]["completions"]]
-    ents = token_entropies(model, tokenizer, [r["prompt"] for r in rows], comps, temperature)
-    ent = entropy_summary(ents, [token_roles(c) for c in comps])
-
-    def ms(key: str) -> dict[str, float]:
-        v = np.array([r[key] for r in runs])
-        return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "per_seed": v.tolist()}
-
-    return {
-        "n_problems": len(rows),
-        "temperature": temperature,
-        "seeds": list(seeds),
-        "pass1": ms("pass1"),
-        "arithmetic": ms("arithmetic"),
-        "step_arithmetic": ms("step_arithmetic"),
-        "well_formed": ms("well_formed"),
-        "reasons_seed0": runs[0]["reasons"],
-        "entropy_seed0": ent,
-    }
+def save_task_model(model: Any, tokenizer: Any, out: str | Path, info: dict[str, Any] | None = None) -> Path:
+    """Save weights (safetensors), config, tokenizer and ``train_info.json`` into the folder ``out``, atomically
+    (written to a temporary folder that replaces ``out`` only when everything is written). Returns ``out``."""
+    with atomic_dir(out) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        if info is not None:
+            (tmp / INFO_FILE).write_text(json.dumps(to_jsonable(info), indent=1) + "\n")
+    return Path(out)
 
 
 # ------------------------------------------------------------------------------------------------ CLI
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     """CLI: ``python -m utils.toy_lm train --out data/task_model --seed 0 [--steps 1200]`` and
     ``python -m utils.toy_lm evaluate [--model data/task_model]``."""
     parser = argparse.ArgumentParser(prog="python -m utils.toy_lm")
     sub = parser.add_subparsers(dest="cmd", required=True)
     tr = sub.add_parser("train", help="train the task model from scratch and measure it")
-    tr.add_argument("--out", type=Path, default=TASK_MODEL_DIR)
+    tr.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "task_model",
+                    help="checkpoint folder (default build/task_model; a committed one under data/ needs --force)")
+    tr.add_argument("--force", action="store_true", help="allow replacing a committed checkpoint")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--steps", type=int, default=1200)
     tr.add_argument("--batch-size", type=int, default=256)
@@ -632,6 +335,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     tr.add_argument("--number-range", type=int, nargs=2, default=(1, 9))
     tr.add_argument("--target-range", type=int, nargs=2, default=(10, 99))
     tr.add_argument("--p-correct", type=float, default=0.6)
+    tr.add_argument("--n-embd", type=int, default=96)
+    tr.add_argument("--n-layer", type=int, default=3)
+    tr.add_argument("--n-head", type=int, default=4)
     tr.add_argument("--eval-path", type=Path, default=None)
     tr.add_argument("--threads", type=int, default=1)
     ev = sub.add_parser("evaluate", help="measure a checkpoint on its held-out set")
@@ -643,6 +349,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.cmd == "train":
+        try:
+            guard_overwrite(args.out, args.force)
+        except FileExistsError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         model, tok, info = train_task_model(
             None,
             seed=args.seed,
@@ -653,11 +364,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             number_range=tuple(args.number_range),
             target_range=tuple(args.target_range),
             p_correct=args.p_correct,
+            n_embd=args.n_embd,
+            n_layer=args.n_layer,
+            n_head=args.n_head,
             eval_path=args.eval_path,
         )
         info["command"] = "python -m utils.toy_lm " + " ".join(sys.argv[1:] if argv is None else argv)
         eval_path = args.eval_path or cd.default_eval_path(args.n_numbers)
         if eval_path.exists():
+            from utils.rollouts import measure
+
             info["metrics"] = measure(model, tok, cd.load_eval_problems(eval_path))
             m = info["metrics"]
             print(
@@ -665,13 +381,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"arithmetic {m['arithmetic']['mean']:.3f}, entropy p80 {m['entropy_seed0']['p80']:.3f} nats"
             )
         save_task_model(model, tok, args.out, info)
-        print(f"saved to {args.out}")
+        print(f"saved to {repo_relative(args.out)}")
     elif args.cmd == "evaluate":
         model, tok = load_task_model(args.model)
         info = load_train_info(args.model) if (args.model / INFO_FILE).exists() else {}
         path = args.eval_path or cd.default_eval_path(int(info.get("n_numbers", 3)))
+        from utils.rollouts import measure
+
         print(json.dumps(measure(model, tok, cd.load_eval_problems(path), args.seeds, args.temperature), indent=1))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

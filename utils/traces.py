@@ -22,6 +22,7 @@ import argparse
 import json
 import random
 import re
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -153,27 +154,21 @@ def chat_prompt(tokenizer: Any, question: str) -> str:
     return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
 
 
-def write_jsonl(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
-    with Path(path).open("w") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
+def read_traces_file(path: str | Path) -> list[dict[str, Any]]:
+    """A JSON-lines file of problems or traces (a truncated line is an error naming the file and the fix)."""
+    from utils.results import read_jsonl
 
-
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{p} is missing: make it with `python -m utils.traces generate` (see data/README.md).")
-    return [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+    return read_jsonl(path, regenerate="python -m utils.traces (see data/README.md)")
 
 
 def load_problems(path: str | Path | None = None) -> list[Problem]:
     """The shipped problems (``data/math_problems.jsonl``)."""
-    return [Problem(**r) for r in read_jsonl(path or PROBLEMS_PATH)]
+    return [Problem(**r) for r in read_traces_file(path or PROBLEMS_PATH)]
 
 
 def load_traces(path: str | Path | None = None, n: int | None = None) -> list[dict[str, Any]]:
     """The shipped traces (``data/traces_smollm2.jsonl``), the first ``n`` if given."""
-    rows = read_jsonl(path or TRACES_PATH)
+    rows = read_traces_file(path or TRACES_PATH)
     return rows[:n] if n is not None else rows
 
 
@@ -251,14 +246,21 @@ def generate_traces(
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """CLI: ``problems`` writes the problem set; ``generate`` writes traces (see the module docstring)."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: ``problems`` writes the problem set; ``generate`` writes traces (see the module docstring).
+
+    Both write to ``build/`` unless ``--out`` names a file; a committed file under ``data/`` is replaced only with
+    ``--force``, and only once the new file is complete (``generate`` streams its batches to ``<out>.partial``)."""
+    from utils.config import BUILD_DIR
+    from utils.results import atomic_write_text, guard_overwrite, repo_relative, write_jsonl
+
     ap = argparse.ArgumentParser(prog="python -m utils.traces")
     sub = ap.add_subparsers(dest="cmd", required=True)
     pr = sub.add_parser("problems", help="write the templated problems")
     pr.add_argument("--n", type=int, default=200)
     pr.add_argument("--seed", type=int, default=0)
-    pr.add_argument("--out", type=Path, default=PROBLEMS_PATH)
+    pr.add_argument("--out", type=Path, default=BUILD_DIR / "math_problems.jsonl")
+    pr.add_argument("--force", action="store_true", help="allow replacing the committed data/math_problems.jsonl")
     ge = sub.add_parser("generate", help="sample traces from an LM (loads utils.models.load_lm(--model))")
     ge.add_argument("--n", type=int, default=400, help="number of traces (problems x samples)")
     ge.add_argument("--seed", type=int, default=0)
@@ -266,45 +268,69 @@ def main(argv: Sequence[str] | None = None) -> None:
     ge.add_argument("--model", default="smollm2-135m-instruct")
     ge.add_argument("--max-new-tokens", type=int, default=128)
     ge.add_argument("--batch-size", type=int, default=50)
+    ge.add_argument("--temperature", type=float, default=1.0)
     ge.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)")
     ge.add_argument("--problems", type=Path, default=PROBLEMS_PATH)
-    ge.add_argument("--out", type=Path, default=TRACES_PATH)
+    ge.add_argument("--out", type=Path, default=BUILD_DIR / "traces_smollm2.jsonl")
+    ge.add_argument("--force", action="store_true", help="allow replacing the committed data/traces_smollm2.jsonl")
     args = ap.parse_args(argv)
+    try:
+        guard_overwrite(args.out, args.force)
+    except FileExistsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if args.cmd == "problems":
+        if args.n < 1:
+            ap.error(f"--n must be >= 1, got {args.n}")
         probs = make_problems(args.n, args.seed)
         write_jsonl([asdict(p) for p in probs], args.out)
-        print(f"wrote {len(probs)} problems to {args.out}")
-        return
+        print(f"wrote {len(probs)} problems to {repo_relative(args.out)}")
+        return 0
+    for name in ("n", "samples", "max_new_tokens", "batch_size", "threads"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if not (args.temperature > 0 and args.temperature < float("inf")):
+        ap.error(f"--temperature must be a finite number > 0, got {args.temperature}")
+    from utils.models import KNOWN_MODELS
+
+    if args.model.strip().lower() not in KNOWN_MODELS or args.model.strip().lower() == "countdown-task-model":
+        ap.error(f"--model must be a language model for word problems: one of "
+                 f"{', '.join(k for k in KNOWN_MODELS if k != 'countdown-task-model')}")
+    n_problems = -(-args.n // args.samples)
+    probs = load_problems(args.problems)
+    if len(probs) < n_problems:
+        ap.error(f"{args.problems} has {len(probs)} problems but {n_problems} are needed: rerun `problems` with a larger --n")
     import torch
 
     from utils.models import load_lm
 
     torch.set_num_threads(args.threads)
     model, tok, info = load_lm(args.model)
-    n_problems = -(-args.n // args.samples)
-    probs = load_problems(args.problems)
-    if len(probs) < n_problems:
-        raise SystemExit(f"{args.problems} has {len(probs)} problems but {n_problems} are needed: rerun `problems` with a larger --n.")
-    args.out.write_text("")
+    partial = args.out.with_name(args.out.name + ".partial")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(partial, "")
     t0 = time.perf_counter()
     done = [0]
 
     def append(batch_rows: list[dict[str, Any]]) -> None:
-        with args.out.open("a") as f:
+        with partial.open("a") as f:
             for r in batch_rows:
                 f.write(json.dumps(r) + "\n")
         done[0] += len(batch_rows)
         print(f"{done[0]} traces, {time.perf_counter() - t0:.0f} s", flush=True)
 
     rows = generate_traces(
-        model, tok, probs[:n_problems], samples=args.samples, seed=args.seed,
+        model, tok, probs[:n_problems], samples=args.samples, seed=args.seed, temperature=args.temperature,
         max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, on_batch=append,
     )
     rows = rows[: args.n]
     write_jsonl(rows, args.out)
+    partial.unlink(missing_ok=True)
     acc = sum(r["correct"] for r in rows) / len(rows)
-    print(f"wrote {len(rows)} traces ({info.loaded}) to {args.out}; accuracy {acc:.3f}; {time.perf_counter() - t0:.0f} s")
+    print(f"wrote {len(rows)} traces ({info.loaded}) to {repo_relative(args.out)}; accuracy {acc:.3f}; "
+          f"{time.perf_counter() - t0:.0f} s")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

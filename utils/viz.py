@@ -10,6 +10,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from utils.config import figures_dir
+from utils.results import atomic_path
 from utils.entropy import LN2, PAPER_P80_NATS, SEED_BANDS_BITS, TokenRecord
 
 BAND_COLORS = ("#e8f1fa", "#c6dbef", "#fdd49e", "#fc8d59")
@@ -120,11 +121,13 @@ def plot_entropy_histogram(
 
 
 def save_figure(fig: Any, name: str, dpi: int = 110) -> Path:
-    """Write ``fig`` to ``figures/NAME.png`` (``build/ci/figures`` in the ci profile); returns the path."""
+    """Write ``fig`` to ``figures/NAME.png`` atomically (``build/<profile>/figures`` in the ci and full profiles);
+    returns the path."""
     if not name or any(c in name for c in "/\\") or name.endswith(".png"):
         raise ValueError(f"figure name must be a bare name like '01_entropy_hist', got {name!r}.")
     path = figures_dir() / f"{name}.png"
-    fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png", metadata={"Software": None})
     return path
 
 

@@ -1,31 +1,23 @@
-"""utils.rlvr: token masks, loss normalisers, Cheng et al.'s advantage shaping, config + entry point smoke test."""
+"""utils.rlvr.losses: token masks (entropy and role), loss normalisers, Cheng et al.'s advantage shaping -- pure
+tensor functions, checked against hand-computed values and properties."""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from utils.rlvr import (
-    RunConfig,
+from utils.rlvr.losses import (
     adv_plus_psi,
     entropy_advantage,
     entropy_advantage_seed_variant,
     entropy_mask,
-    load_config,
-    load_results,
-    main,
     masked_policy_loss,
     n_selected,
     normaliser_comparison,
-    update_cost,
+    role_mask,
 )
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def batch(B: int = 6, T: int = 9, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -176,123 +168,62 @@ def test_seed_variant_hand_values() -> None:
     assert torch.allclose(out, torch.tensor([[1.0, 1.2], [-0.5, -1.0]]))
 
 
-# ------------------------------------------------------------------------------------ compute claim
+def test_psi_per_token_advantages_and_clip() -> None:
+    adv = torch.tensor([[2.0, -2.0, 0.4], [-0.2, 0.0, 1.0]])  # (B, T) advantages are accepted as they are
+    ent = torch.tensor([[1.0, 1.0, 3.0], [5.0, 5.0, 0.0]])
+    shaped, psi, binds = adv_plus_psi(adv, ent, None, alpha=0.4, kappa=2.0)
+    # alpha*H: 0.4 0.4 1.2 / 2.0 2.0 0.0 ; |A|/kappa: 1.0 1.0 0.2 / 0.1 0.0 0.5
+    assert torch.allclose(psi, torch.tensor([[0.4, 0.4, 0.2], [0.1, 0.0, 0.0]]))
+    assert binds.tolist() == [[False, False, True], [True, True, False]]
+    assert torch.allclose(shaped, adv + psi)
 
 
-def test_update_cost_masking_saves_no_flops() -> None:
-    from utils.rlvr import make_standin
-
-    model, _ = make_standin(extra_vocab=200)
-    ids = torch.randint(2, 20, (4, 16))
-    att = torch.ones_like(ids)
-    cm = torch.ones(4, 8, dtype=torch.int)
-    sel = entropy_mask(torch.rand(4, 8), cm, 0.2, "top")
-    adv = torch.randn(4)
-    full = update_cost(model, ids, att, cm, adv, None, "full", repeats=1)
-    masked = update_cost(model, ids, att, cm, adv, sel, "masked", repeats=1)
-    sparse = update_cost(model, ids, att, cm, adv, sel, "sparse_head", repeats=1)
-    assert masked["flops"] == full["flops"]
-    assert sparse["flops"] < full["flops"]
-
-
-# ------------------------------------------------------------------------------- config + entry point
+def test_psi_zero_on_padding_and_kappa_checks() -> None:
+    adv = torch.tensor([1.0, -1.0])
+    ent = torch.full((2, 3), 2.0)
+    mask = torch.tensor([[1, 1, 0], [1, 0, 0]])
+    shaped, psi, binds = adv_plus_psi(adv, ent, mask)
+    assert (psi[mask == 0] == 0).all() and not binds[mask == 0].any()
+    assert torch.allclose(shaped[mask == 0], torch.tensor([1.0, -1.0, -1.0]))
+    with pytest.raises(ValueError, match="kappa"):
+        entropy_advantage(adv, ent, kappa=0.0)
+    # why kappa > 1: with kappa < 1 the cap |A|/kappa exceeds |A| and a negative advantage can turn positive
+    flipped = entropy_advantage(torch.tensor([-1.0]), torch.tensor([[10.0]]), alpha=0.4, kappa=0.5)
+    assert flipped.item() > 0
+    assert entropy_advantage(torch.tensor([-1.0]), torch.tensor([[10.0]]), alpha=0.4, kappa=2.0).item() == -0.5
 
 
-def test_all_configs_parse() -> None:
-    paths = sorted((REPO / "configs").glob("*.yaml"))
-    assert paths
-    for p in paths:
-        for prof in ("ci", "default", "full"):
-            cfg = load_config(p, profile=prof)
-            assert isinstance(cfg, RunConfig) and cfg.name
+def test_seed_variant_only_rewards_entropy_above_baseline() -> None:
+    adv = torch.tensor([1.0, 1.0])
+    ent = torch.tensor([[0.2, 0.9, 1.5], [0.0, 1.0, 4.0]])
+    b = 1.0
+    out = entropy_advantage_seed_variant(adv, ent, None, baseline=b, alpha=0.4, kappa=2.0)
+    psi = out - 1.0
+    assert (psi[ent <= b] == 0).all() and (psi[ent > b] > 0).all()
+    assert torch.allclose(entropy_advantage_seed_variant(adv, ent, None, baseline=0.0), entropy_advantage(adv, ent))
+    # the bonus never exceeds the paper rule's
+    assert (out <= entropy_advantage(adv, ent) + 1e-7).all()
 
 
-def test_config_validation(tmp_path: Path) -> None:
-    with pytest.raises(ValueError):
-        RunConfig(condition="middle")
-    with pytest.raises(ValueError):
-        RunConfig(condition="bottom", rho=1.0)
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"steps": 3, "stepz": 4}))
-    with pytest.raises(ValueError, match="stepz"):
-        load_config(bad)
+# ------------------------------------------------------------------------------------------- role mask
 
 
-@pytest.mark.parametrize("config", ["configs/scaleup_qwen_gsm8k.yaml"])
-def test_scaleup_dry_run(config: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--config", config, "--dry-run", "--standin", "--profile", "ci"]) == 0
-    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert out["dry_run"] and out["trainer"]
+def test_role_mask_takes_levels_in_order_then_random() -> None:
+    pri = torch.tensor([[0, 1, 2, 1, 2, 0], [1, 2, 2, 0, 1, 2]])
+    mask = torch.ones(2, 6, dtype=torch.int)
+    sel = role_mask(pri, mask, 0.5, torch.Generator().manual_seed(0))  # 6 of 12: all 3 operators, 3 of 4 operands
+    assert int(sel.sum()) == n_selected(12, 0.5) == 6
+    assert sel[pri == 0].all() and int(sel[pri == 1].sum()) == 3 and not sel[pri == 2].any()
+    again = role_mask(pri, mask, 0.5, torch.Generator().manual_seed(0))
+    other = [role_mask(pri, mask, 0.5, torch.Generator().manual_seed(s)) for s in range(1, 6)]
+    assert torch.equal(sel, again) and any(not torch.equal(sel, o) for o in other)  # seeded choice within a level
 
 
-@pytest.mark.parametrize(
-    "sets",
-    [
-        ["condition=random", "rho=0.2"],
-        ["condition=bottom", "rho=0.2", "normaliser=selected"],
-        ["advantage=entropy", "variant=seed"],
-    ],
-)
-def test_entry_point_smoke(tmp_path: Path, sets: list[str]) -> None:
-    out = tmp_path / "r.json"
-    common = ["steps=2", "eval_every=1", "eval_n=4", "eval_samples=2", "prompts_per_step=2", "num_generations=4",
-              "train_size=32", "max_completion_length=8", "final_samples=4"]
-    assert main(["run", "--config", "configs/countdown_top20.yaml", "--standin", "--profile", "ci",
-                 "--out", str(out), "--set", *common, *sets]) == 0
-    r = json.loads(out.read_text())
-    assert r["schema"] == "forking-tokens/rlvr-run/1" and r["seed"] == 0
-    assert r["eval"]["step"] == [0, 1, 2] and len(r["eval"]["pass1"]) == 3
-    assert r["train"]["step"] == [1, 2] and len(r["train"]["entropy"]) == 2
-    assert set(r["final"]["pass_at_k"]) == {"1", "2", "4"}
-    if "advantage=entropy" in sets:
-        assert len(r["train"]["psi_mean"]) == 2 and "psi_baseline" in r["train"]
-    else:
-        kept = r["train"]["tokens_kept"]
-        target = 0.2 if "condition=random" in sets else 0.8
-        assert all(abs(x - target) < 0.1 for x in kept)
-    assert load_results(directory=tmp_path)[0]["name"] == r["name"]
-
-
-# ------------------------------------------------------------------------------------ added helpers
-
-
-def test_set_values_parse_numbers() -> None:
-    from utils.rlvr import _parse_value
-
-    assert _parse_value("3e-4") == pytest.approx(3e-4) and _parse_value("1.0e-4") == pytest.approx(1e-4)
-    assert _parse_value("top") == "top" and _parse_value("5") == 5 and _parse_value("true") is True
-
-
-def test_extrapolated_flops_exact() -> None:
-    from utils.rlvr import extrapolated_update_flops, llama_like
-
-    shape = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=3, num_attention_heads=2,
-                 num_key_value_heads=1, vocab_size=300)
-    ids = torch.randint(0, 300, (2, 10))
-    att, cm = torch.ones_like(ids), torch.ones(2, 6, dtype=torch.int)
-    sel = entropy_mask(torch.rand(2, 6), cm, 0.2, "top")
-    adv = torch.randn(2)
-    est = extrapolated_update_flops(lambda n: llama_like(n, shape), 3, ids, att, cm, adv, sel)
-    model = llama_like(3, shape)
-    for v in ("full", "sparse_head"):
-        assert est[v] == update_cost(model, ids, att, cm, adv, sel, v, repeats=0)["flops"]  # type: ignore[arg-type]
-    assert est["sparse_head"] < est["full"]
-
-
-def test_policy_batch_and_run_many(tmp_path: Path) -> None:
-    from utils.rlvr import Job, policy_batch, run_many
-
-    cfg = load_config("configs/countdown_top20.yaml", profile="ci").replace(
-        prompts_per_step=2, num_generations=4, train_size=32, max_completion_length=8, steps=1, eval_every=0,
-        eval_n=4, eval_samples=2)
-    b = policy_batch(cfg, 0, standin=True)
-    cm = b["completion_mask"]
-    assert b["entropies"].shape == cm.shape == b["logps"].shape and b["advantages"].shape == (8,)
-    assert (b["entropies"] >= 0).all() and (b["logps"] <= 0).all()
-    res = normaliser_comparison(b["logps"], b["advantages"], cm, b["entropies"], 0.2)
-    assert res["ratio"] == pytest.approx(res["n_valid_over_n_selected"], rel=1e-4) or res["grad_norm_all"] == 0
-    # run_many in-process (workers=1), with the standin model saved afterwards
-    cfg_s = cfg.replace(task="standin", model="standin")
-    out = run_many([Job(cfg_s, 0, str(tmp_path / "a.json"), str(tmp_path / "m"))], workers=1, verbose=False)
-    assert out[0]["eval"]["step"] == [0, 1] and (tmp_path / "m" / "config.json").exists()
-    assert out[0]["timing"]["cpu_s"] > 0
+def test_role_mask_padding_and_edges() -> None:
+    pri = torch.zeros(2, 4, dtype=torch.long)
+    mask = torch.tensor([[1, 1, 0, 0], [1, 0, 0, 0]])
+    sel = role_mask(pri, mask, 1.0)
+    assert torch.equal(sel, mask.bool())
+    assert not role_mask(pri, torch.zeros_like(mask), 0.2).any()
+    with pytest.raises(ValueError, match="shape"):
+        role_mask(pri[:, :3], mask, 0.2)

@@ -1,0 +1,60 @@
+"""utils.claims: a row's verdict comes from its evidence (never typed), gated by a positive control; rows without
+evidence must say their basis; the ledger table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from utils import claims, config
+from utils.stats import compare
+
+
+@pytest.fixture
+def ledger(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> claims.Ledger:
+    monkeypatch.setattr(config, "BUILD_DIR", tmp_path)
+    monkeypatch.setenv("FORKING_TOKENS_PROFILE", "ci")
+    return claims.Ledger("04_masked_rlvr.ipynb")
+
+
+def test_verdict_comes_from_evidence(ledger: claims.Ledger) -> None:
+    ev = compare([0.20, 0.21, 0.19, 0.20], [0.25, 0.26, 0.24, 0.25], labels=("top-20%", "all"))
+    ledger.record("wang.top20_matches_full", section="2. Training", evidence=ev, direction="greater",
+                  budget="100 steps")
+    ledger.record("wang.top20_matches_full", section="2. Training", evidence=ev, direction="less", budget="100 steps")
+    rows = claims.load_claims("ci")
+    assert len(rows) == 1  # same id: replaced, not duplicated
+    r = rows[0]
+    assert r["verdict"] == "reproduced" and r["numbers"]["direction"] == "less" and r["n"] == "4/4 seeds"
+    assert r["numbers"]["evidence"]["ci95"][1] < 0 and r["profile"] == "ci" and r["source"] == "Wang et al. 2025"
+    assert "95% CI" in r["measured"] and "lies below 0" in r["why"]
+    with pytest.raises(ValueError, match="do not pass verdict"):
+        ledger.record("wang.top20_matches_full", section="2", evidence=ev, direction="less", verdict="reproduced")
+    with pytest.raises(ValueError, match="direction"):
+        ledger.record("wang.top20_matches_full", section="2", evidence=ev)
+
+
+def test_control_gates_the_verdict(ledger: claims.Ledger) -> None:
+    ev = compare([0.30, 0.31, 0.32], [0.20, 0.21, 0.22])
+    idle = compare([0.11, 0.10, 0.12], [0.11, 0.12, 0.10])
+    ledger.record("entbonus.passk_large_k", section="6", evidence=ev, direction="greater", control=idle,
+                  control_label="the bonus raised entropy")
+    r = claims.load_claims("ci")[0]
+    assert r["verdict"] == "inconclusive" and "the bonus raised entropy was not shown" in r["why"]
+    assert r["numbers"]["control"]["acted"] is False
+
+
+def test_rows_without_evidence_state_their_basis(ledger: claims.Ledger) -> None:
+    with pytest.raises(ValueError, match="basis"):
+        ledger.record("seed.qwen_aime", section="3", verdict="not testable here", why="needs 14B models")
+    with pytest.raises(ValueError, match="must come from evidence"):
+        ledger.record("seed.qwen_aime", section="3", verdict="reproduced", why="x", basis="experiment")
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        ledger.record("seed.qwen_aime", section="3", verdict="great", why="x", basis="documented")
+    with pytest.raises(ValueError, match="not in utils.claims.PUBLISHED"):
+        ledger.record("new.claim", section="3", verdict="corrected", why="x", basis="documented")
+    ledger.record("seed.qwen_aime", section="3", verdict="corrected", why="'Quinn 332B' is Qwen3-32B", basis="documented",
+                  measured="a | b")
+    md = claims.build_ledger("ci").read_text()
+    assert "a \\| b" in md and "**corrected** (documented)" in md

@@ -1,0 +1,28 @@
+"""utils.readme: README's generated blocks are current and replaceable."""
+
+from __future__ import annotations
+
+import pytest
+
+from utils.config import REPO_ROOT
+from utils.readme import notebook_index_markdown, replace_block, run_times_markdown
+
+
+def test_replace_block() -> None:
+    text = "a\n<!-- x:start -->\nold\n<!-- x:end -->\nb"
+    assert replace_block(text, "x", "new") == "a\n<!-- x:start -->\nnew\n<!-- x:end -->\nb"
+    with pytest.raises(ValueError, match="markers"):
+        replace_block("no markers", "x", "new")
+
+
+def _block(name: str) -> str:
+    readme = (REPO_ROOT / "README.md").read_text()
+    return readme.split(f"<!-- {name}:start -->\n", 1)[1].split(f"\n<!-- {name}:end -->", 1)[0]
+
+
+def test_readme_notebook_index_is_current() -> None:
+    assert _block("notebooks") == notebook_index_markdown(), "README's notebook index is stale: run make reproduce"
+
+
+def test_readme_run_times_are_current() -> None:
+    assert _block("runtimes") == run_times_markdown(), "README's run times are stale: run make reproduce"

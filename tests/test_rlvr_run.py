@@ -1,0 +1,115 @@
+"""utils.rlvr.run and the command line: one run end to end on the stand-in, what its results file holds, parallel
+runs, the CLI reproducing the notebooks' run path exactly, and the CLI's one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from utils.config import REPO_ROOT
+from utils.results import ResultsError
+from utils.rlvr import Job, load_config, load_runs, run_condition, run_many, sample_batches
+from utils.rlvr.__main__ import main
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
+
+TINY = ["steps=2", "eval_every=1", "eval_n=4", "eval_samples=2", "prompts_per_step=2", "num_generations=4",
+        "train_size=32", "max_completion_length=8", "final_samples=4"]
+
+
+@pytest.mark.parametrize(
+    "sets",
+    [
+        ["condition=random", "rho=0.2"],
+        ["condition=bottom", "rho=0.2", "normaliser=selected"],
+        ["condition=role", "rho=0.2", "optimizer=sgd", "learning_rate=0.1"],
+        ["advantage=entropy", "variant=seed"],
+    ],
+)
+def test_cli_run_writes_a_complete_results_file(tmp_path: Path, sets: list[str]) -> None:
+    out = tmp_path / "r.json"
+    assert main(["run", "--config", "configs/countdown_top20.yaml", "--standin", "--profile", "ci",
+                 "--out", str(out), "--set", *TINY, *sets]) == 0
+    r = json.loads(out.read_text())
+    assert r["schema"] == "forking-tokens/rlvr-run/1" and r["seed"] == 0 and r["profile"] == "ci"
+    assert r["eval"]["step"] == [0, 1, 2] and len(r["eval"]["pass1"]) == 3
+    assert r["train"]["step"] == [1, 2] and len(r["train"]["entropy"]) == 2 and len(r["train"]["update_norm"]) == 2
+    assert set(r["final"]["pass_at_k"]) == {"1", "2", "4"}
+    if "advantage=entropy" in sets:
+        assert len(r["train"]["psi_mean"]) == 2 and "psi_baseline" in r["train"]
+    else:
+        target = 0.8 if "condition=bottom" in sets else 0.2
+        assert all(abs(x - target) < 0.1 for x in r["train"]["tokens_kept"])
+    assert load_runs(directory=tmp_path)[0]["name"] == r["name"]
+
+
+def test_cli_reproduces_the_notebook_run_path(tmp_path: Path) -> None:
+    """The notebooks train through run_many(Job(load_config(name, profile))); the CLI with the same config and seed
+    gives the same run, number for number (one short ci-sized pair)."""
+    cfg = load_config("countdown_top20", profile="ci")
+    nb = run_many([Job(cfg, 1, str(tmp_path / "nb.json"))], workers=1, threads=1, verbose=False)[0]
+    assert main(["run", "--config", "configs/countdown_top20.yaml", "--seed", "1", "--profile", "ci",
+                 "--out", str(tmp_path / "cli.json"), "--set", "num_threads=1"]) == 0
+    cli = json.loads((tmp_path / "cli.json").read_text())
+    assert cli["eval"] == nb["eval"] and cli["final"] == nb["final"]
+    for key in ("reward", "entropy", "tokens_kept", "grad_norm", "update_norm"):
+        assert cli["train"][key] == nb["train"][key], key
+
+
+def test_dry_run_of_the_gpu_config(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--config", "configs/scaleup_qwen_gsm8k.yaml", "--dry-run", "--standin", "--profile", "ci"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["dry_run"] and out["trainer"] == "TokenSelectGRPOTrainer" and out["rho"] == 0.2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--config", "configs/nope.yaml"], "config 'configs/nope.yaml' not found"),
+        (["--config", "configs/countdown_top20.yaml", "--profile", "bogus"], "'bogus' is not a run profile"),
+        (["--config", "configs/countdown_top20.yaml", "--set", "rho=abc"], "rho must be a number"),
+        (["--config", "configs/countdown_top20.yaml", "--set", "stepz=3"], "unknown key 'stepz'"),
+        (["--config", "configs/countdown_top20.yaml", "--out", "data/results/04_masked_rlvr/x.json", "--set",
+          "steps=1"], None),
+    ],
+)
+def test_cli_errors_are_one_line_before_any_work(args: list[str], message: str | None,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    if message is None:  # a committed results folder: writing a new file there is fine, overwriting is not
+        target = next((REPO_ROOT / "data" / "results" / "04_masked_rlvr").glob("*.json"), None)
+        if target is None:
+            pytest.skip("no committed run results")
+        args = ["--config", "configs/countdown_top20.yaml", "--out", str(target)]
+        message = "committed artifact: pass --force"
+    assert main(["run", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_cli_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    for bad in (["run", "--config", "x.yaml", "--seed", "-1"], ["run", "--config", "x.yaml", "--set", "novalue"], ["fly"]):
+        with pytest.raises(SystemExit) as e:
+            main(bad)
+        assert e.value.code == 2
+
+
+def test_load_runs_fails_loudly_on_a_truncated_file(tmp_path: Path) -> None:
+    (tmp_path / "a_seed0.json").write_text('{"schema": "forking-tokens/rlvr-run/1", "name": "a", "se')
+    with pytest.raises(ResultsError, match="a_seed0.json is truncated or not valid JSON"):
+        load_runs(directory=tmp_path)
+
+
+def test_sample_batches_and_run_many_saves_models(tmp_path: Path) -> None:
+    cfg = load_config("countdown_top20", profile="ci").replace(
+        task="standin", model="standin", prompts_per_step=2, num_generations=4, train_size=32, max_completion_length=8,
+        steps=1, eval_every=0, eval_n=4, eval_samples=2)
+    batches = sample_batches(cfg, 2, seed=0)
+    assert len(batches) == 2 and batches[0]["advantages"].shape == (8,)
+    assert batches[0]["completion_ids"].shape == batches[0]["completion_mask"].shape
+    out = run_many([Job(cfg, 0, str(tmp_path / "a.json"), str(tmp_path / "m"))], workers=1, verbose=False)
+    assert out[0]["eval"]["step"] == [0, 1] and (tmp_path / "m" / "config.json").exists()
+    assert out[0]["timing"]["cpu_s"] > 0
+    again = run_condition(cfg, 0, out=tmp_path / "b.json", verbose=False)
+    assert again["train"]["entropy"] == out[0]["train"]["entropy"]  # same seed, same run

@@ -1,0 +1,67 @@
+"""utils.rollouts: sampling the task model, scoring its completions, their token entropy, and the shipped model's
+recorded pass@1."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from utils import countdown as cd
+from utils import rollouts, toy_lm
+from utils.sampling import DualTemperatureLogitsProcessor
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple:
+    return toy_lm.load_task_model()
+
+
+def test_sampling_helpers(shipped: tuple) -> None:
+    model, tok = shipped
+    prompts = ["8 5 7>33:", "6 3 9>18:", "12 5 7>9:"]  # different lengths: left padding must not matter
+    batched = rollouts.sample_completions(model, tok, prompts, temperature=0)
+    single = [rollouts.sample_completions(model, tok, [p], temperature=0)[0] for p in prompts]
+    assert batched == single
+    assert all("<eos>" not in c and "<pad>" not in c for c in batched)
+    a = rollouts.sample_completions(model, tok, prompts, n=4, temperature=1.0, seed=1)
+    assert a == rollouts.sample_completions(model, tok, prompts, n=4, temperature=1.0, seed=1)
+    assert len(a) == 12
+    ents = rollouts.token_entropies(model, tok, prompts, batched)
+    assert [len(e) for e in ents] == [len(c) + 1 for c in batched]
+    assert [len(r) for r in map(cd.token_roles, batched)] == [len(c) + 1 for c in batched]
+
+
+def test_sample_completions_rejects_temperature_with_dual_processor(shipped: tuple) -> None:
+    model, tok = shipped
+    proc = DualTemperatureLogitsProcessor(threshold=0.5, t_fork=2.0, t_rest=1.0)
+    for t in (0.0, 0.7, 2.0):
+        with pytest.raises(ValueError, match="multiply"):
+            rollouts.sample_completions(model, tok, ["8 5 7>33:"], temperature=t, logits_processor=[proc])
+        with pytest.raises(ValueError, match="multiply"):
+            rollouts.evaluate_pass1(model, tok, [{"numbers": [8, 5, 7], "target": 33}], temperature=t,
+                                    logits_processor=[proc])
+    assert len(rollouts.sample_completions(model, tok, ["8 5 7>33:"], temperature=1.0, logits_processor=[proc])) == 1
+
+
+def test_entropy_summary_roles() -> None:
+    import numpy as np
+
+    s = rollouts.entropy_summary([np.array([0.0, 1.0, 0.005]), np.array([2.0])], [["operand1", "operator", "eos"], ["operator"]])
+    assert s["n_tokens"] == 4 and s["share_below_0.01"] == 0.5
+    assert list(s["by_role"])[0] == "operator" and s["by_role"]["operator"]["n"] == 2
+
+
+def test_shipped_model_reaches_recorded_pass1(shipped: tuple) -> None:
+    model, tok = shipped
+    metrics = toy_lm.load_train_info()["metrics"]
+    p = metrics["pass1"]["mean"]
+    problems = cd.load_eval_problems()
+    res = rollouts.evaluate_pass1(model, tok, problems, n_samples=1, temperature=1.0, seed=7)
+    assert len(res["correct_counts"]) == len(problems)
+    sd = max(metrics["pass1"]["sd"], math.sqrt(p * (1 - p) / len(problems)))
+    assert abs(res["pass1"] - p) <= 3 * sd, (res["pass1"], p, sd)
+    assert 0.10 <= res["pass1"] <= 0.40  # an imperfect planner: RL has signal
+    assert res["arithmetic"] >= 0.8

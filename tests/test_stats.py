@@ -1,0 +1,131 @@
+"""utils.stats: the comparisons equal scipy's t tests to float precision, the verdict rules, the detectable effect,
+the trend test, and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+
+from utils import stats as S
+
+finite = st.floats(-5, 5, allow_nan=False, allow_infinity=False)
+group = st.lists(finite, min_size=2, max_size=12).filter(lambda v: np.ptp(v) > 1e-3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=group, b=group)
+def test_welch_matches_scipy(a: list[float], b: list[float]) -> None:
+    ev = S.compare(a, b)
+    ref = sps.ttest_ind(a, b, equal_var=False)
+    assert ev.p == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-12)
+    lo, hi = ref.confidence_interval(0.95)
+    assert ev.ci95 == pytest.approx((lo, hi), rel=1e-9, abs=1e-12)
+    assert ev.diff == pytest.approx(np.mean(a) - np.mean(b)) and ev.df == pytest.approx(ref.df)
+    assert ev.n_a == len(a) and ev.n_b == len(b) and ev.test == "Welch t"
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), n=st.integers(2, 12))
+def test_paired_and_one_sample_match_scipy(data: st.DataObject, n: int) -> None:
+    a = data.draw(st.lists(finite, min_size=n, max_size=n))
+    b = data.draw(st.lists(finite, min_size=n, max_size=n))
+    if np.ptp(np.subtract(a, b)) < 1e-3:
+        return
+    ev = S.compare(a, b, paired=True)
+    ref = sps.ttest_rel(a, b)
+    assert ev.p == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-12)
+    assert ev.ci95 == pytest.approx(tuple(ref.confidence_interval(0.95)), rel=1e-9, abs=1e-12)
+    one = S.compare_to(a, 0.3) if np.ptp(a) > 1e-3 else None
+    if one is not None:
+        r1 = sps.ttest_1samp(a, 0.3)
+        assert one.p == pytest.approx(r1.pvalue, rel=1e-9, abs=1e-12) and one.n_b == 0
+        assert one.ci95 == pytest.approx(tuple(np.subtract(r1.confidence_interval(0.95), 0.3)), rel=1e-9, abs=1e-12)
+
+
+def test_ninety_percent_interval_and_mde() -> None:
+    a, b = [0.20, 0.22, 0.19, 0.25, 0.21], [0.23, 0.24, 0.22, 0.26]
+    ev = S.compare(a, b)
+    ref = sps.ttest_ind(a, b, equal_var=False)
+    assert ev.ci90 == pytest.approx(tuple(ref.confidence_interval(0.90)), rel=1e-9)
+    # mde: a true difference of that size is detected with about 80% power (noncentral t, two-sided 5%)
+    t = sps.t.ppf(0.975, ev.df)
+    power = sps.nct.sf(t, ev.df, ev.mde / ev.se) + sps.nct.cdf(-t, ev.df, ev.mde / ev.se)
+    assert 0.75 < power < 0.85
+
+
+def _ev(lo: float, hi: float, margin: float | None = None, lo90: float | None = None, hi90: float | None = None) -> S.Evidence:
+    return S.Evidence(test="t", n_a=8, n_b=8, mean_a=0, mean_b=0, diff=(lo + hi) / 2, se=1, df=10, ci95=(lo, hi),
+                      ci90=(lo90 if lo90 is not None else lo, hi90 if hi90 is not None else hi), p=0.5, mde=0.1,
+                      margin=margin)
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "greater", "less"),
+    [(0.01, 0.2, "reproduced", "not reproduced"), (-0.2, -0.01, "not reproduced", "reproduced"),
+     (-0.1, 0.1, "inconclusive", "inconclusive")],
+)
+def test_directional_verdicts(lo: float, hi: float, greater: str, less: str) -> None:
+    assert S.verdict(_ev(lo, hi), "greater") == greater
+    assert S.verdict(_ev(lo, hi), "less") == less
+
+
+def test_equivalence_verdicts() -> None:
+    m = 0.02
+    assert S.verdict(_ev(-0.025, 0.025, m, -0.015, 0.015), "equivalent") == "reproduced"  # 90% CI inside
+    assert S.verdict(_ev(0.03, 0.08, m), "equivalent") == "not reproduced"  # 95% CI entirely above the margin
+    assert S.verdict(_ev(-0.09, -0.025, m), "equivalent") == "not reproduced"
+    assert S.verdict(_ev(-0.01, 0.05, m), "equivalent") == "inconclusive"
+    with pytest.raises(ValueError, match="margin"):
+        S.verdict(_ev(-0.01, 0.01), "equivalent")
+    with pytest.raises(ValueError, match="claim must be"):
+        S.verdict(_ev(-0.01, 0.01), "bigger")
+
+
+def test_gated_verdict_needs_the_control() -> None:
+    acted, idle = _ev(0.1, 0.3), _ev(-0.1, 0.1)
+    assert S.gated_verdict(_ev(0.01, 0.2), "greater", acted, "greater") == ("reproduced", True)
+    assert S.gated_verdict(_ev(0.01, 0.2), "greater", idle, "greater") == ("inconclusive", False)
+
+
+def test_trend_matches_two_group_difference_of_gaps() -> None:
+    rng = np.random.default_rng(0)
+    a = [rng.normal(0.2, 0.02, 6), rng.normal(0.3, 0.02, 6)]
+    b = [rng.normal(0.25, 0.02, 6), rng.normal(0.25, 0.02, 6)]
+    ev = S.trend([0.0, 2.0], a, b)
+    gaps = [a[i].mean() - b[i].mean() for i in range(2)]
+    assert ev.diff == pytest.approx((gaps[1] - gaps[0]) / 2)
+    se = np.sqrt(sum(x.var(ddof=1) / x.size for x in a + b)) / 2
+    assert ev.se == pytest.approx(se) and S.verdict(ev, "greater") == "reproduced"
+    three = S.trend(np.log([1e5, 3e5, 1e6]), [rng.normal(0.2, 0.01, 5)] * 3, [rng.normal(0.2, 0.01, 5)] * 3)
+    assert three.diff == pytest.approx(0.0, abs=1e-12) and S.verdict(three, "greater") == "inconclusive"
+    with pytest.raises(ValueError, match="two different x"):
+        S.trend([1.0, 1.0], a, b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "kw", "message"),
+    [([0.1], [0.2, 0.3], {}, "at least 2"), ([0.1, float("nan")], [0.2, 0.3], {}, "NaN"),
+     ([0.1, 0.2, 0.3], [0.2, 0.3], {"paired": True}, "equal lengths"), ([0.1, 0.2], [0.2, 0.3], {"margin": -1}, "margin")],
+)
+def test_clear_errors(a: list[float], b: list[float], kw: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        S.compare(a, b, **kw)
+
+
+def test_no_spread_and_summaries() -> None:
+    ev = S.compare([1.0, 1.0], [0.0, 0.0])
+    assert ev.p == 0.0 and ev.ci95 == (1.0, 1.0)
+    assert S.compare([1.0, 1.0], [1.0, 1.0]).p == 1.0
+    s = S.seed_summary([0.1, 0.2, 0.3])
+    assert s["mean"] == pytest.approx(0.2) and s["sd"] == pytest.approx(0.1) and s["n"] == 3
+    assert s["ci95_lo"] == pytest.approx(0.2 - sps.t.ppf(0.975, 2) * 0.1 / np.sqrt(3))
+    assert S.mean_sd([0.5]) == (0.5, 0.0)
+    line = S.describe(S.compare([0.2, 0.21, 0.19], [0.25, 0.26, 0.24], labels=("top-20%", "all")))
+    assert line.startswith("top-20% 0.200 vs all 0.250: diff -0.050 [95% CI") and "n = 3/3 seeds" in line
+    import json
+    from dataclasses import asdict
+
+    json.dumps(asdict(ev))  # JSON-serialisable

@@ -1,0 +1,282 @@
+"""One RL run's settings: :class:`RunConfig`, read from a YAML config in ``configs/`` and validated completely.
+
+A config file holds the fields of :class:`RunConfig` plus, optionally,
+
+* ``profiles: {ci: {...}, default: {...}, full: {...}}`` -- the run sizes of each run profile (steps, evaluation
+  sizes, ...). The block of the active profile is applied over the top-level fields. This is the **only** place
+  run sizes live: notebooks and the command line read the same blocks, so
+  ``python -m utils.rlvr run --config configs/countdown_top20.yaml --seed 0`` reproduces notebook 04's run.
+* ``extends: other.yaml`` -- start from another config (path relative to this file); this file's fields and profile
+  blocks are applied over it.
+
+:func:`load_config` rejects, before any heavy work: unknown keys (top level or in any profile block), profile blocks
+named other than ``ci``/``default``/``full``, values of the wrong type (``3e-4`` is read as a float even though
+YAML 1.1 reads it as a string) and values out of range, with one line naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from utils.config import PROFILES, REPO_ROOT, resolve_profile
+from utils.rlvr.losses import CONDITIONS, NORMALISERS
+
+__all__ = ["ConfigError", "RunConfig", "config_path", "load_config", "parse_value"]
+
+CONFIG_DIR = REPO_ROOT / "configs"
+TASKS = ("countdown", "gsm8k", "standin")
+OPTIMIZERS = ("adamw", "sgd")
+
+
+class ConfigError(ValueError):
+    """A config file or override is invalid; the message names the file and the key."""
+
+
+@dataclass
+class RunConfig:
+    """One training condition. Every field can be set in a YAML/JSON config file (see ``configs/``).
+
+    ``grpo_overrides`` is passed to ``trl.GRPOConfig`` last.
+    """
+
+    name: str = "run"
+    task: str = "countdown"  # countdown | gsm8k | standin
+    model: str = "task_model"  # task_model (utils.toy_lm) | a Countdown checkpoint folder | standin | a Hub id
+    steps: int = 200
+    prompts_per_step: int = 8
+    num_generations: int = 8
+    learning_rate: float = 1e-4
+    optimizer: str = "adamw"  # adamw (TRL's default) | sgd (plain SGD: no per-parameter scaling, for the normaliser)
+    beta: float = 0.0
+    temperature: float = 1.0
+    max_completion_length: int = 24
+    condition: str = "all"  # all | top | bottom | random | role
+    rho: float = 1.0  # top keeps rho, bottom keeps 1 - rho, random and role keep as many as top
+    normaliser: str = "all"  # all (paper formula, TRL) | selected (authors' code)
+    mask_rule: str = "count"  # count (exact ceil(rho N), per micro-batch) | quantile (TRL's threshold rule)
+    advantage: str = "grpo"  # grpo | entropy (Cheng et al.)
+    alpha: float = 0.4
+    kappa: float = 2.0
+    variant: str = "paper"  # paper | seed (NOT the paper's rule; the write-up's moving-baseline reading)
+    ema: float = 0.9
+    loss_type: str = "dapo"
+    epsilon: float = 0.2
+    epsilon_high: float = 0.28
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    gradient_accumulation_steps: int = 1
+    train_size: int = 4000
+    eval_every: int = 25
+    eval_n: int = 100
+    eval_samples: int = 4  # samples per held-out problem for pass@1 (mean correctness)
+    eval_temperature: float | None = None  # None: same as temperature
+    eval_batch_size: int = 512
+    eval_path: str | None = None  # held-out problems (JSONL); None: the checkpoint's own held-out file
+    final_samples: int = 0  # > 0: pass@k curve at the end from this many samples per problem
+    success_threshold: float = 1.0  # reward >= this counts as solved
+    track_updates: bool = True  # log the parameter-update norm of every optimiser step (a copy of the weights)
+    bf16: bool = False
+    num_threads: int | None = None  # torch.set_num_threads; 1 is faster for the toy model when the CPU is shared
+    system_prompt: str | None = None  # gsm8k: instruction appended to each question
+    grpo_overrides: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        _check_choice("condition", self.condition, CONDITIONS)
+        _check_choice("normaliser", self.normaliser, NORMALISERS)
+        _check_choice("advantage", self.advantage, ("grpo", "entropy"))
+        _check_choice("variant", self.variant, ("paper", "seed"))
+        _check_choice("mask_rule", self.mask_rule, ("count", "quantile"))
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("task", self.task, TASKS)
+        if not 0.0 < self.rho <= 1.0:
+            raise ConfigError(f"rho must be in (0, 1], got {self.rho}")
+        if self.condition == "bottom" and self.rho >= 1.0:
+            raise ConfigError("bottom keeps 1 - rho of the tokens: use rho < 1 (e.g. 0.2 for the bottom 80%)")
+        for name in ("steps", "prompts_per_step", "num_generations", "max_completion_length", "eval_samples",
+                     "eval_batch_size", "gradient_accumulation_steps", "train_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("eval_every", "eval_n", "final_samples"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("learning_rate", "temperature", "max_grad_norm"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0):
+                raise ConfigError(f"{name} must be a finite number > 0, got {v}")
+        if self.eval_temperature is not None and not (math.isfinite(self.eval_temperature) and self.eval_temperature > 0):
+            raise ConfigError(f"eval_temperature must be a finite number > 0, got {self.eval_temperature}")
+        if self.kappa <= 0 or self.alpha < 0 or not 0 <= self.ema < 1:
+            raise ConfigError(f"need alpha >= 0, kappa > 0 and 0 <= ema < 1, got {self.alpha}, {self.kappa}, {self.ema}")
+        if self.num_threads is not None and self.num_threads < 1:
+            raise ConfigError(f"num_threads must be >= 1, got {self.num_threads}")
+        if self.prompts_per_step * self.num_generations % self.gradient_accumulation_steps:
+            raise ConfigError("prompts_per_step * num_generations must be divisible by gradient_accumulation_steps")
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with some fields changed (coerced and validated like a config file's)."""
+        return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in _check_keys(changes, "replace()").items()})
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(RunConfig)}
+_HINTS = typing.get_type_hints(RunConfig)
+
+
+def _check_keys(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    unknown = sorted(set(raw) - set(_FIELDS))
+    if unknown:
+        import difflib
+
+        hints = [f"{k!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, _FIELDS, 1)) else repr(k)
+                 for k in unknown]
+        raise ConfigError(f"{where}: unknown key {', '.join(hints)}")
+    return raw
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """A value for field ``name`` of the field's type: numbers from strings (``"3e-4"``), ints only from whole
+    numbers, ``None`` only for optional fields."""
+    hint = _HINTS[name]
+    optional = False
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(hint))
+        hint = args[0]
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError(f"{name} cannot be empty (null)")
+    origin = typing.get_origin(hint) or hint
+    if origin is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+    if origin in (int, float):
+        v = value
+        if isinstance(v, str):
+            try:
+                v = float(v.strip())
+            except ValueError:
+                raise ConfigError(f"{name} must be a number, got {value!r}") from None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+        v = float(v)
+        if origin is int:
+            if not v.is_integer():
+                raise ConfigError(f"{name} must be a whole number, got {value!r}")
+            return int(v)
+        if math.isnan(v):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+        return v
+    if origin is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be text, got {value!r}")
+        return value
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name} must be a mapping, got {value!r}")
+        return dict(value)
+    return value  # pragma: no cover - every field type is handled above
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: YAML (``true``, ``0.2``, ``[1, 2]``, ``null``); numbers YAML 1.1 leaves as strings
+    (``3e-4``) are coerced per field when the config is built."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def config_path(path: str | Path) -> Path:
+    """A config file from a path (relative to the current folder or the repository root) or a bare name
+    (``countdown_top20`` -> ``configs/countdown_top20.yaml``)."""
+    p = Path(path)
+    candidates = [p, REPO_ROOT / p]
+    if not p.suffix:
+        candidates += [CONFIG_DIR / f"{p.name}.yaml"]
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    raise ConfigError(f"config {str(path)!r} not found (looked in the current folder, the repository root and configs/)")
+
+
+def _read_raw(p: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A config file's mapping with ``extends`` resolved (the child's fields and profile blocks over the parent's)."""
+    if p.resolve() in seen:
+        raise ConfigError(f"{p}: 'extends' loops back to itself")
+    text = p.read_text()
+    try:
+        if p.suffix in (".yaml", ".yml"):
+            import yaml
+
+            raw = yaml.safe_load(text)
+        else:
+            import json
+
+            raw = json.loads(text)
+    except Exception as e:  # yaml.YAMLError, json.JSONDecodeError
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"{p}: not valid YAML/JSON ({first})") from None
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: a config must be a mapping of field: value, got {type(raw).__name__}")
+    raw = dict(raw)
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    base = _read_raw((p.parent / str(parent)), (*seen, p.resolve())) if (p.parent / str(parent)).is_file() else None
+    if base is None:
+        raise ConfigError(f"{p}: extends {parent!r}, which does not exist (paths are relative to the config's folder)")
+    base.pop("name", None)  # a child never inherits its parent's name: it defaults to its own file name
+    profiles = {k: dict(v or {}) for k, v in (base.pop("profiles", None) or {}).items()}
+    for k, v in (raw.pop("profiles", None) or {}).items():
+        profiles.setdefault(k, {}).update(v or {})
+    return {**base, **raw, "profiles": profiles}
+
+
+def load_config(path: str | Path, profile: str | None = None, **overrides: Any) -> RunConfig:
+    """Read a run config (YAML or JSON): its top-level fields, then its ``profiles[<profile>]`` block, then
+    ``overrides``. The whole file is validated whatever the profile: every key of every block must be a field,
+    every profile block must be named ``ci``, ``default`` or ``full``, and the result must be a valid
+    :class:`RunConfig`. Raises :class:`ConfigError` (one line: file and key) otherwise."""
+    p = config_path(path)
+    prof = resolve_profile(profile)
+    raw = _read_raw(p)
+    profiles = raw.pop("profiles", None) or {}
+    if not isinstance(profiles, dict):
+        raise ConfigError(f"{p}: 'profiles' must map profile names to blocks of fields")
+    bad = sorted(set(profiles) - set(PROFILES))
+    if bad:
+        raise ConfigError(f"{p}: unknown profile block {', '.join(map(repr, bad))}; profiles are {', '.join(PROFILES)}")
+    _check_keys(raw, str(p))
+    for name, block in profiles.items():
+        if block is not None and not isinstance(block, dict):
+            raise ConfigError(f"{p}: profiles.{name} must be a mapping of field: value")
+        _check_keys(block or {}, f"{p} (profiles.{name})")
+        for k, v in (block or {}).items():
+            _coerce(k, v)  # a bad value in an inactive block is still an error
+    _check_keys(overrides, "overrides")
+    merged = {**raw, **(profiles.get(prof) or {}), **overrides}
+    merged.setdefault("name", p.stem)
+    try:
+        values = {k: _coerce(k, v) for k, v in merged.items()}
+        return RunConfig(**values)
+    except ConfigError as e:
+        raise ConfigError(f"{p}: {e}") from None

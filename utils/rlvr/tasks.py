@@ -1,0 +1,142 @@
+"""Policies and tasks for RL runs: what :func:`load_policy` and :func:`load_task` give a :class:`RunConfig`.
+
+* ``task: countdown`` -- training prompts from :func:`utils.countdown.train_dataset` (never a held-out key) and the
+  held-out problems of the checkpoint's own difficulty (read from its ``train_info.json``: 3 or 4 numbers, number and
+  target ranges, held-out file), or of ``eval_path`` when the config names one; reward
+  :func:`utils.countdown.countdown_reward`.
+* ``task: gsm8k`` -- GSM8K from the Hub (needs network), reward :func:`gsm8k_reward`.
+* ``task: standin`` / ``model: standin`` -- a tiny random character GPT-2 and a trivial reward, for tests and dry
+  runs of GPU configs on a CPU.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from utils.rlvr.config import RunConfig
+
+__all__ = ["gsm8k_reward", "load_policy", "load_task", "make_standin", "standin_reward"]
+
+
+def make_standin(
+    n_embd: int = 32, n_layer: int = 2, n_head: int = 2, n_positions: int = 64, extra_vocab: int = 0, seed: int = 0
+) -> tuple[Any, Any]:
+    """A tiny random character-level GPT-2 and its tokenizer (the Countdown tokenizer,
+    :func:`utils.countdown.build_tokenizer`), for tests, dry runs and benchmarks. ``extra_vocab`` adds unused
+    tokens to mimic a large LM head."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from utils.countdown import build_tokenizer
+
+    tok = build_tokenizer(extra_vocab=extra_vocab, model_max_length=n_positions)
+    torch.manual_seed(seed)
+    cfg = GPT2Config(
+        vocab_size=len(tok), n_embd=n_embd, n_layer=n_layer, n_head=n_head, n_positions=n_positions,
+        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,  # no dropout, like the task model
+    )
+    return GPT2LMHeadModel(cfg), tok
+
+
+def _text(x: Any) -> str:
+    if isinstance(x, list) and x and isinstance(x[-1], dict):
+        return str(x[-1].get("content", ""))
+    return str(x)
+
+
+def standin_reward(prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float]:
+    """Trivial reward for the stand-in task: 1.0 if the completion contains ``=``."""
+    return [1.0 if "=" in _text(c) else 0.0 for c in completions]
+
+
+_NUM_RE = re.compile(r"-?\d[\d,]*\.?\d*")
+
+
+def _last_number(text: str) -> float | None:
+    if "####" in text:
+        text = text.split("####")[-1]
+    nums = _NUM_RE.findall(text)
+    for s in reversed(nums):
+        try:
+            return float(s.replace(",", "").rstrip("."))
+        except ValueError:
+            continue
+    return None
+
+
+def gsm8k_reward(prompts: Sequence[Any], completions: Sequence[Any], answer: Sequence[str], **kwargs: Any) -> list[float]:
+    """GSM8K reward: 1.0 when the last number in the completion (after ``####`` if present) equals the reference
+    answer (the number after ``####`` in the dataset's ``answer`` column), else 0.0."""
+    out = []
+    for c, a in zip(completions, answer, strict=True):
+        ref, got = _last_number(str(a)), _last_number(_text(c))
+        out.append(1.0 if ref is not None and got is not None and abs(ref - got) < 1e-6 else 0.0)
+    return out
+
+
+def load_policy(cfg: RunConfig, standin: bool = False) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` named by ``cfg.model``: a Countdown task-model checkpoint (``task_model``, or any folder
+    with a ``train_info.json``), the stand-in, or a Hub id / path loaded with ``AutoModelForCausalLM``."""
+    if standin or cfg.model == "standin":
+        return make_standin()
+    from utils import toy_lm
+
+    if toy_lm.is_task_model_dir(cfg.model):
+        return toy_lm.load_task_model(toy_lm.resolve_model_dir(cfg.model))
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(cfg.model)
+    dtype = torch.bfloat16 if cfg.bf16 else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=dtype)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return model, tok
+
+
+def load_task(
+    cfg: RunConfig, seed: int, standin: bool = False
+) -> tuple[Any, list[dict[str, Any]], Callable[..., list[float]]]:
+    """``(train dataset, held-out rows, reward function)`` for ``cfg.task`` (training prompts drawn with ``seed``)."""
+    from datasets import Dataset
+
+    if standin or cfg.task == "standin":
+        rng = random.Random(seed)
+        rows = [{"prompt": f"{rng.randint(1, 9)} {rng.randint(1, 9)}>{rng.randint(10, 50)}:"} for _ in range(cfg.train_size)]
+        erng = random.Random(2506)
+        held = [{"prompt": f"{erng.randint(1, 9)} {erng.randint(1, 9)}>{erng.randint(10, 50)}:"} for _ in range(cfg.eval_n)]
+        return Dataset.from_list(rows), held, standin_reward
+    if cfg.task == "countdown":
+        from utils import countdown, toy_lm
+        from utils.results import resolve
+
+        # the difficulty (count of numbers, ranges, held-out file) is the checkpoint's own
+        spec = toy_lm.task_spec(cfg.model) if toy_lm.is_task_model_dir(cfg.model) else toy_lm.task_spec("task_model")
+        train = countdown.train_dataset(cfg.train_size, seed=seed, n_numbers=spec.n_numbers,
+                                        number_range=spec.number_range, target_range=spec.target_range,
+                                        eval_path=spec.eval_path)
+        held_path = resolve(cfg.eval_path) if cfg.eval_path else spec.eval_path
+        held = countdown.load_eval_problems(held_path, n=cfg.eval_n)
+        if cfg.eval_path:  # a separate evaluation set must not overlap the training prompts either
+            overlap = countdown.eval_keys(held) - countdown.eval_keys(countdown.load_eval_problems(spec.eval_path))
+            if overlap:
+                raise ValueError(f"{cfg.eval_path}: {len(overlap)} problems are not held out from training "
+                                 f"(not in {spec.eval_path.name})")
+        return train, held, countdown.countdown_reward
+    if cfg.task == "gsm8k":
+        from datasets import load_dataset
+
+        instr = cfg.system_prompt or "Solve the problem. End with the final answer after '####'."
+
+        def to_prompt(r: dict[str, Any]) -> dict[str, Any]:
+            return {"prompt": [{"role": "user", "content": f"{r['question']}\n{instr}"}], "answer": r["answer"]}
+
+        train = load_dataset("openai/gsm8k", "main", split="train").map(to_prompt, remove_columns=["question"])
+        test = load_dataset("openai/gsm8k", "main", split="test").select(range(cfg.eval_n)).map(to_prompt)
+        train = train.shuffle(seed=seed).select(range(min(cfg.train_size, len(train))))
+        return train, [dict(r) for r in test], gsm8k_reward
+    raise ValueError(f"unknown task {cfg.task!r}; use countdown, gsm8k or standin")

@@ -1,0 +1,266 @@
+"""Statistics for the claims ledger: summaries over seeds, comparisons with confidence intervals, verdicts.
+
+Every comparison in the series goes through :func:`compare` (two groups: Welch's t, or a paired t when the two
+groups measure the same units), :func:`compare_to` (one group against a published number) or :func:`trend` (does a
+gap between two arms grow along ``x``?). Each returns an :class:`Evidence` -- means, difference, 95 % and 90 %
+confidence intervals from t quantiles, the two-sided p-value, and the smallest difference the design detects with
+80 % power (``mde``) -- and :func:`verdict` turns it into the ledger's word:
+
+* ``claim="greater"`` (the paper says a > b): **reproduced** when the 95 % CI of a - b lies above 0, **not
+  reproduced** when it lies below 0, **inconclusive** otherwise; ``"less"`` mirrors it.
+* ``claim="equivalent"`` (a ~ b, within a margin fixed before the runs): **reproduced** when the 90 % CI lies inside
+  ``(-margin, margin)`` (two one-sided tests at 5 %), **not reproduced** when the 95 % CI lies entirely outside it,
+  **inconclusive** otherwise.
+
+"Inconclusive" is an honest outcome: the ``mde`` says how large a difference the design could have seen.
+A null result also needs a positive control (:func:`gated_verdict`): evidence that the manipulation acted at all.
+
+The p-values and intervals equal scipy's ``ttest_ind(equal_var=False)`` / ``ttest_rel`` / ``ttest_1samp``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CLAIMS",
+    "VERDICTS",
+    "Evidence",
+    "compare",
+    "compare_to",
+    "describe",
+    "gated_verdict",
+    "mde",
+    "mean_sd",
+    "seed_summary",
+    "trend",
+    "verdict",
+]
+
+#: What a paper's comparison claims about a vs b.
+CLAIMS = ("greater", "less", "equivalent")
+#: What :func:`verdict` can say.
+VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+ALPHA = 0.05
+POWER = 0.8
+
+
+@dataclass
+class Evidence:
+    """The outcome of one comparison (JSON-serialisable with ``dataclasses.asdict``).
+
+    ``diff`` is ``mean_a - mean_b`` (for a trend: the slope); ``ci95``/``ci90`` are t intervals of ``diff``;
+    ``p`` is two-sided (against 0); ``mde`` the smallest ``|diff|`` this design detects with 80 % power at
+    alpha = 0.05 (t approximation: ``(t_0.975 + t_0.8) * se``); ``margin`` the equivalence margin, if any.
+    """
+
+    test: str
+    n_a: int
+    n_b: int
+    mean_a: float
+    mean_b: float
+    diff: float
+    se: float
+    df: float
+    ci95: tuple[float, float]
+    ci90: tuple[float, float]
+    p: float
+    mde: float
+    margin: float | None = None
+    labels: tuple[str, str] = ("a", "b")
+    unit: str = "seed"
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _values(x: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
+    v = np.asarray(x, dtype=float).ravel()
+    if v.size < 2:
+        raise ValueError(f"{name} needs at least 2 values (one per seed or unit), got {v.size}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return v
+
+
+def _t():
+    from scipy import stats as st
+
+    return st.t
+
+
+def mde(se: float, df: float, alpha: float = ALPHA, power: float = POWER) -> float:
+    """Smallest |difference| detected with ``power`` by a two-sided t test at ``alpha``: ``(t_{1-a/2} + t_power) se``."""
+    t = _t()
+    return float((t.ppf(1 - alpha / 2, df) + t.ppf(power, df)) * se)
+
+
+def _evidence(test: str, ma: float, mb: float, diff: float, se: float, df: float, na: int, nb: int,
+              margin: float | None, labels: tuple[str, str], unit: str, detail: dict[str, Any] | None = None) -> Evidence:
+    t = _t()
+    if se > 0:
+        stat = diff / se
+        p = float(2 * t.sf(abs(stat), df))
+        h95, h90 = float(t.ppf(0.975, df) * se), float(t.ppf(0.95, df) * se)
+    else:  # no spread at all: the difference is exact
+        p = 1.0 if diff == 0 else 0.0
+        h95 = h90 = 0.0
+    if margin is not None and not (math.isfinite(margin) and margin > 0):
+        raise ValueError(f"margin must be a positive number, got {margin}")
+    return Evidence(test=test, n_a=na, n_b=nb, mean_a=float(ma), mean_b=float(mb), diff=float(diff), se=float(se),
+                    df=float(df), ci95=(diff - h95, diff + h95), ci90=(diff - h90, diff + h90), p=p,
+                    mde=mde(se, df) if se > 0 else 0.0, margin=margin, labels=labels, unit=unit, detail=detail or {})
+
+
+def compare(
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    *,
+    paired: bool = False,
+    margin: float | None = None,
+    labels: tuple[str, str] = ("a", "b"),
+    unit: str = "seed",
+) -> Evidence:
+    """Compare per-unit values ``a`` and ``b`` (one per seed, or per problem when the unit is a problem).
+
+    Unpaired: Welch's t (Welch-Satterthwaite degrees of freedom). ``paired=True``: a t test on the differences
+    ``a[i] - b[i]`` (the same units measured twice, e.g. the same problems under two decoding rules).
+    Raises ``ValueError`` for fewer than 2 values per group, NaN, or paired groups of different lengths."""
+    va, vb = _values(a, labels[0]), _values(b, labels[1])
+    if paired:
+        if va.size != vb.size:
+            raise ValueError(f"paired comparison needs equal lengths, got {va.size} and {vb.size}")
+        d = va - vb
+        se = float(d.std(ddof=1) / math.sqrt(d.size))
+        return _evidence("paired t", va.mean(), vb.mean(), float(d.mean()), se, d.size - 1, va.size, vb.size,
+                         margin, labels, unit)
+    sa, sb = va.var(ddof=1) / va.size, vb.var(ddof=1) / vb.size
+    se = math.sqrt(sa + sb)
+    df = (sa + sb) ** 2 / (sa**2 / (va.size - 1) + sb**2 / (vb.size - 1)) if se > 0 else float(va.size + vb.size - 2)
+    return _evidence("Welch t", va.mean(), vb.mean(), float(va.mean() - vb.mean()), se, df, va.size, vb.size,
+                     margin, labels, unit)
+
+
+def compare_to(
+    a: Sequence[float] | np.ndarray,
+    value: float,
+    *,
+    margin: float | None = None,
+    labels: tuple[str, str] = ("a", "published"),
+    unit: str = "seed",
+) -> Evidence:
+    """One group against a fixed number (e.g. a paper's reported value): one-sample t test of ``mean(a) - value``."""
+    va = _values(a, labels[0])
+    se = float(va.std(ddof=1) / math.sqrt(va.size))
+    return _evidence("one-sample t", va.mean(), float(value), float(va.mean() - value), se, va.size - 1, va.size, 0,
+                     margin, labels, unit)
+
+
+def trend(
+    x: Sequence[float],
+    a_groups: Sequence[Sequence[float]],
+    b_groups: Sequence[Sequence[float]],
+    *,
+    labels: tuple[str, str] = ("a", "b"),
+    unit: str = "seed",
+) -> Evidence:
+    """Does the gap ``mean(a_i) - mean(b_i)`` change along ``x`` (e.g. log parameter count)?
+
+    The slope of the least-squares line through the per-group gaps, ``sum_i c_i gap_i`` with
+    ``c_i = (x_i - mean x) / sum (x_j - mean x)^2``; its variance is ``sum_i c_i^2 (s_ai^2/n_ai + s_bi^2/n_bi)``
+    (the groups are independent) and its degrees of freedom Welch-Satterthwaite's. With two groups it is the
+    difference of the two gaps divided by the x distance. ``diff`` is the slope; ``detail`` holds x, the gaps and
+    their standard errors."""
+    xs = np.asarray(x, float)
+    if xs.size < 2 or len(a_groups) != xs.size or len(b_groups) != xs.size:
+        raise ValueError("trend needs at least 2 groups and one list of values per x for each arm")
+    if np.ptp(xs) == 0:
+        raise ValueError("trend needs at least two different x values")
+    c = (xs - xs.mean()) / np.sum((xs - xs.mean()) ** 2)
+    gaps, ses, comps, dfs = [], [], [], []
+    for i, (ga, gb) in enumerate(zip(a_groups, b_groups)):
+        va, vb = _values(ga, f"{labels[0]}[{i}]"), _values(gb, f"{labels[1]}[{i}]")
+        gaps.append(va.mean() - vb.mean())
+        wa, wb = va.var(ddof=1) / va.size, vb.var(ddof=1) / vb.size
+        ses.append(math.sqrt(wa + wb))
+        comps += [c[i] ** 2 * wa, c[i] ** 2 * wb]
+        dfs += [va.size - 1, vb.size - 1]
+    var = float(sum(comps))
+    se = math.sqrt(var)
+    denom = sum(w**2 / d for w, d in zip(comps, dfs))
+    df = var**2 / denom if denom > 0 else float(sum(dfs))
+    slope = float(np.dot(c, gaps))
+    na, nb = sum(len(g) for g in a_groups), sum(len(g) for g in b_groups)
+    ma = float(np.mean([np.mean(g) for g in a_groups]))
+    mb = float(np.mean([np.mean(g) for g in b_groups]))
+    detail = {"x": xs.tolist(), "gap": [float(g) for g in gaps], "gap_se": ses}
+    return _evidence("trend (Welch-Satterthwaite)", ma, mb, slope, se, df, na, nb, None, labels, unit, detail)
+
+
+def verdict(ev: Evidence, claim: str) -> str:
+    """The ledger verdict for a paper's claim about ``a`` vs ``b`` (see the module docstring for the rules)."""
+    lo, hi = ev.ci95
+    if claim == "greater":
+        return "reproduced" if lo > 0 else "not reproduced" if hi < 0 else "inconclusive"
+    if claim == "less":
+        return "reproduced" if hi < 0 else "not reproduced" if lo > 0 else "inconclusive"
+    if claim == "equivalent":
+        if ev.margin is None:
+            raise ValueError("an equivalence claim needs the margin fixed before the runs (compare(..., margin=m))")
+        m = ev.margin
+        if -m < ev.ci90[0] and ev.ci90[1] < m:
+            return "reproduced"
+        if lo > m or hi < -m:
+            return "not reproduced"
+        return "inconclusive"
+    raise ValueError(f"claim must be one of {', '.join(CLAIMS)}, got {claim!r}")
+
+
+def gated_verdict(ev: Evidence, claim: str, control: Evidence, control_claim: str) -> tuple[str, bool]:
+    """``(verdict, control_ok)``: :func:`verdict` of ``ev`` when the positive control (``control`` under
+    ``control_claim``, e.g. "the bonus raised entropy": greater) is reproduced, else ``"inconclusive"``: without a
+    manipulation that acted, no result says anything about the method."""
+    ok = verdict(control, control_claim) == "reproduced"
+    return (verdict(ev, claim) if ok else "inconclusive"), ok
+
+
+def describe(ev: Evidence, digits: int = 3) -> str:
+    """One line: ``a 0.201 vs b 0.229: diff -0.028 [95% CI -0.052, -0.004], p = 0.03 (Welch t, n = 8/8)``."""
+    f = f"{{:+.{digits}f}}"
+    a, b = ev.labels
+    n = f"n = {ev.n_a}" if ev.n_b == 0 else f"n = {ev.n_a}/{ev.n_b}"
+    if ev.test.startswith("trend"):
+        head = f"slope of {a} - {b}: {f.format(ev.diff)}"
+    else:
+        head = f"{a} {ev.mean_a:.{digits}f} vs {b} {ev.mean_b:.{digits}f}: diff {f.format(ev.diff)}"
+    margin = f", margin ±{ev.margin:g}" if ev.margin is not None else ""
+    return (f"{head} [95% CI {f.format(ev.ci95[0])}, {f.format(ev.ci95[1])}], p = {_fmt_p(ev.p)} "
+            f"({ev.test}, {n} {ev.unit}s{margin}; detectable {ev.mde:.{digits}f})")
+
+
+def _fmt_p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def mean_sd(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof = 1; 0 for a single value)."""
+    v = np.asarray(values, float).ravel()
+    if v.size == 0:
+        raise ValueError("mean_sd needs at least one value")
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
+def seed_summary(values: Sequence[float] | np.ndarray) -> dict[str, float]:
+    """``{"mean", "sd", "n", "se", "ci95_lo", "ci95_hi"}`` of per-seed values (t interval; the CI is the mean
+    itself for one value)."""
+    v = np.asarray(values, float).ravel()
+    m, sd = mean_sd(v)
+    se = sd / math.sqrt(v.size)
+    h = float(_t().ppf(0.975, v.size - 1) * se) if v.size > 1 else 0.0
+    return {"mean": m, "sd": sd, "n": int(v.size), "se": se, "ci95_lo": m - h, "ci95_hi": m + h}
