@@ -1,0 +1,58 @@
+"""Every notebook exercise: its solution (the ```python block inside the collapsed "Solution" of an ``Exercise``
+section) passes its check, and an untouched stub fails it with a "not implemented yet" line."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from utils import exercises
+from utils.notebook import notebook_paths
+
+_SOLUTION = re.compile(r"<summary>\s*Solution\s*</summary>.*?```python\n(.*?)```", re.S)
+
+
+def _exercises() -> list[tuple[str, str, str]]:
+    out = []
+    for path in notebook_paths():
+        cells = json.loads(path.read_text())["cells"]
+        for i, c in enumerate(cells):
+            src = "".join(c["source"])
+            if c["cell_type"] != "markdown" or not re.match(r"#+ *Exercise", src.lstrip()):
+                continue
+            title = src.lstrip().splitlines()[0].lstrip("# ").strip()
+            sol = next((m.group(1) for cc in cells[i:i + 6] if cc["cell_type"] == "markdown"
+                        for m in [_SOLUTION.search("".join(cc["source"]))] if m), None)
+            out.append((path.name, title, sol))
+    return out
+
+
+EXERCISES = _exercises()
+
+
+def test_every_notebook_has_two_exercises() -> None:
+    for path in notebook_paths():
+        n = sum(1 for nb, _, _ in EXERCISES if nb == path.name)
+        assert n >= 2, f"{path.name} has {n} exercises (want >= 2)"
+
+
+@pytest.mark.parametrize(("notebook", "title", "solution"), EXERCISES, ids=[f"{n[:2]}:{t}" for n, t, _ in EXERCISES])
+def test_solution_passes_its_check(notebook: str, title: str, solution: str | None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert solution, f"{notebook}: exercise {title!r} has no collapsed Solution with a ```python block"
+    checks = re.findall(r"\b(check_\w+)\(", solution)
+    assert checks, f"{notebook}: the solution of {title!r} must end by calling its check"
+    ns: dict = {"__name__": "exercise"}
+    exec("import numpy as np\nimport torch\nfrom utils.exercises import *\n" + solution, ns)  # noqa: S102
+    out = capsys.readouterr().out
+    assert "✗" not in out and out.count("✓") >= len(checks), out
+
+
+@pytest.mark.parametrize("name", sorted(exercises.CHECKS))
+def test_untouched_stub_says_not_implemented(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    def stub(*args, **kwargs):
+        raise NotImplementedError
+
+    assert exercises.CHECKS[name](stub) is False
+    assert "not implemented yet" in capsys.readouterr().out
