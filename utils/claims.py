@@ -127,12 +127,14 @@ class Ledger:
         numbers: dict[str, Any] | None = None,
         claim: str | None = None,
         source: str | None = None,
+        profile: str | None = None,
     ) -> None:
         """Validate one row, store it in ``results_dir()/claims/<notebook prefix>.json`` and print one line.
 
         With ``evidence`` (and the paper's ``direction``) the verdict is computed, never passed; a ``control``
         gates it (see :func:`utils.stats.gated_verdict`). Without evidence, ``verdict`` and ``why`` are required and
-        ``basis`` must say what kind of row it is (``documented`` or ``descriptive``)."""
+        ``basis`` must say what kind of row it is (``documented`` or ``descriptive``). ``profile`` (default: the
+        active one) names the profile that produced the numbers, e.g. ``"full (precomputed)"``."""
         if claim is None or source is None:
             if id not in PUBLISHED:
                 raise ValueError(f"claim {id!r} is not in utils.claims.PUBLISHED: pass claim= and source=")
@@ -166,7 +168,7 @@ class Ledger:
                 raise ValueError("an experimental verdict must come from evidence (utils.stats.compare)")
         c = Claim(id=id, claim=claim, source=source, measured=measured, verdict=verdict, why=why,
                   notebook=self.notebook, section=section, basis=basis, n=n, budget=budget,
-                  profile=get_profile(), figure=figure, numbers=nums)
+                  profile=profile or get_profile(), figure=figure, numbers=nums)
         if c.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {c.verdict!r}")
         if c.source not in SOURCES:

@@ -6,8 +6,9 @@ a stub cell that keeps its docstring and ``raise NotImplementedError``, the chec
 
 * runs the learner's function on fixed edge cases and seeded random inputs and compares it with the series' own
   implementation (the tested library code);
-* prints ``✓ <exercise>: all N checks passed`` and returns ``True``, or prints ``✗ <exercise>: <what is wrong>`` and
-  returns ``False`` -- it never raises, so an untouched stub reads "not implemented yet" and the notebook goes on;
+* prints ``✓ <exercise>: all N checks passed`` or ``✗ <exercise>: <what is wrong>`` and returns nothing (so a
+  notebook cell shows just that line) -- it never raises, so an untouched stub reads "not implemented yet" and the
+  notebook goes on;
 * ``tests/test_exercises.py`` runs every notebook's solution through its check, so exercises cannot rot.
 """
 
@@ -39,7 +40,7 @@ def _close(got: Any, want: Any, what: str, atol: float = 1e-5) -> None:
                              f"(first of the entries that differ)")
 
 
-def run_check(name: str, cases: Iterable[Callable[[], None]]) -> bool:
+def run_check(name: str, cases: Iterable[Callable[[], None]]) -> None:
     """Run ``cases`` (each raises :class:`ExerciseFailed` with a sentence, or returns); print one line."""
     n = 0
     try:
@@ -48,23 +49,22 @@ def run_check(name: str, cases: Iterable[Callable[[], None]]) -> bool:
             n += 1
     except NotImplementedError:
         print(f"✗ {name}: not implemented yet -- replace `raise NotImplementedError` with your code")
-        return False
+        return
     except ExerciseFailed as e:
         print(f"✗ {name}: {e}")
-        return False
+        return
     except Exception as e:  # noqa: BLE001 - the learner's code may raise anything; say where, in one line
         where = traceback.extract_tb(e.__traceback__)[-1]
         print(f"✗ {name}: your code raised {type(e).__name__}: {e} (line {where.lineno})")
-        return False
+        return
     print(f"✓ {name}: all {n} checks passed")
-    return True
 
 
 #: Every check, by name (tests/test_exercises.py runs each notebook's solution through its check).
-CHECKS: dict[str, Callable[..., bool]] = {}
+CHECKS: dict[str, Callable[..., None]] = {}
 
 
-def _register(fn: Callable[..., bool]) -> Callable[..., bool]:
+def _register(fn: Callable[..., None]) -> Callable[..., None]:
     CHECKS[fn.__name__] = fn
     __all__.append(fn.__name__)
     return fn
@@ -80,7 +80,7 @@ def _register(fn: Callable[..., bool]) -> Callable[..., bool]:
 
 
 @_register
-def check_bottom_k_mask(fn: Callable[..., torch.Tensor]) -> bool:
+def check_bottom_k_mask(fn: Callable[..., torch.Tensor]) -> None:
     """``fn(entropies, completion_mask, rho)``: the bottom 1-rho tokens by entropy, i.e. everything the top-rho
     mask does not keep -- must equal ``entropy_mask(..., mode="bottom")``."""
     from utils.rlvr.losses import entropy_mask
@@ -108,11 +108,11 @@ def check_bottom_k_mask(fn: Callable[..., torch.Tensor]) -> bool:
         return run
 
     cases = [case(4, 6, 0.2, 0), case(3, 10, 0.5, 1), case(5, 7, 0.1, 2, ties=True), case(2, 4, 0.2, 3)]
-    return run_check("bottom-k mask", cases)
+    run_check("bottom-k mask", cases)
 
 
 @_register
-def check_group_advantages(fn: Callable[..., torch.Tensor]) -> bool:
+def check_group_advantages(fn: Callable[..., torch.Tensor]) -> None:
     """``fn(rewards, group_size)``: GRPO's advantage, each reward minus its group's mean, divided by the group's
     standard deviation (TRL's default: unbiased std, plus 1e-4) -- groups are consecutive ``group_size`` blocks."""
 
@@ -129,14 +129,14 @@ def check_group_advantages(fn: Callable[..., torch.Tensor]) -> bool:
     cases = [case([1, 0, 0, 1], 2, "two groups of two"), case([0, 0, 0, 0, 1, 0, 0, 0], 4, "one correct in a group of 4"),
              case([1, 1, 1, 1], 4, "all correct (zero advantage, no learning signal)"),
              case(torch.rand(64, generator=torch.Generator().manual_seed(0)).round().tolist(), 8, "random 0/1 rewards")]
-    return run_check("group advantages", cases)
+    run_check("group advantages", cases)
 
 
 # ============================================================================================ 05 entropy bonus
 
 
 @_register
-def check_psi(fn: Callable[..., torch.Tensor]) -> bool:
+def check_psi(fn: Callable[..., torch.Tensor]) -> None:
     """``fn(advantages (B,), entropies (B, T), alpha, kappa)``: psi = min(alpha * H, |A| / kappa) per token,
     detached from the entropies' graph -- must equal the psi of ``utils.rlvr.adv_plus_psi``."""
     from utils.rlvr.losses import adv_plus_psi
@@ -155,11 +155,11 @@ def check_psi(fn: Callable[..., torch.Tensor]) -> bool:
     cases = [case([1.0, -1.0], [[0.05, 2.0], [0.05, 2.0]], 0.4, 2.0, "one correct, one wrong completion"),
              case([0.0], [[3.0, 0.1]], 0.4, 2.0, "a zero-advantage group (psi must be 0)"),
              case([-1.0], [[10.0]], 0.4, 1.0, "kappa = 1 (the cap is |A|)"), case(ra, rh, 1.5, 2.0, "random batch")]
-    return run_check("psi", cases)
+    run_check("psi", cases)
 
 
 @_register
-def check_cap_binds(fn: Callable[..., float]) -> bool:
+def check_cap_binds(fn: Callable[..., float]) -> None:
     """``fn(advantages, entropies, alpha, kappa)``: the share of tokens where the cap |A|/kappa is the smaller term
     (over all tokens, ties count as not binding)."""
     from utils.rlvr.losses import adv_plus_psi
@@ -176,14 +176,14 @@ def check_cap_binds(fn: Callable[..., float]) -> bool:
                 raise ExerciseFailed(f"alpha={alpha}, kappa={kappa}: expected a share of {want:.4f}, got {float(got):.4f}")
         return run
 
-    return run_check("cap binds", [case(0.4, 2.0, 0), case(0.4, 1.0, 1), case(4.0, 2.0, 2), case(0.0, 2.0, 3)])
+    run_check("cap binds", [case(0.4, 2.0, 0), case(0.4, 1.0, 1), case(4.0, 2.0, 2), case(0.0, 2.0, 3)])
 
 
 # ============================================================================================ 06 scale ladder
 
 
 @_register
-def check_gap_ci(fn: Callable[..., tuple[float, float]]) -> bool:
+def check_gap_ci(fn: Callable[..., tuple[float, float]]) -> None:
     """``fn(top, all_)``: the 95 % confidence interval of mean(top) - mean(all_) by Welch's t (two floats) --
     must equal ``utils.stats.compare(top, all_).ci95``."""
     from utils.stats import compare
@@ -200,4 +200,4 @@ def check_gap_ci(fn: Callable[..., tuple[float, float]]) -> bool:
     cases = [case([0.20, 0.22, 0.19, 0.21, 0.23], [0.25, 0.24, 0.26, 0.25, 0.27], "five seeds each"),
              case([0.1, 0.3], [0.2, 0.2, 0.21, 0.19], "unequal sizes and spreads (Welch's degrees of freedom)"),
              case(rng.normal(0.2, 0.05, 8).tolist(), rng.normal(0.2, 0.01, 8).tolist(), "eight seeds each")]
-    return run_check("gap CI", cases)
+    run_check("gap CI", cases)

@@ -41,7 +41,7 @@ __all__ = [
 HARD_PATH = DATA_DIR / "countdown_eval_hard.jsonl"
 #: ``python -m utils.exploration hard-set`` defaults: base samples per held-out problem, their sampling seed, and
 #: the most correct samples (out of those) a problem may have to count as hard.
-HARD_SAMPLES, HARD_SEED, HARD_MAX_CORRECT = 64, 7, 3
+HARD_SAMPLES, HARD_SEED, HARD_MAX_CORRECT = 256, 7, 8
 
 
 def base_pass_at_k(cfg: Any, samples: int, seed: int = 99_991, out: str | Path | None = None) -> dict[str, Any]:

@@ -88,6 +88,10 @@ def setup(verbose: bool = True) -> str:
 
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="transformers")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # no "Loading weights" bars or padding advice in a learner's outputs
+    hf_logging.disable_progress_bar()
     profile = get_profile()
     if verbose:
         import numpy
