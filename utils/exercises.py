@@ -201,3 +201,28 @@ def check_gap_ci(fn: Callable[..., tuple[float, float]]) -> None:
              case([0.1, 0.3], [0.2, 0.2, 0.21, 0.19], "unequal sizes and spreads (Welch's degrees of freedom)"),
              case(rng.normal(0.2, 0.05, 8).tolist(), rng.normal(0.2, 0.01, 8).tolist(), "eight seeds each")]
     run_check("gap CI", cases)
+
+
+@_register
+def check_trend_slope(fn: Callable[..., float]) -> None:
+    """``fn(x, gaps)``: the least-squares slope of the per-size gaps against x (e.g. log10 parameters) -- must equal
+    the slope ``utils.stats.trend`` reports."""
+    from utils.stats import trend
+
+    def case(x: list[float], seed: int, what: str) -> Callable[[], None]:
+        def run() -> None:
+            rng = np.random.default_rng(seed)
+            a = [rng.normal(0.2 + 0.01 * i, 0.02, 5) for i in range(len(x))]
+            b = [rng.normal(0.22, 0.02, 5) for _ in x]
+            gaps = [float(ai.mean() - bi.mean()) for ai, bi in zip(a, b)]
+            got = fn(list(x), gaps)
+            if not isinstance(got, (float, int, np.floating)):
+                raise ExerciseFailed(f"return one number (the slope), got {type(got).__name__}")
+            want = trend(x, a, b).diff
+            if abs(float(got) - want) > 1e-9:
+                raise ExerciseFailed(f"{what}: expected a slope of {want:.5f}, got {float(got):.5f}")
+        return run
+
+    run_check("trend slope", [case([4.95, 5.54, 6.13, 6.61], 0, "four rungs"), case([0.0, 1.0], 1, "two sizes"),
+                              case([1.0, 2.0, 4.0], 2, "unevenly spaced x")])
+
