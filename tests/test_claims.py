@@ -58,3 +58,15 @@ def test_rows_without_evidence_state_their_basis(ledger: claims.Ledger) -> None:
                   measured="a | b")
     md = claims.build_ledger("ci").read_text()
     assert "a \\| b" in md and "**corrected** (documented)" in md
+
+
+def test_a_claim_of_several_parts_needs_all(ledger: claims.Ledger) -> None:
+    behind = compare([0.10, 0.11, 0.09], [0.20, 0.21, 0.19])   # clearly lower
+    ahead = compare([0.50, 0.52, 0.51], [0.40, 0.41, 0.39])    # clearly higher
+    ledger.record("entbonus.seed_crossover_32", section="6", evidence=[behind, ahead], direction=["less", "greater"])
+    assert claims.load_claims("ci")[0]["verdict"] == "reproduced"
+    ledger.record("entbonus.seed_crossover_32", section="6", evidence=[behind, behind], direction=["less", "greater"])
+    r = claims.load_claims("ci")[0]
+    assert r["verdict"] == "not reproduced" and r["why"].startswith("all parts must hold")
+    with pytest.raises(ValueError, match="one direction per"):
+        ledger.record("entbonus.seed_crossover_32", section="6", evidence=[behind, ahead], direction=["less"])

@@ -22,7 +22,8 @@ from typing import Any
 
 from utils.config import get_profile, results_dir
 from utils.results import atomic_write_text, load_json, save_json
-from utils.stats import Evidence, describe, gated_verdict, verdict
+from utils.stats import Evidence, all_of, describe, gated_verdict
+from utils.stats import verdict as stats_verdict
 
 __all__ = ["PUBLISHED", "SOURCES", "VERDICTS", "Claim", "Ledger", "build_ledger", "ledger_markdown", "load_claims"]
 
@@ -114,8 +115,8 @@ class Ledger:
         *,
         section: str,
         measured: str = "",
-        evidence: Evidence | None = None,
-        direction: str | None = None,
+        evidence: Evidence | list[Evidence] | None = None,
+        direction: str | list[str] | None = None,
         control: Evidence | None = None,
         control_direction: str = "greater",
         control_label: str = "the manipulation acted",
@@ -146,20 +147,28 @@ class Ledger:
                 raise ValueError("a row with evidence gets its verdict from utils.stats.verdict: do not pass verdict=")
             if direction is None:
                 raise ValueError("a row with evidence needs the paper's direction: greater, less or equivalent")
+            evs = list(evidence) if isinstance(evidence, (list, tuple)) else [evidence]
+            dirs = list(direction) if isinstance(direction, (list, tuple)) else [direction]
+            if len(evs) != len(dirs):
+                raise ValueError("give one direction per piece of evidence")
             if control is not None:
-                verdict, ok = gated_verdict(evidence, direction, control, control_direction)
+                verdict, ok = gated_verdict(evs, dirs, control, control_direction)
                 nums["control"] = {"evidence": control.as_dict(), "direction": control_direction, "acted": ok,
                                    "what": control_label}
                 if not ok:
                     why = why or f"inconclusive: {control_label} was not shown ({describe(control)})"
             else:
-                from utils.stats import verdict as stats_verdict
-
-                verdict = stats_verdict(evidence, direction)
-            why = why or _why(evidence, direction, verdict)
-            nums["evidence"], nums["direction"] = evidence.as_dict(), direction
-            measured = (measured + "; " if measured else "") + describe(evidence)
-            n = f"{evidence.n_a} {evidence.unit}s" if evidence.n_b == 0 else f"{evidence.n_a}/{evidence.n_b} {evidence.unit}s"
+                verdict = all_of(list(zip(evs, dirs)))
+            if why is None:
+                whys = [_why(e, d, stats_verdict(e, d)) for e, d in zip(evs, dirs)]
+                why = whys[0] if len(whys) == 1 else "all parts must hold: " + "; ".join(whys)
+            if len(evs) == 1:
+                nums["evidence"], nums["direction"] = evs[0].as_dict(), dirs[0]
+            else:
+                nums["evidence"], nums["direction"] = [e.as_dict() for e in evs], dirs
+            measured = "; ".join(([measured] if measured else []) + [describe(e) for e in evs])
+            e0 = evs[0]
+            n = f"{e0.n_a} {e0.unit}s" if e0.n_b == 0 else f"{e0.n_a}/{e0.n_b} {e0.unit}s"
             basis = basis or "experiment"
         else:
             if verdict is None or why is None or basis is None:

@@ -45,24 +45,27 @@ HARD_SAMPLES, HARD_SEED, HARD_MAX_CORRECT = 256, 7, 8
 
 
 def base_pass_at_k(cfg: Any, samples: int, seed: int = 99_991, out: str | Path | None = None) -> dict[str, Any]:
-    """pass@k of the untrained checkpoint named by ``cfg.model`` on ``cfg.eval_n`` held-out problems (of
-    ``cfg.eval_path`` when set), sampled exactly like :func:`utils.rlvr.run.run_condition`'s final evaluation (same
-    sampler, temperature, length, seed). Returns ``{"name", "pass1", "pass_at_k", "coverage", "correct", "samples",
-    "n_problems", ...}`` and writes it to ``out`` (default ``results_dir()/<cfg.name>.json``)."""
+    """pass@k of the untrained checkpoint named by ``cfg.model`` on the problems of the runs' final evaluation
+    (``cfg.final_eval_path``, else the ``cfg.eval_n`` held-out problems), sampled exactly like
+    :func:`utils.rlvr.run.run_condition`'s final evaluation (same sampler, temperature, length, seed). Returns
+    ``{"name", "pass1", "pass_at_k", "coverage", "correct", "samples", "n_problems", ...}`` and writes it to ``out``
+    (default ``results_dir()/<cfg.name>.json``)."""
     from utils.notebook import quiet
     from utils.results import save_json
     from utils.rlvr.run import evaluate_pass_rate
-    from utils.rlvr.tasks import load_policy, load_task
+    from utils.rlvr.tasks import load_final_problems, load_policy, load_task
 
     with quiet():
         model, tok = load_policy(cfg)
         _, held, reward_fn = load_task(cfg, 0)
+        held = load_final_problems(cfg, held)
         temp = cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature
         r = evaluate_pass_rate(model, tok, held, reward_fn, samples=samples, temperature=temp,
                                max_new_tokens=cfg.max_completion_length, seed=seed, batch_size=cfg.eval_batch_size,
                                success_threshold=cfg.success_threshold)
     res = {
-        "name": cfg.name, "profile": get_profile(), "model": cfg.model, "eval_path": cfg.eval_path, "pass1": r["pass1"],
+        "name": cfg.name, "profile": get_profile(), "model": cfg.model, "problems": cfg.final_eval_path or cfg.eval_path,
+        "pass1": r["pass1"],
         "pass_at_k": {str(k): v for k, v in pass_at_k_curve(samples, r["correct"]).items()},
         "coverage": coverage(r["correct"]), "correct": r["correct"], "samples": samples, "n_problems": len(held),
         "temperature": temp, "max_new_tokens": cfg.max_completion_length, "seed": seed,

@@ -31,6 +31,7 @@ __all__ = [
     "CLAIMS",
     "VERDICTS",
     "Evidence",
+    "all_of",
     "compare",
     "compare_to",
     "describe",
@@ -222,12 +223,28 @@ def verdict(ev: Evidence, claim: str) -> str:
     raise ValueError(f"claim must be one of {', '.join(CLAIMS)}, got {claim!r}")
 
 
-def gated_verdict(ev: Evidence, claim: str, control: Evidence, control_claim: str) -> tuple[str, bool]:
+def all_of(parts: Sequence[tuple[Evidence, str]]) -> str:
+    """The verdict of a claim made of several parts (each an ``(evidence, claim)`` pair, e.g. "behind at k = 1 *and*
+    ahead at k = 64"): reproduced when every part is, not reproduced when any part is not, else inconclusive."""
+    if not parts:
+        raise ValueError("all_of needs at least one part")
+    vs = [verdict(ev, c) for ev, c in parts]
+    if all(v == "reproduced" for v in vs):
+        return "reproduced"
+    return "not reproduced" if "not reproduced" in vs else "inconclusive"
+
+
+def gated_verdict(ev: Evidence | Sequence[Evidence], claim: str | Sequence[str], control: Evidence,
+                  control_claim: str) -> tuple[str, bool]:
     """``(verdict, control_ok)``: :func:`verdict` of ``ev`` when the positive control (``control`` under
     ``control_claim``, e.g. "the bonus raised entropy": greater) is reproduced, else ``"inconclusive"``: without a
     manipulation that acted, no result says anything about the method."""
     ok = verdict(control, control_claim) == "reproduced"
-    return (verdict(ev, claim) if ok else "inconclusive"), ok
+    if isinstance(ev, Evidence):
+        v = verdict(ev, claim)  # type: ignore[arg-type]
+    else:
+        v = all_of(list(zip(ev, claim)))  # type: ignore[arg-type]
+    return (v if ok else "inconclusive"), ok
 
 
 def describe(ev: Evidence, digits: int = 3) -> str:

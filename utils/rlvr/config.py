@@ -79,6 +79,7 @@ class RunConfig:
     eval_batch_size: int = 512
     eval_path: str | None = None  # held-out problems (JSONL); None: the checkpoint's own held-out file
     final_samples: int = 0  # > 0: pass@k curve at the end from this many samples per problem
+    final_eval_path: str | None = None  # problems of that final pass@k evaluation (JSONL); None: the eval_path ones
     success_threshold: float = 1.0  # reward >= this counts as solved
     track_updates: bool = True  # log the parameter-update norm of every optimiser step (a copy of the weights)
     bf16: bool = False

@@ -13,7 +13,8 @@ Results schema (``"schema": "forking-tokens/rlvr-run/1"``)::
     eval:  {step: [...], pass1: [...], n_problems, samples_per_problem, temperature}
     train: {step: [...], reward: [...], entropy: [...], tokens_kept: [...], grad_norm: [...], update_norm: [...],
             step_time: [...], psi_mean: [...], psi_clip_frac: [...]}      (psi_* only for advantage="entropy")
-    final: {pass1, pass_at_k: {k: value}, coverage, samples, correct}   (pass@k only when final_samples > 0)
+    final: {pass1, pass_at_k: {k: value}, coverage, samples, correct, n_problems}   (pass@k only when final_samples > 0;
+            on final_eval_path's problems when the config names one)
     timing: {total_s, train_s, eval_s, cpu_s, median_step_s, mean_step_s, steps}
     path, model_dir                                                    (repository-relative)
 """
@@ -33,7 +34,7 @@ import torch
 from utils.config import BUILD_DIR, get_profile, results_dir, seed_everything
 from utils.results import atomic_dir, load_json, repo_relative, save_json
 from utils.rlvr.config import RunConfig
-from utils.rlvr.tasks import load_policy, load_task
+from utils.rlvr.tasks import load_final_problems, load_policy, load_task
 from utils.rlvr.trainers import EntropyAdvantageGRPOTrainer, TokenSelectGRPOTrainer
 
 __all__ = [
@@ -294,15 +295,16 @@ def run_condition(
         from utils.passk import coverage, pass_at_k_curve
 
         t0 = time.perf_counter()
+        final_rows = load_final_problems(cfg, held)
         r = evaluate_pass_rate(
-            trainer.accelerator.unwrap_model(trainer.model), tok, held, reward_fn, samples=cfg.final_samples,
+            trainer.accelerator.unwrap_model(trainer.model), tok, final_rows, reward_fn, samples=cfg.final_samples,
             temperature=eval_temp, max_new_tokens=cfg.max_completion_length, seed=99_991,
             batch_size=cfg.eval_batch_size, success_threshold=cfg.success_threshold,
         )
         eval_time[0] += time.perf_counter() - t0
         final.update(
             pass_at_k={str(k): v for k, v in pass_at_k_curve(cfg.final_samples, r["correct"]).items()},
-            coverage=coverage(r["correct"]), samples=cfg.final_samples, correct=r["correct"],
+            coverage=coverage(r["correct"]), samples=cfg.final_samples, correct=r["correct"], n_problems=len(final_rows),
         )
     hist = trainer.state.log_history
     train: dict[str, Any] = {}

@@ -20,7 +20,7 @@ import torch
 
 from utils.rlvr.config import RunConfig
 
-__all__ = ["gsm8k_reward", "load_policy", "load_task", "make_standin", "standin_reward"]
+__all__ = ["gsm8k_reward", "load_final_problems", "load_policy", "load_task", "make_standin", "standin_reward"]
 
 
 def make_standin(
@@ -119,13 +119,7 @@ def load_task(
         train = countdown.train_dataset(cfg.train_size, seed=seed, n_numbers=spec.n_numbers,
                                         number_range=spec.number_range, target_range=spec.target_range,
                                         eval_path=spec.eval_path)
-        held_path = resolve(cfg.eval_path) if cfg.eval_path else spec.eval_path
-        held = countdown.load_eval_problems(held_path, n=cfg.eval_n)
-        if cfg.eval_path:  # a separate evaluation set must not overlap the training prompts either
-            overlap = countdown.eval_keys(held) - countdown.eval_keys(countdown.load_eval_problems(spec.eval_path))
-            if overlap:
-                raise ValueError(f"{cfg.eval_path}: {len(overlap)} problems are not held out from training "
-                                 f"(not in {spec.eval_path.name})")
+        held = _held_out(cfg.eval_path, spec, cfg.eval_n)
         return train, held, countdown.countdown_reward
     if cfg.task == "gsm8k":
         from datasets import load_dataset
@@ -140,3 +134,29 @@ def load_task(
         train = train.shuffle(seed=seed).select(range(min(cfg.train_size, len(train))))
         return train, [dict(r) for r in test], gsm8k_reward
     raise ValueError(f"unknown task {cfg.task!r}; use countdown, gsm8k or standin")
+
+
+def _held_out(path: str | None, spec: Any, n: int | None) -> list[dict[str, Any]]:
+    """Held-out Countdown problems of ``path`` (default: the checkpoint's own file), checked to be held out from
+    training (a separate evaluation file must be a subset of the checkpoint's held-out keys)."""
+    from utils import countdown
+    from utils.results import resolve
+
+    held = countdown.load_eval_problems(resolve(path) if path else spec.eval_path, n=n)
+    if path:
+        overlap = countdown.eval_keys(held) - countdown.eval_keys(countdown.load_eval_problems(spec.eval_path))
+        if overlap:
+            raise ValueError(f"{path}: {len(overlap)} problems are not held out from training (not in {spec.eval_path.name})")
+    return held
+
+
+def load_final_problems(cfg: RunConfig, held: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The problems of the final pass@k evaluation: ``cfg.final_eval_path``'s (Countdown only), else ``held``."""
+    if not cfg.final_eval_path:
+        return held
+    if cfg.task != "countdown":
+        raise ValueError("final_eval_path is for Countdown configs")
+    from utils import toy_lm
+
+    spec = toy_lm.task_spec(cfg.model) if toy_lm.is_task_model_dir(cfg.model) else toy_lm.task_spec("task_model")
+    return _held_out(cfg.final_eval_path, spec, None)
