@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -207,7 +209,20 @@ def test_parse_steps() -> None:
 def test_non_string_inputs_never_raise() -> None:
     for bad in (None, 3, b"8*5=40,40-7=33", ["8*5=40"], object()):
         assert cd.verify(N, T, bad) is False  # type: ignore[arg-type]
-    assert cd.verify(["x", 5, 7], 33, "8*5=40,40-7=33") is False  # type: ignore[list-item]
+
+
+def test_problem_numbers_must_be_whole_numbers() -> None:
+    """A problem that is not one is the caller's bug: a clear ValueError, never a truncation (int(7.5) == 7 would
+    accept 8*5=40,40-7=33 for the numbers 8, 5, 7.5)."""
+    assert cd.verify([8.0, 5.0, 7.0], 33.0, "8*5=40,40-7=33") is True  # whole floats are their integers
+    assert cd.verify([np.int64(8), 5, 7], np.int64(33), "8*5=40,40-7=33") is True
+    for numbers, target, what in [([8.0, 5.0, 7.5], 33, "got 7.5"), ([8, 5, 7], 33.5, "target must be a whole number"),
+                                  (["x", 5, 7], 33, "got 'x'"), ([8, 5, True], 33, "got True"),
+                                  (None, 33, "numbers must be a list"), ([8, 5, float("nan")], 33, "got nan")]:
+        with pytest.raises(ValueError, match=what):
+            cd.verify(numbers, target, "8*5=40,40-7=33")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="whole number"):
+            cd.diagnose(numbers, target, "anything")  # type: ignore[arg-type]
 
 
 def test_prompt_format_roundtrip() -> None:
@@ -405,3 +420,53 @@ def test_token_roles_and_role_priority() -> None:
     # operators 0, operands 1, everything else (=, results, commas, EOS) 2
     assert cd.role_priority(list("8*5=40") + ["<eos>"]) == [1, 0, 1, 2, 2, 2, 2]
     assert cd.role_priority(["<bos>", "3", "+", "4"]) == [2, 1, 0, 1]  # a special token is "other", one per token
+
+
+# ------------------------------------------------------------------------------- parse_prompt, generation edges
+
+_FORWARD_PROMPT_RE = re.compile(r"([0-9]{1,12}(?: [0-9]{1,12})*)>([0-9]{1,12}):")
+
+
+def _parse_prompt_forward(text: str) -> tuple[list[int], int] | None:
+    """The former (quadratic) definition of parse_prompt: the last forward regex match."""
+    matches = list(_FORWARD_PROMPT_RE.finditer(text))
+    if not matches:
+        return None
+    m = matches[-1]
+    return [int(x) for x in m.group(1).split(" ")], int(m.group(2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789 >:x")), max_size=60)
+       | st.lists(st.sampled_from(["7", "12", "1234567890123", " ", "  ", ">", ">5:", ":", "x"]), max_size=20).map("".join))
+def test_parse_prompt_is_the_last_forward_match(text: str) -> None:
+    try:
+        got: tuple[list[int], int] | None = cd.parse_prompt(text)
+    except ValueError:
+        got = None
+    assert got == _parse_prompt_forward(text)
+
+
+def test_parse_prompt_is_linear_on_long_runs_of_digits_and_spaces() -> None:
+    """A long run of digits and spaces made the forward regex restart at every digit (16 KB: 0.7 s; 1 MB: about
+    45 min). Reading backwards from the last ">T:" finishes these at once; a quadratic version would hang here."""
+    rng = random.Random(0)
+    for size in (16_000, 1_000_000):
+        junk = "".join(rng.choice("0123456789 ") for _ in range(size))
+        with pytest.raises(ValueError, match="not a Countdown prompt"):
+            cd.parse_prompt(junk)
+        numbers, target = cd.parse_prompt(junk.rstrip() + "1>42:")
+        assert target == 42 and numbers[-1] % 10 == 1
+    assert cd.parse_prompt("9 " * 500_000 + "8 5 7>33:") == ([9] * 500_000 + [8, 5, 7], 33)
+    assert cd.parse_prompt("8 5 7>33:" + ">1:" * 300_000) == ([8, 5, 7], 33)
+
+
+def test_generation_rejects_bad_sizes_and_ranges() -> None:
+    for kw, msg in [(dict(n=-5), "n must be >= 0"), (dict(n=2.5), "n must be a whole number"),
+                    (dict(n_numbers=1), "n_numbers must be >= 2"), (dict(number_range=(9, 1)), "1 <= lo <= hi"),
+                    (dict(number_range=(0, 9)), "1 <= lo <= hi"), (dict(target_range=(10,)), r"\(lo, hi\)"),
+                    (dict(target_range=(1.5, 9)), "whole number")]:
+        args = {"n": 3, "seed": 0, **kw}
+        with pytest.raises(ValueError, match=msg):
+            cd.generate_problems(**args)  # type: ignore[arg-type]
+    assert cd.generate_problems(0, seed=0) == []

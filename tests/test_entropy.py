@@ -172,3 +172,64 @@ def test_bands_percentiles_summary():
     assert s["share_below_0.01"] == 0.5 and s["n"] == 4
     with pytest.raises(ValueError):
         percentile_threshold([], 80)
+
+
+# --------------------------------------------------------------------------------- edges (issue: maths at the edges)
+
+
+def _old_safe_rows(z: torch.Tensor) -> torch.Tensor:
+    """The former differentiable form, kept to show finite logits give the same bits as before."""
+    logp = torch.log_softmax(z, dim=-1)
+    p = logp.exp()
+    return -torch.where(p > 0, p * logp, torch.zeros((), dtype=z.dtype)).sum(dim=-1)
+
+
+def test_gradient_with_masked_entries_is_the_finite_subvocabulary_gradient():
+    """A -inf logit used to turn the whole row's gradient into NaN (the discarded branch of the torch.where still
+    back-propagated p * (-inf)). Now the gradient is finite, 0 on masked entries, and equals the gradient of the
+    entropy over the finite entries alone."""
+    g = torch.Generator().manual_seed(0)
+    base = torch.randn(4, 9, generator=g)
+    masked = base.clone()
+    masked[0, 3] = masked[1, 0] = masked[1, 8] = masked[3, 2] = float("-inf")
+    x = masked.clone().requires_grad_(True)
+    h = token_entropy(x)
+    (h * torch.arange(1.0, 5.0)).sum().backward()
+    assert torch.isfinite(x.grad).all() and (x.grad[torch.isinf(masked)] == 0).all()
+    for row in range(4):
+        keep = torch.isfinite(masked[row])
+        sub = base[row, keep].clone().requires_grad_(True)
+        hs = token_entropy(sub)
+        ((row + 1) * hs).backward()
+        torch.testing.assert_close(h[row].detach(), hs.detach())
+        torch.testing.assert_close(x.grad[row, keep], sub.grad)
+
+
+def test_finite_logits_give_the_same_bits_as_before():
+    g = torch.Generator().manual_seed(1)
+    for x in (torch.randn(5, 40, generator=g), torch.randn(3, 7, generator=g) * 60, torch.zeros(2, 11)):
+        with_grad = token_entropy(x.clone().requires_grad_(True)).detach()
+        assert torch.equal(with_grad, _old_safe_rows(x).clamp_min(0.0))
+        assert torch.equal(token_entropy(x), token_entropy(x, chunk_size=1))
+
+
+@pytest.mark.parametrize("chunk", [2.5, 0, -3, True, "4"])
+def test_chunk_size_must_be_a_positive_whole_number(chunk):
+    with pytest.raises(ValueError, match="chunk_size"):
+        token_entropy(torch.zeros(3, 5), chunk_size=chunk)
+
+
+def test_score_texts_batch_size_and_the_models_context(tiny_lm):
+    model, tok = tiny_lm
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        score_texts(model, tok, ["hello"], batch_size=0)
+    with pytest.raises(ValueError, match="batch_size must be a whole number"):
+        score_texts(model, tok, ["hello"], batch_size=1.5)
+    from utils.entropy import context_length
+
+    limit = context_length(model)
+    long = "a b " * (limit + 10)
+    with pytest.raises(ValueError, match=f"the model's context is {limit} tokens"):
+        score_text(model, tok, long)
+    recs = score_texts(model, tok, [long], max_length=limit)[0]  # the way out the message names
+    assert len(recs) == limit

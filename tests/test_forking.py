@@ -156,3 +156,17 @@ def test_threshold_explorer_static_output():
     assert "66.7% of tokens at or above" in text and "33.3% of tokens at or above" in text
     assert "[ b|2.00]" in text and "<table>" in static._repr_html_()
     assert fk.share_above([np.array([0.0, 2.0, 0.5])], 0.5) == pytest.approx(2 / 3)
+
+
+def test_score_completions_checks_temperature_and_batch_size():
+    from utils.toy_lm import load_task_model
+
+    model, tok = load_task_model()
+    for t in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+            fk.score_completions(model, tok, ["8 5 7>33:"], ["8*5=40"], temperature=t)
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        fk.score_completions(model, tok, ["8 5 7>33:"], ["8*5=40"], batch_size=0)
+    a = fk.score_completions(model, tok, ["8 5 7>33:"], ["8*5=40"], temperature=np.float32(0.5))
+    b = fk.score_completions(model, tok, ["8 5 7>33:"], ["8*5=40"], temperature=0.5)
+    assert [r.entropy for r in a[0]] == [r.entropy for r in b[0]]

@@ -42,3 +42,54 @@ def test_offline_path_serves_gpt2_with_smollm2(monkeypatch, capsys):
     ids = tok("2 + 2 =", return_tensors="pt")["input_ids"]
     assert model(ids).logits.shape[-1] >= len(tok) - 1
     assert models.load_lm("smollm2-135m-instruct", verbose=False).model is model  # cached per process
+
+
+def test_missing_wheel_is_said_before_any_offline_notice(monkeypatch, capsys):
+    """The "using SmolLM2 from the wheel" line used to be printed, then "not installed" raised."""
+    from importlib import metadata
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(metadata, "distribution", missing)
+    with pytest.raises(models.ModelUnavailableError, match="not installed"):
+        models.load_lm("gpt2")
+    assert capsys.readouterr().out == ""
+
+
+def test_hub_probe_is_bounded_when_dns_hangs(monkeypatch):
+    """A DNS lookup that hangs is not covered by a socket timeout; the probe gives up on it after its timeout (the
+    fake lookup below only returns when the test releases it, after the probe has answered)."""
+    import socket
+    import threading
+
+    release = threading.Event()
+    calls = []
+
+    def hanging_getaddrinfo(*args, **kwargs):
+        calls.append(args)
+        release.wait(60)
+        raise OSError("released")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging_getaddrinfo)
+    try:
+        assert models._probe_hub.__wrapped__(0.2) is False
+        assert calls and not release.is_set()  # answered while the lookup was still hanging
+    finally:
+        release.set()
+
+
+def test_hub_probe_connects_to_a_resolved_address(monkeypatch):
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    monkeypatch.setattr(socket, "getaddrinfo",
+                        lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))])
+    try:
+        assert models._probe_hub.__wrapped__(2.0) is True
+    finally:
+        server.close()

@@ -71,3 +71,19 @@ def test_bad_input() -> None:
         pass_at_k(3, 1, 4)
     with pytest.raises(ValueError):
         pass_at_k(3, 1, 0)
+
+
+def test_counts_must_be_whole_numbers() -> None:
+    """pass_at_k(10, 2.7, 1) used to truncate c to 2; counts that are not whole numbers are now an error (whole
+    floats such as 2.0 are their integers)."""
+    assert pass_at_k(10.0, 2.0, 1) == pass_at_k(10, 2, 1) == pytest.approx(0.2)
+    assert pass_at_k(np.int64(10), np.array([2.0, 3.0]), 2).tolist() == pass_at_k(10, [2, 3], 2).tolist()
+    for args, name in [((10, 2.7, 1), "c"), ((10.5, 2, 1), "n"), ((10, [1, 2.5], 1), "c"), ((10, float("nan"), 1), "c"),
+                       ((10, "2", 1), "c"), ((10, True, 1), "c")]:
+        with pytest.raises(ValueError, match=f"{name} must be whole numbers"):
+            pass_at_k(*args)
+    for k in (1.5, True, "2"):
+        with pytest.raises(ValueError, match="k must be a whole number"):
+            pass_at_k(10, 2, k)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="k must be a whole number"):
+        pass_at_k_curve(8, [1, 2], ks=[1, 2.5])

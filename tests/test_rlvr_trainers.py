@@ -76,3 +76,56 @@ def test_role_condition_needs_a_ranker() -> None:
 
     with pytest.raises(ValueError, match="role_ranker"):
         TokenSelectGRPOTrainer(condition="role")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_two_process_run(tmp_path) -> None:
+    """The distributed path: one short Countdown run per mask rule on two CPU processes (gloo), launched with
+    accelerate (tests/launch_distributed.py). Both ranks end with the same weights (and training changed them), only
+    the main process writes the results file, the ``count`` rule keeps ceil(rho * N) of each rank's own N tokens (its
+    local top), and TRL's ``quantile`` rule thresholds at the quantile of the entropies gathered from both ranks."""
+    import json
+    import math
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from utils.config import REPO_ROOT
+
+    accelerate = Path(sys.executable).with_name("accelerate")
+    launcher = [str(accelerate)] if accelerate.exists() else [sys.executable, "-m", "accelerate.commands.accelerate_cli"]
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT),
+           "HF_HUB_OFFLINE": "1", "FORKING_TOKENS_PROFILE": "ci"}
+    cmd = [*launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision",
+           "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
+           str(REPO_ROOT / "tests" / "launch_distributed.py"), str(tmp_path)]
+    proc = subprocess.run(cmd, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["world_size"] for r in ranks] == [2, 2]
+    for rule in ("count", "quantile"):
+        r0, r1 = ranks[0][rule], ranks[1][rule]
+        assert r0["distributed_type"] == "DistributedType.MULTI_CPU" and r0["backend"] == "gloo"
+        assert r0["before"] == r1["before"] and r0["after"] == r1["after"]  # one model, the same on both ranks
+        assert r0["after"] != r0["before"]  # and it was trained
+        assert r0["saved"] == [str(tmp_path / f"result_{rule}.json")] and r1["saved"] == []
+        result = json.loads((tmp_path / f"result_{rule}.json").read_text())
+        assert result["config"]["mask_rule"] == rule and result["train"]["step"] == [1, 2]
+        assert len(r0["selections"]) == len(r1["selections"]) == 2
+        for i, (s0, s1) in enumerate(zip(r0["selections"], r1["selections"], strict=True)):
+            gathered = torch.tensor(s0["entropies"] + s1["entropies"])
+            for s in (s0, s1):
+                h, kept = torch.tensor(s["entropies"]), torch.tensor(s["kept"])
+                if rule == "count":  # per rank: exactly ceil(rho N_rank) of its own tokens, its highest ones
+                    assert int(kept.sum()) == math.ceil(s["rho"] * len(h) - 1e-9), i
+                    assert h[kept].min() >= h[~kept].max(), i
+                else:  # TRL: one threshold for all ranks, from the gathered entropies
+                    assert kept.tolist() == (h >= torch.quantile(gathered, 1 - s["rho"])).tolist(), i

@@ -65,3 +65,39 @@ def test_shipped_model_reaches_recorded_pass1(shipped: tuple) -> None:
     assert abs(res["pass1"] - p) <= 3 * sd, (res["pass1"], p, sd)
     assert 0.10 <= res["pass1"] <= 0.40  # an imperfect planner: RL has signal
     assert res["arithmetic"] >= 0.8
+
+
+@pytest.mark.parametrize("t", [-1.0, math.nan, math.inf, -0.5, "1", True])
+def test_temperature_must_be_finite_and_positive(shipped: tuple, t: object) -> None:
+    """A negative or NaN temperature used to sample greedily (``temperature > 0`` was False), and token_entropies
+    divided the logits by it. 0 stays greedy for sampling, and is no temperature for an entropy."""
+    model, tok = shipped
+    with pytest.raises(ValueError, match="temperature must be"):
+        rollouts.sample_completions(model, tok, ["8 5 7>33:"], temperature=t)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="temperature must be"):
+        rollouts.token_entropies(model, tok, ["8 5 7>33:"], ["8*5=40"], temperature=t)  # type: ignore[arg-type]
+
+
+def test_zero_is_greedy_and_numpy_temperatures_work(shipped: tuple) -> None:
+    import numpy as np
+
+    model, tok = shipped
+    greedy = rollouts.sample_completions(model, tok, ["8 5 7>33:"], n=3, temperature=0, seed=None)
+    assert len(set(greedy)) == 1
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+        rollouts.token_entropies(model, tok, ["8 5 7>33:"], greedy[:1], temperature=0)
+    a = rollouts.token_entropies(model, tok, ["8 5 7>33:"], greedy[:1], temperature=np.float64(0.7))
+    b = rollouts.token_entropies(model, tok, ["8 5 7>33:"], greedy[:1], temperature=0.7)
+    assert (a[0] == b[0]).all()
+
+
+def test_counts_and_lengths_are_checked(shipped: tuple) -> None:
+    model, tok = shipped
+    for kw, msg in [(dict(n=2.7), "n \\(samples per prompt\\) must be a whole number"), (dict(n=0), "must be >= 1"),
+                    (dict(max_new_tokens=0), "max_new_tokens"), (dict(batch_size=0), "batch_size")]:
+        with pytest.raises(ValueError, match=msg):
+            rollouts.sample_completions(model, tok, ["8 5 7>33:"], **kw)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="2 prompts but 1 completions"):  # zip used to drop the extra prompt
+        rollouts.token_entropies(model, tok, ["8 5 7>33:", "6 3 9>18:"], ["8*5=40"])
+    with pytest.raises(ValueError, match="n_samples"):
+        rollouts.evaluate_pass1(model, tok, [{"numbers": [8, 5, 7], "target": 33}], n_samples=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -184,6 +185,20 @@ def test_bad_arguments_raise(kwargs: dict, word: str) -> None:
     with pytest.raises(ValueError, match=word) as info:
         DualTemperatureLogitsProcessor(**kwargs)
     assert "\n" not in str(info.value)
+
+
+def test_numpy_and_torch_scalars_are_numbers() -> None:
+    """Temperatures and thresholds read from a numpy grid (np.float32, np.float64, np.int64) or a 0-d tensor used
+    to be refused as "must be a positive number"; NaN stays refused whatever its type."""
+    proc = DualTemperatureLogitsProcessor(np.float32(0.672), np.float32(1.5), np.int64(1))
+    assert (proc.t_fork, proc.t_rest) == (1.5, 1.0) and proc.threshold == float(np.float32(0.672))
+    proc = DualTemperatureLogitsProcessor(torch.tensor(0.5), np.float64(2.0), torch.tensor(0.5))
+    assert (proc.threshold, proc.t_fork, proc.t_rest) == (0.5, 2.0, 0.5)
+    for bad in (np.float32("nan"), np.float64(-1.0), np.float64("inf"), np.bool_(True)):
+        with pytest.raises(ValueError, match="t_fork"):
+            DualTemperatureLogitsProcessor(1.0, bad, 1.0)
+    with pytest.raises(ValueError, match="threshold"):
+        DualTemperatureLogitsProcessor(np.float64("nan"), 1.0, 1.0)
 
 
 # --- through model.generate ---------------------------------------------------------------------------

@@ -62,3 +62,44 @@ def test_train_cli_never_replaces_a_committed_checkpoint(capsys: pytest.CaptureF
     assert toy_lm.main(["train", "--out", str(toy_lm.TASK_MODEL_DIR), "--steps", "1"]) == 2
     assert "--force" in capsys.readouterr().err
     assert (toy_lm.TASK_MODEL_DIR / "model.safetensors").read_bytes() == before
+
+
+@pytest.mark.parametrize("keep", [0, 7, 1000, 100_000])
+def test_corrupt_or_truncated_weights_name_the_file_and_the_fix(tmp_path: Path, keep: int) -> None:
+    """A truncated model.safetensors used to surface as a raw SafetensorError without the file or the fix."""
+    import shutil
+
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(toy_lm.TASK_MODEL_DIR, ckpt)
+    weights = ckpt / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:keep])
+    with pytest.raises(toy_lm.CheckpointError) as info:
+        toy_lm.load_task_model(ckpt)
+    msg = str(info.value)
+    assert "\n" not in msg and "model.safetensors is corrupt or truncated" in msg
+    assert f"python -m utils.toy_lm train --out {ckpt}" in msg
+
+
+def test_broken_config_and_missing_weights(tmp_path: Path) -> None:
+    import shutil
+
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(toy_lm.TASK_MODEL_DIR, ckpt)
+    (ckpt / "config.json").write_text("{")
+    with pytest.raises(toy_lm.CheckpointError, match="cannot be loaded .*retrain it with"):
+        toy_lm.load_task_model(ckpt)
+    (ckpt / "model.safetensors").unlink()
+    with pytest.raises(toy_lm.CheckpointError, match="model.safetensors is missing"):
+        toy_lm.load_task_model(ckpt)
+
+
+def test_shipped_checkpoint_fix_names_git_checkout() -> None:
+    assert toy_lm._checkpoint_fix(toy_lm.TASK_MODEL_DIR) == (
+        "restore it with `git checkout -- data/task_model` or retrain it with "
+        "`python -m utils.toy_lm train --out data/task_model --force`")
+
+
+def test_training_examples_longer_than_the_context_fail_clearly() -> None:
+    with pytest.raises(ValueError, match="the model's context is 64"):
+        toy_lm.train_task_model(None, steps=1, batch_size=64, n_numbers=5, number_range=(100, 999),
+                                target_range=(1, 10**9), warmup=1, verbose=False)

@@ -70,3 +70,15 @@ def test_is_correct():
 def test_make_problems_rejects_bad_n():
     with pytest.raises(ValueError):
         tr.make_problems(0)
+
+
+def test_generate_traces_checks_its_arguments_before_using_the_model():
+    """No model is touched (None would fail) before a bad argument is reported."""
+    probs = tr.make_problems(2)
+    for kw, msg in [(dict(samples=0), "samples"), (dict(batch_size=0), "batch_size"),
+                    (dict(max_new_tokens=0), "max_new_tokens"), (dict(temperature=float("nan")), "temperature"),
+                    (dict(temperature=-1.0), "temperature"), (dict(samples=1.5), "samples")]:
+        with pytest.raises(ValueError, match=msg):
+            tr.generate_traces(None, None, probs, **kw)
+    with pytest.raises(ValueError, match="whole number"):
+        tr.make_problems(2.5)  # type: ignore[arg-type]

@@ -67,7 +67,10 @@ def _entropy_rows_safe(z: torch.Tensor) -> torch.Tensor:
         raise ValueError("a row of logits has no finite maximum (all -inf, or +inf): it is not a distribution.")
     logp = torch.log_softmax(z, dim=-1)
     p = logp.exp()
-    return -torch.where(p > 0, p * logp, torch.zeros((), dtype=z.dtype)).sum(dim=-1)
+    # 0 * log 0 = 0. The -inf entries of log p are replaced by 0 *before* the product, not only after it: a
+    # torch.where that merely discards p * (-inf) = NaN still back-propagates NaN into the whole row.
+    finite_logp = torch.where(torch.isneginf(logp), torch.zeros((), dtype=logp.dtype), logp)
+    return -torch.where(p > 0, p * finite_logp, torch.zeros((), dtype=z.dtype)).sum(dim=-1)
 
 
 def token_entropy(logits: torch.Tensor, unit: str = "nats", chunk_size: int | None = None) -> torch.Tensor:
@@ -85,11 +88,17 @@ def token_entropy(logits: torch.Tensor, unit: str = "nats", chunk_size: int | No
 
     Raises:
         ValueError: for a unit other than nats/bits, a 0-d tensor, an integer tensor, NaN logits,
-            or a row whose entries are all ``-inf``.
+            a row whose entries are all ``-inf``, or a ``chunk_size`` that is not a whole number >= 1.
 
-    When ``logits.requires_grad`` the result is differentiable (a plain log-softmax form is used).
+    When ``logits.requires_grad`` the result is differentiable (a plain log-softmax form is used); with
+    ``-inf`` entries the gradient is finite and equals the gradient of the entropy over the finite entries (the
+    masked ones get 0).
     """
     scale = unit_scale(unit)
+    if chunk_size is not None:
+        from utils.checks import positive_int
+
+        chunk_size = positive_int(chunk_size, "chunk_size (rows per chunk)")
     if not isinstance(logits, torch.Tensor):
         raise ValueError(f"logits must be a torch.Tensor, got {type(logits).__name__}.")
     if logits.ndim == 0:
@@ -107,8 +116,6 @@ def token_entropy(logits: torch.Tensor, unit: str = "nats", chunk_size: int | No
     else:
         n = flat.shape[0]
         rows = chunk_size if chunk_size is not None else max(1, AUTO_CHUNK_BYTES // (4 * V))
-        if rows < 1:
-            raise ValueError(f"chunk_size must be a positive number of rows, got {chunk_size}.")
         out = torch.empty(n, dtype=torch.float32, device=flat.device)
         rows = max(1, min(rows, n))
         buf = torch.empty((rows, V), dtype=torch.float32, device=flat.device)
@@ -170,10 +177,19 @@ def score_texts(
 
     The entropy of token ``t`` comes from ``logits[t - 1]`` (the distribution that produced it);
     token 0 gets ``None``. Padding never leaks into the records.
+
+    Raises ``ValueError`` for a ``batch_size`` that is not a whole number >= 1, an empty text, and a text longer
+    than the model's context (the message gives the limit; ``max_length`` truncates instead).
     """
+    from utils.checks import positive_int
+
     scale = unit_scale(unit)
     if isinstance(texts, str):
         raise ValueError("score_texts takes a list of texts; use score_text for a single string.")
+    batch_size = positive_int(batch_size, "batch_size")
+    if max_length is not None:
+        max_length = positive_int(max_length, "max_length")
+    limit = context_length(model)
     results: list[list[TokenRecord]] = []
     device = next(model.parameters()).device
     for start in range(0, len(texts), batch_size):
@@ -186,6 +202,14 @@ def score_texts(
         ]
         if any(len(e) == 0 for e in encs):
             raise ValueError("a text encodes to zero tokens; pass non-empty strings.")
+        for i, e in enumerate(encs):
+            if limit is not None and len(e) > limit:
+                which = "the text" if len(texts) == 1 else f"text {start + i}"
+                raise ValueError(
+                    f"{which} is {len(e)} tokens long but the model's context is {limit} tokens "
+                    f"({getattr(model.config, 'model_type', 'this model')}): shorten it, or score its first {limit} "
+                    f"tokens with score_texts(..., max_length={limit})."
+                )
         L = max(len(e) for e in encs)
         pad = 0
         ids = torch.full((len(encs), L), pad, dtype=torch.long)
@@ -214,6 +238,17 @@ def score_texts(
                 )
             results.append(recs)
     return results
+
+
+def context_length(model: Any) -> int | None:
+    """The most positions ``model`` was built for (``max_position_embeddings`` / ``n_positions`` of its config), or
+    None when its config does not say."""
+    config = getattr(model, "config", None)
+    for key in ("max_position_embeddings", "n_positions", "n_ctx"):
+        v = getattr(config, key, None)
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+            return v
+    return None
 
 
 def score_text(model: Any, tokenizer: Any, text: str, unit: str = "nats") -> list[TokenRecord]:

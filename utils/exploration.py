@@ -16,7 +16,6 @@ module adds what notebook 05 needs around those runs:
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -142,27 +141,40 @@ def crossover_k(diff: Sequence[float], ks: Sequence[int]) -> int | None:
     return int(ks[i])
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m utils.exploration hard-set [--out PATH] [--force]``: write the hard held-out subset."""
-    from utils.results import guard_overwrite, repo_relative, write_jsonl
+PROG = "python -m utils.exploration"
 
-    ap = argparse.ArgumentParser(prog="python -m utils.exploration")
+
+def parser() -> Any:
+    from utils.cli import Parser, add_debug, path_arg, whole_number
+    from utils.config import BUILD_DIR
+
+    ap = Parser(prog=PROG, description="Notebook 05's problem set.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     h = sub.add_parser("hard-set", help="the held-out problems the base task model rarely solves (notebook 05)")
-    h.add_argument("--model", default="task_model")
-    h.add_argument("--samples", type=int, default=HARD_SAMPLES)
-    h.add_argument("--seed", type=int, default=HARD_SEED)
-    h.add_argument("--max-correct", type=int, default=HARD_MAX_CORRECT)
-    h.add_argument("--out", type=Path, default=Path("build") / "countdown_eval_hard.jsonl")
+    h.add_argument("--model", type=lambda text: str(path_arg(text)), default="task_model",
+                   help="a task-model checkpoint folder (default: the shipped one)")
+    h.add_argument("--samples", type=whole_number(1), default=HARD_SAMPLES)
+    h.add_argument("--seed", type=whole_number(0), default=HARD_SEED)
+    h.add_argument("--max-correct", type=whole_number(0), default=HARD_MAX_CORRECT)
+    h.add_argument("--out", type=path_arg, default=BUILD_DIR / "countdown_eval_hard.jsonl")
     h.add_argument("--force", action="store_true", help="allow replacing the committed data/countdown_eval_hard.jsonl")
-    a = ap.parse_args(argv)
-    if a.samples < 1 or a.max_correct < 0 or a.seed < 0:
-        ap.error("--samples must be >= 1, --max-correct and --seed >= 0")
-    try:
-        guard_overwrite(a.out, a.force)
-    except FileExistsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    add_debug(h)
+    return ap
+
+
+def _hard_set(a: Any) -> int:
+    from utils import toy_lm
+    from utils.cli import UsageError
+    from utils.results import guard_overwrite, repo_relative, write_jsonl
+
+    if a.max_correct > a.samples:
+        raise UsageError(f"--max-correct ({a.max_correct}) cannot exceed --samples ({a.samples})")
+    spec = toy_lm.task_spec(a.model)  # a missing checkpoint or held-out file fails here, before anything loads
+    if not (spec.model_dir / "config.json").exists():
+        raise UsageError(f"--model {a.model}: no task-model checkpoint in {repo_relative(spec.model_dir)}")
+    if not spec.eval_path.exists():
+        raise UsageError(f"{repo_relative(spec.eval_path)} (the held-out set of --model {a.model}) is missing")
+    guard_overwrite(a.out, a.force)
     import torch
 
     torch.set_num_threads(1)
@@ -171,6 +183,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"wrote {len(hard)} of {len(counts)} held-out problems (base model correct <= {a.max_correct} of "
           f"{a.samples} samples, seed {a.seed}) to {repo_relative(a.out)}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m utils.exploration hard-set [--out PATH] [--force]``: write the hard held-out subset (default
+    ``build/countdown_eval_hard.jsonl``; the committed ``data/countdown_eval_hard.jsonl`` needs ``--force``).
+    Arguments are checked before the model loads: one line, exit code 2 (``--debug``: the traceback)."""
+    from utils.cli import run
+
+    a = parser().parse_args(argv)
+    return run(lambda: _hard_set(a), f"{PROG} {a.cmd}", a.debug)
 
 
 if __name__ == "__main__":

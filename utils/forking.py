@@ -51,7 +51,8 @@ def score_completions(
             tokens, as in generation).
         completions: texts, or -- better -- the sampled token ids (re-tokenizing decoded text can give
             different ids than the ones sampled).
-        temperature: logits are divided by it (1.0: the sampling distribution at temperature 1).
+        temperature: logits are divided by it (1.0: the sampling distribution at temperature 1); a finite
+            number > 0 (``ValueError`` otherwise, as for a ``batch_size`` that is not a whole number >= 1).
         append_eos: also score the step that produced EOS (its record's token is the EOS string).
 
     Returns:
@@ -64,8 +65,10 @@ def score_completions(
     scale = unit_scale(unit)
     if len(prompts) != len(completions):
         raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions: pass one prompt per completion.")
-    if temperature <= 0:
-        raise ValueError(f"temperature must be > 0 for an entropy, got {temperature}.")
+    from utils import checks
+
+    temperature = checks.temperature(temperature)
+    batch_size = checks.positive_int(batch_size, "batch_size")
     device = next(model.parameters()).device
     eos = tokenizer.eos_token_id
     results: list[list[TokenRecord]] = []

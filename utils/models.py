@@ -11,7 +11,7 @@ name                       Hub reachable                                Hub unre
 ``countdown-task-model``   (shipped in ``data/task_model``)             the same
 =========================  ===========================================  ==============================================
 
-"Offline" is decided fast (``HF_HUB_OFFLINE=1``, or a 2-second connection probe), so a machine
+"Offline" is decided fast (``HF_HUB_OFFLINE=1``, or a 2-second probe, DNS lookup included), so a machine
 without network never waits for the Hub's retries.
 """
 
@@ -22,6 +22,7 @@ import dataclasses
 import functools
 import os
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,19 +76,46 @@ def _truthy(v: str | None) -> bool:
     return (v or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _resolve(host: str, port: int, timeout: float) -> list[Any] | None:
+    """``getaddrinfo`` in a daemon thread, given up after ``timeout`` seconds (a slow DNS server is not bounded by a
+    socket timeout); None when it fails or takes too long."""
+    box: list[Any] = []
+
+    def work() -> None:
+        try:
+            box.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError:
+            box.append(None)
+
+    t = threading.Thread(target=work, name="hub-dns-probe", daemon=True)
+    t.start()
+    t.join(timeout)
+    return box[0] if box else None
+
+
 @functools.lru_cache(maxsize=1)
 def _probe_hub(timeout: float) -> bool:
-    try:
-        with socket.create_connection((HUB_HOST, 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    deadline = time.monotonic() + timeout
+    infos = _resolve(HUB_HOST, 443, timeout)
+    for family, kind, proto, _, addr in infos or ():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.settimeout(left)
+                sock.connect(addr)
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def hub_available(timeout: float = 2.0) -> bool:
     """True when the Hugging Face Hub can be asked: ``HF_HUB_OFFLINE`` unset and a TCP probe succeeds.
 
-    The probe's answer is cached for the process; it never takes more than ``timeout`` seconds.
+    The probe's answer is cached for the process; it never takes more than about ``timeout`` seconds in all, the
+    DNS lookup included (it runs in a thread that is abandoned when it takes too long).
     """
     if _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("TRANSFORMERS_OFFLINE")):
         return False
@@ -199,6 +227,8 @@ def load_lm(name: str = "gpt2", verbose: bool = True) -> LoadedLM:
     if key not in KNOWN_MODELS:
         raise ValueError(f"Unknown model {name!r}; known models: {', '.join(KNOWN_MODELS)}.")
     prefer_hub = KNOWN_MODELS[key] is not None and hub_available()
+    if KNOWN_MODELS[key] is not None and not prefer_hub:
+        offline_gguf_path()  # "not installed" (with the fix) comes before any notice about using it
     if KNOWN_MODELS[key] is not None and not prefer_hub and verbose:
         stand_in = "" if key == "smollm2-135m-instruct" else f" instead of {key}"
         print(

@@ -150,12 +150,17 @@ def run_times_path(profile: str) -> Path:
 
 def load_run_times(profile: str) -> dict[str, float]:
     """``{notebook file name: seconds}`` measured for ``profile`` (empty when never measured)."""
-    from utils.results import load_json
+    from utils.results import ResultsError, load_json, repo_relative
 
     path = run_times_path(profile)
     if not path.exists():
         return {}
-    data = load_json(path, regenerate=f"make reproduce PROFILE={profile}")
+    how = f"make reproduce PROFILE={profile}"
+    data = load_json(path, regenerate=how)
+    bad = (not isinstance(data, dict)) or any(
+        k.endswith(".ipynb") and (isinstance(v, bool) or not isinstance(v, (int, float))) for k, v in data.items())
+    if bad:
+        raise ResultsError(f"{repo_relative(path)} is not a map of notebook -> seconds; regenerate it with: {how}")
     return {k: float(v) for k, v in data.items() if k.endswith(".ipynb")}
 
 

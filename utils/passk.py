@@ -17,7 +17,25 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from utils.checks import whole
+
 __all__ = ["pass_at_k", "mean_pass_at_k", "pass_at_k_curve", "coverage", "solved_at_least_once"]
+
+
+def _counts(x: object, name: str) -> np.ndarray:
+    """Sample counts as an int64 array; ``ValueError`` for anything that is not a whole number."""
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as e:  # ragged input
+        raise ValueError(f"{name} must be whole numbers: {e}") from None
+    if np.issubdtype(arr.dtype, np.integer):
+        return arr.astype(np.int64)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"{name} must be whole numbers (counts of samples), got {x!r:.80}")
+    ok = np.isfinite(arr) & (arr == np.floor(arr))
+    if not np.all(ok):
+        raise ValueError(f"{name} must be whole numbers (counts of samples), got {float(arr[~ok].ravel()[0])!r}")
+    return arr.astype(np.int64)
 
 
 def pass_at_k(n: int | Sequence[int] | np.ndarray, c: int | Sequence[int] | np.ndarray, k: int) -> np.ndarray | float:
@@ -31,11 +49,14 @@ def pass_at_k(n: int | Sequence[int] | np.ndarray, c: int | Sequence[int] | np.n
     Returns:
         A float for scalar input, else an array of per-problem estimates in [0, 1].
 
+    Counts must be whole numbers (``2.0`` is 2; ``2.7`` is a ``ValueError``, never truncated).
+
     Numerically stable: uses the product ``prod_{i=n-c+1}^{n} (1 - k/i)`` (never forms a binomial). If
     ``n - c < k`` every k-subset holds a correct sample and the value is exactly 1.
     """
     scalar = np.isscalar(n) and np.isscalar(c)
-    n_arr, c_arr = np.broadcast_arrays(np.asarray(n, dtype=np.int64), np.asarray(c, dtype=np.int64))
+    k = whole(k, "k")
+    n_arr, c_arr = np.broadcast_arrays(_counts(n, "n"), _counts(c, "c"))
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     if np.any(c_arr < 0) or np.any(c_arr > n_arr):
@@ -66,7 +87,8 @@ def pass_at_k_curve(n: int, c: Sequence[int] | np.ndarray, ks: Sequence[int] | N
     """``{k: mean pass@k}`` for ``ks`` (default: powers of two up to ``n``, plus ``n``)."""
     if ks is None:
         ks = sorted({2**p for p in range(int(np.log2(max(n, 1))) + 1)} | {n})
-    return {int(k): mean_pass_at_k(n, c, int(k)) for k in ks if 1 <= k <= n}
+    ks = [whole(k, "k") for k in ks]
+    return {k: mean_pass_at_k(n, c, k) for k in ks if 1 <= k <= whole(n, "n")}
 
 
 def solved_at_least_once(c: Sequence[int] | np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The main job: execute every notebook in order, headless, and write them back executed.
 
-``python -m utils.reproduce [--profile default] [--only 01 03]`` (what ``make reproduce`` runs).
+``python -m utils.reproduce [--profile default] [--only 01 03] [--debug]`` (what ``make reproduce`` runs).
 
 * Everything is checked before the first notebook starts: the profile (``CI`` means ``ci``; anything but ci,
   default, full is one line and exit code 2), the ``--only`` prefixes, and the recorded run times.
@@ -21,9 +21,10 @@ import sys
 import time
 from pathlib import Path
 
-from utils.config import PROFILE_ENV, REPO_ROOT, ProfileError, notebooks_out_dir, resolve_profile
+from utils.cli import Parser, UsageError, add_debug, run
+from utils.config import PROFILE_ENV, REPO_ROOT, notebooks_out_dir, resolve_profile
 from utils.notebook import load_run_times, notebook_paths, refresh_how_long, run_times_path
-from utils.results import ResultsError, atomic_path, save_json
+from utils.results import atomic_path, save_json
 
 
 class NotebookFailed(RuntimeError):
@@ -81,25 +82,36 @@ def _refresh_openings(paths: list[Path]) -> None:
                 nbformat.write(nb, tmp)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+PROG = "python -m utils.reproduce"
+
+
+def parser() -> Parser:
+    ap = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default=None, help="ci | default | full (default: FORKING_TOKENS_PROFILE, else default)")
     ap.add_argument("--only", nargs="*", help="notebook number prefixes to run, e.g. 01 03 (default: all)")
     ap.add_argument("--no-ledger", action="store_true", help="do not rebuild the claims ledger at the end")
     ap.add_argument("--record-times", action="store_true", help="ci profile: also record its run times (committed)")
-    args = ap.parse_args(argv)
-    try:
-        profile = resolve_profile(args.profile) if args.profile is not None else resolve_profile(
-            os.environ.get(PROFILE_ENV) or "default")
-        paths = [p for p in notebook_paths() if not args.only or any(p.name.startswith(o) for o in args.only)]
-        if not paths or (args.only and any(not any(p.name.startswith(o) for p in notebook_paths()) for o in args.only)):
-            raise ValueError(f"--only {' '.join(args.only or [])}: no such notebook; they are "
-                             + ", ".join(p.name[:2] for p in notebook_paths()))
-        record = profile != "ci" or args.record_times
-        times = load_run_times(profile) if record else {}  # a corrupt file fails here, before any work
-    except (ProfileError, ValueError, ResultsError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    add_debug(ap)
+    return ap
+
+
+def _check(args: argparse.Namespace) -> tuple[str, list[Path], dict[str, float], bool]:
+    """Everything that can be wrong with the arguments or the recorded run times, before any work."""
+    profile = resolve_profile(args.profile) if args.profile is not None else resolve_profile(
+        os.environ.get(PROFILE_ENV) or "default")
+    all_paths = notebook_paths()
+    only = args.only or []
+    missing = [o for o in only if not o.strip() or not any(p.name.startswith(o) for p in all_paths)]
+    paths = [p for p in all_paths if not only or any(p.name.startswith(o) for o in only)]
+    if missing or not paths:
+        raise UsageError(f"--only {' '.join(only)}: no such notebook; they are " + ", ".join(p.name[:2] for p in all_paths))
+    record = profile != "ci" or args.record_times
+    times = load_run_times(profile) if record else {}  # a corrupt file fails here, before any work
+    return profile, paths, times, record
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    profile, paths, times, record = _check(args)
     os.environ[PROFILE_ENV] = profile
     out_dir = notebooks_out_dir(profile)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -125,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
         if profile != "ci":
             print(f"README blocks refreshed: {refresh_readme().relative_to(REPO_ROOT)}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the main job (see the module docstring). A bad profile, ``--only`` or run-times file gives one line and
+    exit code 2 before any notebook starts; a failing notebook gives exit code 1 naming the cell."""
+    args = parser().parse_args(argv)
+    return run(lambda: _reproduce(args), PROG, args.debug)
 
 
 if __name__ == "__main__":

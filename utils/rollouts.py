@@ -37,7 +37,9 @@ def sample_completions(
 ) -> list[str]:
     """Sample ``n`` completions per prompt (output order: prompt 0's n samples, then prompt 1's, ...).
 
-    Pure sampling at ``temperature`` (no top-k/top-p); ``temperature == 0`` is greedy. Batched with a KV
+    Pure sampling at ``temperature`` (no top-k/top-p); ``temperature == 0`` is greedy decoding, a negative, NaN or
+    infinite temperature is a ``ValueError`` (as are ``n``, ``max_new_tokens`` and ``batch_size`` that are not
+    whole numbers >= 1). Batched with a KV
     cache; each completion is cut at its first EOS and returned without it. Other special tokens the model
     might emit stay in the text (so they make the completion fail ``verify``). ``logits_processor``: a
     ``transformers.LogitsProcessorList`` (or a list of processors) applied before sampling; with a
@@ -46,8 +48,15 @@ def sample_completions(
     """
     from transformers import LogitsProcessorList
 
+    from utils import checks
     from utils.sampling import DualTemperatureLogitsProcessor
 
+    temperature = checks.temperature(temperature, allow_zero=True)
+    n = checks.positive_int(n, "n (samples per prompt)")
+    max_new_tokens = checks.positive_int(max_new_tokens, "max_new_tokens")
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    if isinstance(prompts, str):
+        raise ValueError("prompts must be a list of strings, not one string")
     if temperature != 1.0 and any(isinstance(p, DualTemperatureLogitsProcessor) for p in (logits_processor or ())):
         raise ValueError(
             f"temperature={temperature} with a DualTemperatureLogitsProcessor would multiply the two scalings "
@@ -117,6 +126,9 @@ def evaluate_pass1(
     ``temperature``, ``seed``, ``n_problems``, and ``completions`` (per problem lists) if asked.
     ``problems`` defaults to the shipped held-out set; rows need ``numbers`` and ``target``.
     """
+    from utils.checks import positive_int
+
+    n_samples = positive_int(n_samples, "n_samples")
     rows = _rows(cd.load_eval_problems() if problems is None else problems)
     comps = sample_completions(
         model,
@@ -176,8 +188,16 @@ def token_entropies(
 
     For completion ``c`` the array has ``len(c) + 1`` entries: entry ``j`` is the entropy of the
     distribution that produced character ``j`` (the last one is the step that produced EOS). Logits are
-    divided by ``temperature`` first. Positions are computed from the attention mask, as in ``generate``.
+    divided by ``temperature`` first (a finite number > 0: an entropy needs a distribution). Positions are computed
+    from the attention mask, as in ``generate``. ``ValueError`` for a bad temperature or batch size, and when the
+    numbers of prompts and completions differ.
     """
+    from utils import checks
+
+    temperature = checks.temperature(temperature)
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    if len(prompts) != len(completions):
+        raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions: pass one prompt per completion")
     model.eval()
     out: list[np.ndarray] = []
     eos = tokenizer.eos_token_id

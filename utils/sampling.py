@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import warnings
 from typing import Any
 
@@ -58,11 +59,10 @@ _UNITS = ("nats", "bits")
 
 
 def _check_temperature(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
+    """A finite number > 0 (Python, numpy or 0-d torch scalar) as a float, else ``ValueError``."""
+    from utils.checks import temperature
+
+    return temperature(value, name)
 
 
 class DualTemperatureLogitsProcessor(LogitsProcessor):
@@ -105,10 +105,13 @@ class DualTemperatureLogitsProcessor(LogitsProcessor):
         unit: str = "nats",
         record: bool = False,
     ) -> None:
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-            raise ValueError(f"threshold must be a number >= 0, got {threshold!r}")
+        raw_threshold = threshold
+        if hasattr(threshold, "item") and getattr(threshold, "ndim", None) == 0:
+            threshold = threshold.item()  # numpy / torch scalars
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+            raise ValueError(f"threshold must be a number >= 0, got {raw_threshold!r}")
         if math.isnan(threshold) or threshold < 0:
-            raise ValueError(f"threshold must be >= 0 and not NaN, got {threshold!r}")
+            raise ValueError(f"threshold must be >= 0 and not NaN, got {raw_threshold!r}")
         if unit not in _UNITS:
             raise ValueError(f"unit must be one of {', '.join(_UNITS)}, got {unit!r}")
         self.threshold: float = float(threshold)

@@ -17,7 +17,6 @@ TRL's ``processing_class``. Sampling and evaluating a checkpoint: :mod:`utils.ro
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import platform
@@ -33,9 +32,10 @@ import torch
 from utils import countdown as cd
 from utils.config import DATA_DIR, REPO_ROOT, seed_everything
 from utils.countdown.grammar import BOS, EOS, PAD, VOCAB, build_tokenizer, encode
-from utils.results import atomic_dir, guard_overwrite, repo_relative, to_jsonable
+from utils.results import ResultsError, atomic_dir, guard_overwrite, load_json, repo_relative, to_jsonable
 
 __all__ = [
+    "CheckpointError",
     "INFO_FILE",
     "TASK_MODEL_DIR",
     "TaskSpec",
@@ -105,10 +105,11 @@ def task_spec(model_dir: str | Path) -> TaskSpec:
     """Read a checkpoint's Countdown difficulty from its ``train_info.json`` (3 numbers when absent)."""
     d = resolve_model_dir(model_dir)
     info_path = d / "train_info.json"
-    info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    info = load_json(info_path, regenerate=f"python -m utils.toy_lm train --out {model_dir}") if info_path.exists() else {}
     if not info and str(model_dir) != "task_model":
         raise FileNotFoundError(
-            f"{info_path} is missing: train the checkpoint with `python -m utils.toy_lm train --out {model_dir} ...`."
+            f"{repo_relative(info_path)} is missing: train the checkpoint with "
+            f"`python -m utils.toy_lm train --out {model_dir} ...`."
         )
     n = int(info.get("n_numbers", 3))
     held = info.get("held_out_file")
@@ -116,21 +117,57 @@ def task_spec(model_dir: str | Path) -> TaskSpec:
     return TaskSpec(d, n, tuple(info.get("number_range", (1, 9))), tuple(info.get("target_range", (10, 99))), eval_path)
 
 
-def load_task_model(path: str | Path | None = None) -> tuple[Any, Any]:
-    """Load the shipped task model and tokenizer offline, in eval mode: ``model, tokenizer = load_task_model()``."""
-    from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
+class CheckpointError(ResultsError):
+    """A task-model checkpoint is corrupt or truncated (the message names the file and how to get it back)."""
 
+
+def _checkpoint_fix(p: Path) -> str:
+    rel = repo_relative(p)
+    retrain = f"`python -m utils.toy_lm train --out {rel}{' --force' if rel.startswith('data/') else ''}`"
+    if rel.startswith("data/"):
+        return f"restore it with `git checkout -- {rel}` or retrain it with {retrain}"
+    return f"retrain it with {retrain}"
+
+
+def load_task_model(path: str | Path | None = None) -> tuple[Any, Any]:
+    """Load the shipped task model and tokenizer offline, in eval mode: ``model, tokenizer = load_task_model()``.
+
+    Raises ``FileNotFoundError`` for a folder without a checkpoint and :class:`CheckpointError` (one line: the file
+    and the fix) for a corrupt or truncated one."""
     p = Path(path) if path is not None else TASK_MODEL_DIR
     if not (p / "config.json").exists():
         raise FileNotFoundError(
-            f"No task model in {p}: train it with `python -m utils.toy_lm train --out {p} --seed 0` "
-            "(about 5 minutes on 2 CPU cores)."
+            f"No task model in {repo_relative(p)}: train it with `python -m utils.toy_lm train --out {repo_relative(p)}"
+            " --seed 0` (about 5 minutes on 2 CPU cores)."
         )
-    model = GPT2LMHeadModel.from_pretrained(p, local_files_only=True)
-    tokenizer = PreTrainedTokenizerFast.from_pretrained(p, local_files_only=True)
+    weights = p / "model.safetensors"
+    if not weights.exists():
+        raise CheckpointError(f"{repo_relative(weights)} is missing: {_checkpoint_fix(p)}")
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(weights), framework="pt") as f:  # reads the header: catches truncation and garbage
+            list(f.keys())
+    except Exception as e:  # safetensors raises its own SafetensorError
+        raise CheckpointError(f"{repo_relative(weights)} is corrupt or truncated ({_first_line(e)}): "
+                              f"{_checkpoint_fix(p)}") from None
+    from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    try:
+        model = GPT2LMHeadModel.from_pretrained(p, local_files_only=True)
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(p, local_files_only=True)
+    except Exception as e:  # a bad config.json / tokenizer.json, or weights of another shape
+        raise CheckpointError(f"the checkpoint in {repo_relative(p)} cannot be loaded ({_first_line(e)}): "
+                              f"{_checkpoint_fix(p)}") from None
     tokenizer.padding_side = "left"
     model.eval()
     return model, tokenizer
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    line = text.splitlines()[0] if text else type(e).__name__
+    return line.replace(str(REPO_ROOT) + "/", "")
 
 
 def load_train_info(path: str | Path | None = None) -> dict[str, Any]:
@@ -153,8 +190,10 @@ class _TraceSampler:
         target_range: tuple[int, int],
         p_correct: float,
         exclude: set[tuple[tuple[int, ...], int]],
+        max_len: int | None = None,
     ) -> None:
         self.rng = random.Random(seed)
+        self.max_len = max_len
         self.n_numbers, self.number_range, self.target_range = n_numbers, number_range, target_range
         self.p_correct = p_correct
         self.exclude = exclude
@@ -182,6 +221,9 @@ class _TraceSampler:
             seqs.append(p_ids + encode(completion) + [VOCAB[EOS]])
             n_prompt.append(len(p_ids))
         width = max(len(s) for s in seqs)
+        if self.max_len is not None and width > self.max_len:
+            raise ValueError(f"a training example is {width} characters long but the model's context is "
+                             f"{self.max_len}: use fewer numbers or smaller ranges")
         ids = torch.full((size, width), VOCAB[PAD], dtype=torch.long)
         mask = torch.zeros((size, width), dtype=torch.long)
         labels = torch.full((size, width), -100, dtype=torch.long)
@@ -248,7 +290,8 @@ def _train(
     tokenizer = build_tokenizer()
     model = build_model(n_embd, n_layer, n_head)
     model.train()
-    sampler = _TraceSampler(seed, n_numbers, tuple(number_range), tuple(target_range), p_correct, exclude)
+    sampler = _TraceSampler(seed, n_numbers, tuple(number_range), tuple(target_range), p_correct, exclude,
+                            max_len=model.config.n_positions)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
 
     def lr_at(step: int) -> float:
@@ -318,78 +361,110 @@ def save_task_model(model: Any, tokenizer: Any, out: str | Path, info: dict[str,
 # ------------------------------------------------------------------------------------------------ CLI
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``python -m utils.toy_lm train --out data/task_model --seed 0 [--steps 1200]`` and
-    ``python -m utils.toy_lm evaluate [--model data/task_model]``."""
-    parser = argparse.ArgumentParser(prog="python -m utils.toy_lm")
-    sub = parser.add_subparsers(dest="cmd", required=True)
+PROG = "python -m utils.toy_lm"
+
+
+def parser() -> Any:
+    from utils.cli import Parser, add_debug, finite_float, path_arg, whole_number
+
+    ap = Parser(prog=PROG, description="Train or evaluate the Countdown task model.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
     tr = sub.add_parser("train", help="train the task model from scratch and measure it")
-    tr.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "task_model",
+    tr.add_argument("--out", type=path_arg, default=REPO_ROOT / "build" / "task_model",
                     help="checkpoint folder (default build/task_model; a committed one under data/ needs --force)")
     tr.add_argument("--force", action="store_true", help="allow replacing a committed checkpoint")
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--steps", type=int, default=1200)
-    tr.add_argument("--batch-size", type=int, default=256)
-    tr.add_argument("--lr", type=float, default=3e-3)
-    tr.add_argument("--n-numbers", type=int, default=3)
-    tr.add_argument("--number-range", type=int, nargs=2, default=(1, 9))
-    tr.add_argument("--target-range", type=int, nargs=2, default=(10, 99))
-    tr.add_argument("--p-correct", type=float, default=0.6)
-    tr.add_argument("--n-embd", type=int, default=96)
-    tr.add_argument("--n-layer", type=int, default=3)
-    tr.add_argument("--n-head", type=int, default=4)
-    tr.add_argument("--eval-path", type=Path, default=None)
-    tr.add_argument("--threads", type=int, default=1)
+    tr.add_argument("--seed", type=whole_number(0), default=0)
+    tr.add_argument("--steps", type=whole_number(1), default=1200)
+    tr.add_argument("--batch-size", type=whole_number(1), default=256)
+    tr.add_argument("--lr", type=finite_float(above=0.0), default=3e-3)
+    tr.add_argument("--n-numbers", type=whole_number(), default=3, help=f"numbers per problem (2 to {cd.MAX_NUMBERS})")
+    tr.add_argument("--number-range", type=whole_number(), nargs=2, default=(1, 9), metavar=("LO", "HI"))
+    tr.add_argument("--target-range", type=whole_number(), nargs=2, default=(10, 99), metavar=("LO", "HI"))
+    tr.add_argument("--p-correct", type=finite_float(minimum=0.0, maximum=1.0), default=0.6)
+    tr.add_argument("--n-embd", type=whole_number(1), default=96)
+    tr.add_argument("--n-layer", type=whole_number(1), default=3)
+    tr.add_argument("--n-head", type=whole_number(1), default=4)
+    tr.add_argument("--eval-path", type=path_arg, default=None)
+    tr.add_argument("--threads", type=whole_number(1), default=1)
+    add_debug(tr)
     ev = sub.add_parser("evaluate", help="measure a checkpoint on its held-out set")
-    ev.add_argument("--model", type=Path, default=TASK_MODEL_DIR)
-    ev.add_argument("--eval-path", type=Path, default=None)
-    ev.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ev.add_argument("--temperature", type=float, default=1.0)
-    ev.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    if args.cmd == "train":
-        try:
-            guard_overwrite(args.out, args.force)
-        except FileExistsError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        model, tok, info = train_task_model(
-            None,
-            seed=args.seed,
-            steps=args.steps,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            n_numbers=args.n_numbers,
-            number_range=tuple(args.number_range),
-            target_range=tuple(args.target_range),
-            p_correct=args.p_correct,
-            n_embd=args.n_embd,
-            n_layer=args.n_layer,
-            n_head=args.n_head,
-            eval_path=args.eval_path,
-        )
-        info["command"] = "python -m utils.toy_lm " + " ".join(sys.argv[1:] if argv is None else argv)
-        eval_path = args.eval_path or cd.default_eval_path(args.n_numbers)
-        if eval_path.exists():
-            from utils.rollouts import measure
+    ev.add_argument("--model", type=path_arg, default=TASK_MODEL_DIR)
+    ev.add_argument("--eval-path", type=path_arg, default=None)
+    ev.add_argument("--seeds", type=whole_number(0), nargs="+", default=[0, 1, 2])
+    ev.add_argument("--temperature", type=finite_float(above=0.0), default=1.0)
+    ev.add_argument("--threads", type=whole_number(1), default=1)
+    add_debug(ev)
+    return ap
 
-            info["metrics"] = measure(model, tok, cd.load_eval_problems(eval_path))
-            m = info["metrics"]
-            print(
-                f"held-out pass@1 {m['pass1']['mean']:.3f} ± {m['pass1']['sd']:.3f}, "
-                f"arithmetic {m['arithmetic']['mean']:.3f}, entropy p80 {m['entropy_seed0']['p80']:.3f} nats"
-            )
-        save_task_model(model, tok, args.out, info)
-        print(f"saved to {repo_relative(args.out)}")
-    elif args.cmd == "evaluate":
-        model, tok = load_task_model(args.model)
-        info = load_train_info(args.model) if (args.model / INFO_FILE).exists() else {}
-        path = args.eval_path or cd.default_eval_path(int(info.get("n_numbers", 3)))
+
+def _train_cli(args: Any, argv: Sequence[str] | None) -> int:
+    from utils.cli import UsageError, check_range
+
+    if not 2 <= args.n_numbers <= cd.MAX_NUMBERS:
+        raise UsageError(f"--n-numbers must be 2 to {cd.MAX_NUMBERS}, got {args.n_numbers}")
+    number_range = check_range("--number-range", args.number_range, 1, 10**cd.MAX_DIGITS - 1)
+    target_range = check_range("--target-range", args.target_range, 1, 10**cd.MAX_DIGITS - 1)
+    if args.n_embd % args.n_head:
+        raise UsageError(f"--n-embd ({args.n_embd}) must be a multiple of --n-head ({args.n_head})")
+    if args.eval_path is not None and not args.eval_path.is_file():
+        raise UsageError(f"--eval-path {args.eval_path} does not exist (make one with `python -m utils.countdown make-eval`)")
+    guard_overwrite(args.out, args.force)
+    torch.set_num_threads(args.threads)
+    model, tok, info = train_task_model(
+        None,
+        seed=args.seed,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        n_numbers=args.n_numbers,
+        number_range=number_range,
+        target_range=target_range,
+        p_correct=args.p_correct,
+        n_embd=args.n_embd,
+        n_layer=args.n_layer,
+        n_head=args.n_head,
+        eval_path=args.eval_path,
+    )
+    info["command"] = "python -m utils.toy_lm " + " ".join(sys.argv[1:] if argv is None else argv)
+    eval_path = args.eval_path or cd.default_eval_path(args.n_numbers)
+    if eval_path.exists():
         from utils.rollouts import measure
 
-        print(json.dumps(measure(model, tok, cd.load_eval_problems(path), args.seeds, args.temperature), indent=1))
+        info["metrics"] = measure(model, tok, cd.load_eval_problems(eval_path))
+        m = info["metrics"]
+        print(
+            f"held-out pass@1 {m['pass1']['mean']:.3f} ± {m['pass1']['sd']:.3f}, "
+            f"arithmetic {m['arithmetic']['mean']:.3f}, entropy p80 {m['entropy_seed0']['p80']:.3f} nats"
+        )
+    save_task_model(model, tok, args.out, info)
+    print(f"saved to {repo_relative(args.out)}")
     return 0
+
+
+def _evaluate_cli(args: Any) -> int:
+    from utils.cli import UsageError
+
+    if args.eval_path is not None and not args.eval_path.is_file():
+        raise UsageError(f"--eval-path {args.eval_path} does not exist")
+    torch.set_num_threads(args.threads)
+    model, tok = load_task_model(args.model)
+    info = load_train_info(args.model) if (args.model / INFO_FILE).exists() else {}
+    path = args.eval_path or cd.default_eval_path(int(info.get("n_numbers", 3)))
+    from utils.rollouts import measure
+
+    print(json.dumps(measure(model, tok, cd.load_eval_problems(path), args.seeds, args.temperature), indent=1))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: ``python -m utils.toy_lm train [--out build/task_model] --seed 0 [--steps 1200]`` and
+    ``python -m utils.toy_lm evaluate [--model data/task_model]``. Arguments are checked before anything trains or
+    loads: a bad one gives one line and exit code 2 (``--debug``: the traceback)."""
+    from utils.cli import run
+
+    args = parser().parse_args(argv)
+    body = (lambda: _train_cli(args, argv)) if args.cmd == "train" else (lambda: _evaluate_cli(args))
+    return run(body, f"{PROG} {args.cmd}", args.debug)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,12 @@ generated from a seed (``make_problems``). A chat LM (SmolLM2-135M-Instruct offl
 sampling at **temperature 1 from the full distribution** (no top-k / top-p: the entropy the notebooks
 measure is then the entropy of the distribution each token was sampled from, as in Wang et al.).
 
-Files (shipped in ``data/``; regenerate with the CLI)::
+Files (shipped in ``data/``; regenerate with the CLI, which writes to ``build/`` unless ``--out`` says otherwise and
+replaces a shipped file only with ``--force``)::
 
-    python -m utils.traces problems --n 200 --seed 0              # data/math_problems.jsonl
-    python -m utils.traces generate --n 400 --seed 0 --samples 2 --max-new-tokens 128 --batch-size 50 --threads 1
+    python -m utils.traces problems --n 200 --seed 0 --out data/math_problems.jsonl --force
+    python -m utils.traces generate --n 400 --seed 0 --samples 2 --max-new-tokens 128 --batch-size 50 --threads 1 \
+        --out data/traces_smollm2.jsonl --force
 
 A trace row holds: ``id``, ``problem_id``, ``question``, ``prompt`` (the chat-formatted text fed to the
 model), ``completion`` (text), ``completion_ids`` (the sampled token ids, EOS excluded: re-scoring uses
@@ -18,7 +20,6 @@ them, so the entropies belong to exactly the tokens that were sampled), ``finish
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import re
@@ -99,8 +100,9 @@ TEMPLATES: dict[str, Callable[[random.Random], tuple[str, int]]] = {
 
 def make_problems(n: int, seed: int = 0) -> list[Problem]:
     """``n`` distinct problems, templates in rotation, numbers drawn from ``random.Random(seed)``."""
-    if n < 1:
-        raise ValueError(f"n must be a positive number of problems, got {n}.")
+    from utils.checks import positive_int
+
+    n = positive_int(n, "n (the number of problems)")
     r = random.Random(seed)
     names = list(TEMPLATES)
     out: list[Problem] = []
@@ -187,12 +189,18 @@ def generate_traces(
 
     Batched with left padding; batch ``b`` is seeded with ``seed * 100_003 + b`` so a run repeats
     bit-for-bit on the same machine with the same ``batch_size``. ``on_batch`` gets each batch's rows
-    (e.g. to append them to a file as they come).
+    (e.g. to append them to a file as they come). ``temperature`` must be a finite number > 0; ``samples``,
+    ``batch_size`` and ``max_new_tokens`` whole numbers >= 1 (``ValueError`` otherwise).
     """
     import torch
 
+    from utils import checks
     from utils.config import seed_everything
 
+    samples = checks.positive_int(samples, "samples")
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    max_new_tokens = checks.positive_int(max_new_tokens, "max_new_tokens")
+    temperature = checks.temperature(temperature)
     jobs = [(p, s) for p in problems for s in range(samples)]
     old_side = tokenizer.padding_side
     tokenizer.padding_side = "left"
@@ -246,60 +254,62 @@ def generate_traces(
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``problems`` writes the problem set; ``generate`` writes traces (see the module docstring).
+PROG = "python -m utils.traces"
 
-    Both write to ``build/`` unless ``--out`` names a file; a committed file under ``data/`` is replaced only with
-    ``--force``, and only once the new file is complete (``generate`` streams its batches to ``<out>.partial``)."""
+
+def parser() -> Any:
+    from utils.cli import Parser, add_debug, finite_float, path_arg, whole_number
     from utils.config import BUILD_DIR
-    from utils.results import atomic_write_text, guard_overwrite, repo_relative, write_jsonl
 
-    ap = argparse.ArgumentParser(prog="python -m utils.traces")
+    ap = Parser(prog=PROG, description="Word problems and SmolLM2 traces (see data/README.md).")
     sub = ap.add_subparsers(dest="cmd", required=True)
     pr = sub.add_parser("problems", help="write the templated problems")
-    pr.add_argument("--n", type=int, default=200)
-    pr.add_argument("--seed", type=int, default=0)
-    pr.add_argument("--out", type=Path, default=BUILD_DIR / "math_problems.jsonl")
+    pr.add_argument("--n", type=whole_number(1), default=200)
+    pr.add_argument("--seed", type=whole_number(), default=0)
+    pr.add_argument("--out", type=path_arg, default=BUILD_DIR / "math_problems.jsonl")
     pr.add_argument("--force", action="store_true", help="allow replacing the committed data/math_problems.jsonl")
+    add_debug(pr)
     ge = sub.add_parser("generate", help="sample traces from an LM (loads utils.models.load_lm(--model))")
-    ge.add_argument("--n", type=int, default=400, help="number of traces (problems x samples)")
-    ge.add_argument("--seed", type=int, default=0)
-    ge.add_argument("--samples", type=int, default=2, help="completions per problem")
+    ge.add_argument("--n", type=whole_number(1), default=400, help="number of traces (problems x samples)")
+    ge.add_argument("--seed", type=whole_number(0), default=0)
+    ge.add_argument("--samples", type=whole_number(1), default=2, help="completions per problem")
     ge.add_argument("--model", default="smollm2-135m-instruct")
-    ge.add_argument("--max-new-tokens", type=int, default=128)
-    ge.add_argument("--batch-size", type=int, default=50)
-    ge.add_argument("--temperature", type=float, default=1.0)
-    ge.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)")
-    ge.add_argument("--problems", type=Path, default=PROBLEMS_PATH)
-    ge.add_argument("--out", type=Path, default=BUILD_DIR / "traces_smollm2.jsonl")
+    ge.add_argument("--max-new-tokens", type=whole_number(1), default=128)
+    ge.add_argument("--batch-size", type=whole_number(1), default=50)
+    ge.add_argument("--temperature", type=finite_float(above=0.0), default=1.0)
+    ge.add_argument("--threads", type=whole_number(1), default=1,
+                    help="torch threads (1 is fastest on a shared 2-core machine)")
+    ge.add_argument("--problems", type=path_arg, default=PROBLEMS_PATH)
+    ge.add_argument("--out", type=path_arg, default=BUILD_DIR / "traces_smollm2.jsonl")
     ge.add_argument("--force", action="store_true", help="allow replacing the committed data/traces_smollm2.jsonl")
-    args = ap.parse_args(argv)
-    try:
-        guard_overwrite(args.out, args.force)
-    except FileExistsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if args.cmd == "problems":
-        if args.n < 1:
-            ap.error(f"--n must be >= 1, got {args.n}")
-        probs = make_problems(args.n, args.seed)
-        write_jsonl([asdict(p) for p in probs], args.out)
-        print(f"wrote {len(probs)} problems to {repo_relative(args.out)}")
-        return 0
-    for name in ("n", "samples", "max_new_tokens", "batch_size", "threads"):
-        if getattr(args, name) < 1:
-            ap.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if not (args.temperature > 0 and args.temperature < float("inf")):
-        ap.error(f"--temperature must be a finite number > 0, got {args.temperature}")
-    from utils.models import KNOWN_MODELS
+    add_debug(ge)
+    return ap
 
-    if args.model.strip().lower() not in KNOWN_MODELS or args.model.strip().lower() == "countdown-task-model":
-        ap.error(f"--model must be a language model for word problems: one of "
-                 f"{', '.join(k for k in KNOWN_MODELS if k != 'countdown-task-model')}")
+
+def _problems_cli(args: Any) -> int:
+    from utils.results import guard_overwrite, repo_relative, write_jsonl
+
+    guard_overwrite(args.out, args.force)
+    probs = make_problems(args.n, args.seed)
+    write_jsonl([asdict(p) for p in probs], args.out)
+    print(f"wrote {len(probs)} problems to {repo_relative(args.out)}")
+    return 0
+
+
+def _generate_cli(args: Any) -> int:
+    from utils.cli import UsageError
+    from utils.models import KNOWN_MODELS
+    from utils.results import guard_overwrite, repo_relative, write_jsonl
+
+    lms = [k for k in KNOWN_MODELS if k != "countdown-task-model"]
+    if args.model.strip().lower() not in lms:
+        raise UsageError(f"--model must be a language model for word problems: one of {', '.join(lms)}; got {args.model!r}")
+    guard_overwrite(args.out, args.force)
     n_problems = -(-args.n // args.samples)
     probs = load_problems(args.problems)
     if len(probs) < n_problems:
-        ap.error(f"{args.problems} has {len(probs)} problems but {n_problems} are needed: rerun `problems` with a larger --n")
+        raise UsageError(f"{repo_relative(args.problems)} has {len(probs)} problems but {n_problems} are needed: "
+                         "rerun `problems` with a larger --n")
     import torch
 
     from utils.models import load_lm
@@ -307,8 +317,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     model, tok, info = load_lm(args.model)
     partial = args.out.with_name(args.out.name + ".partial")
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(partial, "")
     t0 = time.perf_counter()
     done = [0]
 
@@ -319,17 +327,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         done[0] += len(batch_rows)
         print(f"{done[0]} traces, {time.perf_counter() - t0:.0f} s", flush=True)
 
-    rows = generate_traces(
-        model, tok, probs[:n_problems], samples=args.samples, seed=args.seed, temperature=args.temperature,
-        max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, on_batch=append,
-    )
-    rows = rows[: args.n]
-    write_jsonl(rows, args.out)
-    partial.unlink(missing_ok=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_text("")
+    try:
+        rows = generate_traces(
+            model, tok, probs[:n_problems], samples=args.samples, seed=args.seed, temperature=args.temperature,
+            max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, on_batch=append,
+        )
+        rows = rows[: args.n]
+        write_jsonl(rows, args.out)
+    finally:
+        partial.unlink(missing_ok=True)  # progress only: the target is written (atomically) at the end, or not at all
     acc = sum(r["correct"] for r in rows) / len(rows)
     print(f"wrote {len(rows)} traces ({info.loaded}) to {repo_relative(args.out)}; accuracy {acc:.3f}; "
           f"{time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: ``problems`` writes the problem set; ``generate`` writes traces (see the module docstring).
+
+    Both write to ``build/`` unless ``--out`` names a file; a committed file under ``data/`` is replaced only with
+    ``--force``, and only once the new file is complete (``generate`` shows its progress in ``<out>.partial``,
+    removed at the end). Every argument is checked before the model loads: one line, exit code 2 (``--debug``: the
+    traceback)."""
+    from utils.cli import run
+
+    args = parser().parse_args(argv)
+    body = (lambda: _problems_cli(args)) if args.cmd == "problems" else (lambda: _generate_cli(args))
+    return run(body, f"{PROG} {args.cmd}", args.debug)
 
 
 if __name__ == "__main__":

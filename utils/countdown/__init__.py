@@ -32,6 +32,7 @@ from utils.countdown.grammar import (
 from utils.countdown.problems import (
     EVAL_PATH,
     EVAL_SEED,
+    MAX_NUMBERS,
     all_traces,
     default_eval_path,
     eval_keys,
@@ -60,6 +61,7 @@ from utils.countdown.verifier import (
     Step,
     apply_op,
     arithmetic_ok,
+    check_problem,
     clean_completion,
     countdown_reward,
     diagnose,
@@ -70,9 +72,9 @@ from utils.countdown.verifier import (
 
 __all__ = [
     "ARITHMETIC", "CHARS", "EMPTY", "EOS_MARKERS", "EVAL_PATH", "EVAL_SEED", "MALFORMED", "MAX_DIGITS",
-    "NON_POSITIVE", "OK", "OPS", "REASONS", "ROLES", "SPECIAL_TOKENS", "UNAVAILABLE", "UNUSED", "VOCAB",
-    "WRONG_TARGET", "Diagnosis", "Step", "all_traces", "apply_op", "arithmetic_ok", "build_tokenizer",
-    "clean_completion", "countdown_reward", "default_eval_path", "diagnose", "encode", "eval_keys",
+    "MAX_NUMBERS", "NON_POSITIVE", "OK", "OPS", "REASONS", "ROLES", "SPECIAL_TOKENS", "UNAVAILABLE", "UNUSED",
+    "VOCAB", "WRONG_TARGET", "Diagnosis", "Step", "all_traces", "apply_op", "arithmetic_ok", "build_tokenizer",
+    "check_problem", "clean_completion", "countdown_reward", "default_eval_path", "diagnose", "encode", "eval_keys",
     "format_prompt", "generate_problems", "load_eval_problems", "make_problems", "parse_prompt", "parse_steps",
     "problem_key", "reachable_targets", "role_priority", "sample_problem", "solve", "step_arithmetic",
     "token_roles", "train_dataset", "verify", "write_problems",

@@ -39,7 +39,9 @@ SPECIAL_TOKENS = (PAD, BOS, EOS, UNK)
 CHARS = "0123456789+-*/=,>: "
 VOCAB: dict[str, int] = {tok: i for i, tok in enumerate(SPECIAL_TOKENS + tuple(CHARS))}
 
-_PROMPT_RE = re.compile(r"([0-9]{1,%d}(?: [0-9]{1,%d})*)>([0-9]{1,%d}):" % (MAX_DIGITS, MAX_DIGITS, MAX_DIGITS))
+# A prompt ends in ">T:"; the numbers before it are found by scanning backwards from the ">" (see parse_prompt).
+_TARGET_RE = re.compile(r">([0-9]{1,%d}):" % MAX_DIGITS)
+_NUMBERS_REVERSED_RE = re.compile(r"[0-9]{1,%d}(?: [0-9]{1,%d})*" % (MAX_DIGITS, MAX_DIGITS))
 
 
 def format_prompt(numbers: Sequence[int], target: int) -> str:
@@ -50,13 +52,25 @@ def format_prompt(numbers: Sequence[int], target: int) -> str:
 def parse_prompt(prompt: str) -> tuple[list[int], int]:
     """Numbers and target from a prompt made by ``format_prompt`` (the last ``... >T:`` in the text).
 
-    Raises ``ValueError`` when the text holds no such prompt (a caller's bug, not a model's).
+    Raises ``ValueError`` when the text holds no such prompt (a caller's bug, not a model's). Linear time in the
+    length of the text: the numbers are read backwards from the last ``>T:`` preceded by a digit (a forward regex
+    search would restart at every digit of a long run of digits and spaces: quadratic).
     """
-    matches = list(_PROMPT_RE.finditer(prompt)) if isinstance(prompt, str) else []
-    if not matches:
-        raise ValueError(f"not a Countdown prompt: {str(prompt)[:80]!r}")
-    m = matches[-1]
-    return [int(x) for x in m.group(1).split(" ")], int(m.group(2))
+    if isinstance(prompt, str):
+        for m in reversed(list(_TARGET_RE.finditer(prompt))):
+            end = m.start()
+            if end == 0 or not "0" <= prompt[end - 1] <= "9":
+                continue
+            # the longest run "N N ... N" (each N 1-MAX_DIGITS digits, single spaces) that ends right before ">"
+            head = prompt[:end]
+            cut = len(head.rstrip("0123456789 "))
+            run = head[cut:]
+            n = _NUMBERS_REVERSED_RE.match(run[::-1])
+            if n is None:  # pragma: no cover - the run ends in a digit, so at least one number matches
+                continue
+            numbers = run[len(run) - n.end():]
+            return [int(x) for x in numbers.split(" ")], int(m.group(1))
+    raise ValueError(f"not a Countdown prompt: {str(prompt)[:80]!r}")
 
 
 def build_tokenizer(extra_vocab: int = 0, model_max_length: int = 64) -> Any:

@@ -12,7 +12,8 @@
 * the last result equals the target.
 
 ``+`` and ``*`` operand order does not matter. The verifier never evaluates model text, never raises on
-any string and runs in time linear in the input length.
+any completion and runs in time linear in the input length. The problem's numbers and target must be whole numbers
+(``8.0`` counts as 8): ``7.5`` raises ``ValueError`` instead of being truncated to 7.
 """
 
 from __future__ import annotations
@@ -157,18 +158,34 @@ def arithmetic_ok(completion: Any) -> bool:
     return total > 0 and correct == total
 
 
+def check_problem(numbers: Any, target: Any) -> tuple[list[int], int]:
+    """A problem's numbers and target as ints. ``8.0`` is 8; anything that is not a whole number (``7.5``, ``"8"``,
+    ``True``, ``None``) is a ``ValueError`` naming it -- never truncated, since ``int(7.5) == 7`` would let a
+    solution of another problem pass."""
+    from utils.checks import whole
+
+    try:
+        items = list(numbers)
+    except TypeError:
+        raise ValueError(f"numbers must be a list of whole numbers, got {numbers!r:.60}") from None
+    try:
+        return [whole(x, "every number") for x in items], whole(target, "the target")
+    except ValueError as e:
+        raise ValueError(f"not a Countdown problem: {e} (numbers {items!r:.60}, target {target!r:.20})") from None
+
+
 def diagnose(numbers: Sequence[int], target: int, completion: Any) -> Diagnosis:
-    """Check a completion and say why it fails (see the module docstring for the rules). Never raises."""
+    """Check a completion and say why it fails (see the module docstring for the rules).
+
+    Never raises on any completion. The problem itself must be valid: numbers and target that are not whole
+    numbers are a caller's bug and raise ``ValueError`` (see :func:`check_problem`)."""
+    nums, target = check_problem(numbers, target)
     text = clean_completion(completion)
     if text is None:
         return Diagnosis(False, MALFORMED, None, "completion is not a string")
     if not text:
         return Diagnosis(False, EMPTY)
-    try:
-        pool = Counter(int(x) for x in numbers)
-        target = int(target)
-    except (TypeError, ValueError):
-        return Diagnosis(False, MALFORMED, None, "numbers/target are not integers")
+    pool = Counter(nums)
     n_steps_needed = max(sum(pool.values()) - 1, 0)
     parts = text.split(",")
     steps: list[Step] = []
@@ -198,7 +215,8 @@ def diagnose(numbers: Sequence[int], target: int, completion: Any) -> Diagnosis:
 
 
 def verify(numbers: Sequence[int], target: int, completion: Any) -> bool:
-    """True only if the completion is a correct Countdown solution (rules in the module docstring)."""
+    """True only if the completion is a correct Countdown solution (rules in the module docstring). ``ValueError``
+    when ``numbers``/``target`` are not whole numbers (``8.0`` is fine, ``7.5`` is not)."""
     return diagnose(numbers, target, completion).ok
 
 

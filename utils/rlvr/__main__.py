@@ -13,11 +13,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from utils.config import BUILD_DIR, PROFILE_ENV, ProfileError, resolve_profile
-from utils.results import ResultsError, guard_overwrite, repo_relative
-from utils.rlvr.config import ConfigError, load_config, parse_value
+from utils.cli import Parser, add_debug, path_arg, run
+from utils.config import BUILD_DIR, PROFILE_ENV, resolve_profile
+from utils.results import guard_overwrite, repo_relative
+from utils.rlvr.config import load_config, parse_value
+
+PROG = "python -m utils.rlvr"
 
 
 def _seed(text: str) -> int:
@@ -38,49 +40,47 @@ def _override(text: str) -> tuple[str, object]:
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m utils.rlvr", description=(__doc__ or "").split("\n")[0])
+    ap = Parser(prog=PROG, description=(__doc__ or "").split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="train one condition x seed from a config, write its results JSON")
     r.add_argument("--config", required=True, help="a YAML config (a path, or a name in configs/)")
     r.add_argument("--seed", type=_seed, default=0)
-    r.add_argument("--out", type=Path, default=None, help="results file (default build/rlvr/<name>_seed<seed>.json)")
+    r.add_argument("--out", type=path_arg, default=None, help="results file (default build/rlvr/<name>_seed<seed>.json)")
     r.add_argument("--force", action="store_true", help="allow replacing a committed results file")
-    r.add_argument("--save-model", type=Path, default=None, help="also save the trained policy into this folder")
+    r.add_argument("--save-model", type=path_arg, default=None, help="also save the trained policy into this folder")
     r.add_argument("--profile", default=None, help="ci | default | full (default: FORKING_TOKENS_PROFILE)")
     r.add_argument("--dry-run", action="store_true", help="parse the config and build the trainer, do not train")
     r.add_argument("--standin", action="store_true", help="tiny random model + stand-in task (no Hub, no task model)")
     r.add_argument("--set", nargs="*", default=[], type=_override, metavar="KEY=VALUE",
                    help="override config fields (YAML values, e.g. --set rho=0.1 learning_rate=3e-4)")
-    r.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    add_debug(r)
     return ap
+
+
+def _run(a: argparse.Namespace) -> int:
+    profile = resolve_profile(a.profile)
+    os.environ[PROFILE_ENV] = profile  # the run records it; results_dir() follows it
+    cfg = load_config(a.config, profile=profile, **dict(a.set))
+    out = a.out if a.out is not None else BUILD_DIR / "rlvr" / f"{cfg.name}_seed{a.seed}.json"
+    if not a.dry_run:
+        guard_overwrite(out, a.force)
+        if a.save_model is not None:
+            guard_overwrite(a.save_model, a.force)
+    from utils.rlvr.run import run_condition
+
+    res = run_condition(cfg, a.seed, out=out, standin=a.standin, dry_run=a.dry_run, save_model=a.save_model)
+    if a.dry_run:
+        print(json.dumps({"dry_run": True, "name": cfg.name, "trainer": res["trainer"], "condition": cfg.condition,
+                          "rho": cfg.rho, "advantage": cfg.advantage, "profile": profile}))
+    elif "path" in res:  # only the main process of a distributed run writes (and reports) the results file
+        print(json.dumps({"path": repo_relative(out), "final": {k: v for k, v in res["final"].items() if k != "correct"},
+                          "median_step_s": res["timing"]["median_step_s"], "total_s": res["timing"]["total_s"]}))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     a = parser().parse_args(argv)
-    try:
-        profile = resolve_profile(a.profile)
-        os.environ[PROFILE_ENV] = profile  # the run records it; results_dir() follows it
-        cfg = load_config(a.config, profile=profile, **dict(a.set))
-        out = a.out if a.out is not None else BUILD_DIR / "rlvr" / f"{cfg.name}_seed{a.seed}.json"
-        if not a.dry_run:
-            guard_overwrite(out, a.force)
-            if a.save_model is not None:
-                guard_overwrite(a.save_model, a.force)
-        from utils.rlvr.run import run_condition
-
-        res = run_condition(cfg, a.seed, out=out, standin=a.standin, dry_run=a.dry_run, save_model=a.save_model)
-    except (ConfigError, ProfileError, FileExistsError, ResultsError, FileNotFoundError) as e:
-        if a.debug:
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if a.dry_run:
-        print(json.dumps({"dry_run": True, "name": cfg.name, "trainer": res["trainer"], "condition": cfg.condition,
-                          "rho": cfg.rho, "advantage": cfg.advantage, "profile": profile}))
-    else:
-        print(json.dumps({"path": repo_relative(out), "final": {k: v for k, v in res["final"].items() if k != "correct"},
-                          "median_step_s": res["timing"]["median_step_s"], "total_s": res["timing"]["total_s"]}))
-    return 0
+    return run(lambda: _run(a), f"{PROG} {a.cmd}", a.debug)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from utils.cli import UsageError
 from utils.config import PROFILES, REPO_ROOT, resolve_profile
+from utils.results import repo_relative
 from utils.rlvr.losses import CONDITIONS, NORMALISERS
 
 __all__ = ["ConfigError", "RunConfig", "config_path", "load_config", "parse_value"]
@@ -34,8 +36,9 @@ TASKS = ("countdown", "gsm8k", "standin")
 OPTIMIZERS = ("adamw", "sgd")
 
 
-class ConfigError(ValueError):
-    """A config file or override is invalid; the message names the file and the key."""
+class ConfigError(UsageError):
+    """A config file or override is invalid; the message names the file and the key (a ``ValueError``; the command
+    lines give it as one line with exit code 2)."""
 
 
 @dataclass
@@ -213,16 +216,22 @@ def config_path(path: str | Path) -> Path:
     if not p.suffix:
         candidates += [CONFIG_DIR / f"{p.name}.yaml"]
     for c in candidates:
-        if c.is_file():
-            return c.resolve()
+        try:
+            if c.is_file():
+                return c.resolve()
+        except (OSError, ValueError):  # a NUL character, a name too long for the file system
+            break
     raise ConfigError(f"config {str(path)!r} not found (looked in the current folder, the repository root and configs/)")
 
 
 def _read_raw(p: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """A config file's mapping with ``extends`` resolved (the child's fields and profile blocks over the parent's)."""
     if p.resolve() in seen:
-        raise ConfigError(f"{p}: 'extends' loops back to itself")
-    text = p.read_text()
+        raise ConfigError(f"{repo_relative(p)}: 'extends' loops back to itself")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{repo_relative(p)}: cannot be read as a text config ({type(e).__name__})") from None
     try:
         if p.suffix in (".yaml", ".yml"):
             import yaml
@@ -234,17 +243,17 @@ def _read_raw(p: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
             raw = json.loads(text)
     except Exception as e:  # yaml.YAMLError, json.JSONDecodeError
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ConfigError(f"{p}: not valid YAML/JSON ({first})") from None
+        raise ConfigError(f"{repo_relative(p)}: not valid YAML/JSON ({first})") from None
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
-        raise ConfigError(f"{p}: a config must be a mapping of field: value, got {type(raw).__name__}")
+        raise ConfigError(f"{repo_relative(p)}: a config must be a mapping of field: value, got {type(raw).__name__}")
     raw = dict(raw)
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
     base = _read_raw((p.parent / str(parent)), (*seen, p.resolve())) if (p.parent / str(parent)).is_file() else None
     if base is None:
-        raise ConfigError(f"{p}: extends {parent!r}, which does not exist (paths are relative to the config's folder)")
+        raise ConfigError(f"{repo_relative(p)}: extends {parent!r}, which does not exist (paths are relative to the config's folder)")
     base.pop("name", None)  # a child never inherits its parent's name: it defaults to its own file name
     profiles = {k: dict(v or {}) for k, v in (base.pop("profiles", None) or {}).items()}
     for k, v in (raw.pop("profiles", None) or {}).items():
@@ -262,17 +271,25 @@ def load_config(path: str | Path, profile: str | None = None, **overrides: Any) 
     raw = _read_raw(p)
     profiles = raw.pop("profiles", None) or {}
     if not isinstance(profiles, dict):
-        raise ConfigError(f"{p}: 'profiles' must map profile names to blocks of fields")
+        raise ConfigError(f"{repo_relative(p)}: 'profiles' must map profile names to blocks of fields")
     bad = sorted(set(profiles) - set(PROFILES))
     if bad:
-        raise ConfigError(f"{p}: unknown profile block {', '.join(map(repr, bad))}; profiles are {', '.join(PROFILES)}")
-    _check_keys(raw, str(p))
+        raise ConfigError(f"{repo_relative(p)}: unknown profile block {', '.join(map(repr, bad))}; profiles are {', '.join(PROFILES)}")
+    _check_keys(raw, repo_relative(p))
+    for k, v in raw.items():
+        try:
+            _coerce(k, v)  # a bad value is an error even where a profile block overrides it
+        except ConfigError as e:
+            raise ConfigError(f"{repo_relative(p)}: {e}") from None
     for name, block in profiles.items():
         if block is not None and not isinstance(block, dict):
-            raise ConfigError(f"{p}: profiles.{name} must be a mapping of field: value")
-        _check_keys(block or {}, f"{p} (profiles.{name})")
+            raise ConfigError(f"{repo_relative(p)}: profiles.{name} must be a mapping of field: value")
+        _check_keys(block or {}, f"{repo_relative(p)} (profiles.{name})")
         for k, v in (block or {}).items():
-            _coerce(k, v)  # a bad value in an inactive block is still an error
+            try:
+                _coerce(k, v)  # a bad value in an inactive block is still an error
+            except ConfigError as e:
+                raise ConfigError(f"{repo_relative(p)} (profiles.{name}): {e}") from None
     _check_keys(overrides, "overrides")
     merged = {**raw, **(profiles.get(prof) or {}), **overrides}
     merged.setdefault("name", p.stem)
@@ -280,4 +297,4 @@ def load_config(path: str | Path, profile: str | None = None, **overrides: Any) 
         values = {k: _coerce(k, v) for k, v in merged.items()}
         return RunConfig(**values)
     except ConfigError as e:
-        raise ConfigError(f"{p}: {e}") from None
+        raise ConfigError(f"{repo_relative(p)}: {e}") from None

@@ -8,11 +8,15 @@
   *then* reads ``inputs["advantages"]``; the wrapper replaces the (B,) advantages with shaped (B, T) ones in
   between, which TRL's ``_compute_loss`` accepts as they are. No extra forward pass.
 
-**Where the selection is made.** The ``count`` rule (default) selects ``ceil(rho * N)`` tokens among the ``N``
-completion tokens of the *micro-batch on this process*, as the authors' code does per GPU micro-batch; under
-``accelerate launch`` with several processes each rank selects from its own tokens. TRL's own rule
-(``mask_rule="quantile"`` with ``condition="top"``) thresholds at a quantile of the entropies *gathered across all
-ranks*. With one process (every CPU run here) the two differ only in ties and rounding.
+**Where the selection is made.** The ``count`` rule (default, and what every config of the project uses) selects
+``ceil(rho * N)`` tokens among the ``N`` completion tokens of the *micro-batch on this process*, as the authors' code
+does per GPU micro-batch; under ``accelerate launch`` with several processes each rank selects from its own tokens.
+TRL's own rule (``mask_rule="quantile"`` with ``condition="top"``) thresholds at a quantile of the entropies
+*gathered across all ranks*, so a rank may keep more or fewer than ``ceil(rho * N)`` of its tokens. With one process
+(every CPU run here) the two differ only in ties and rounding. ``tests/test_rlvr_trainers.py::test_two_process_run``
+checks both on two CPU processes (gloo), and that the ranks end with identical weights and only the main process
+writes the results file. (On CPU, ``accelerate launch --cpu --num_processes 2`` starts one process only; two need
+``--multi_gpu`` with no GPU visible, see ``tests/launch_distributed.py``.)
 """
 
 from __future__ import annotations

@@ -1,0 +1,455 @@
+"""Issue 14's probes, replayed end to end: no command loses work, every bad input gets one clear line before any
+heavy work.
+
+Each command line runs as a user would run it (``python -m utils.<module> ...`` in a subprocess) inside a throw-away
+copy of the repository -- its tracked and untracked, not ignored files, committed into a fresh git repository -- so a
+command that overwrote a committed artifact could only damage the copy. After every test the copy's ``git status``
+must be clean: tracked files byte-identical, no new file outside the ignored ``build/``. A probe either succeeds
+(exit code 0, writing under ``build/``) or fails with exit code 2 and exactly one line on stderr that says what is
+wrong, with no traceback.
+
+The last test feeds every command line random junk arguments (hypothesis), in this process, with the heavy work
+replaced by stubs: whatever the arguments, the exit code is 0 or 2 and an error is one line.
+
+Nothing here loads SmolLM2; the slowest probe trains the task model for one step (about 10 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from utils.config import REPO_ROOT
+
+GIT = shutil.which("git")
+pytestmark = pytest.mark.skipif(GIT is None, reason="needs git to compare the repository copy")
+
+
+# ------------------------------------------------------------------------------------------------ fixtures
+
+
+def _git(repo: Path, *args: str) -> str:
+    out = subprocess.run([GIT, "-C", str(repo), *args], capture_output=True, text=True, check=True)  # type: ignore[list-item]
+    return out.stdout
+
+
+def _source_files() -> list[str]:
+    """The working tree's files as a fresh clone (plus uncommitted work) would have them."""
+    try:
+        listed = _git(REPO_ROOT, "ls-files", "-co", "--exclude-standard", "-z").split("\0")
+        return [f for f in listed if f and (REPO_ROOT / f).is_file()]
+    except (subprocess.CalledProcessError, OSError):  # not a git checkout: everything but the usual ignored folders
+        skip = {".git", ".venv", "build", "__pycache__", ".hypothesis", ".pytest_cache", ".ipynb_checkpoints"}
+        return [p.relative_to(REPO_ROOT).as_posix() for p in REPO_ROOT.rglob("*")
+                if p.is_file() and not skip & set(p.relative_to(REPO_ROOT).parts)]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("repo")
+    for f in _source_files():
+        (copy / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / f, copy / f)
+    _git(copy, "init", "-q")
+    _git(copy, "add", "-A")
+    _git(copy, "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false",
+         "commit", "-q", "-m", "copy")
+    return copy
+
+
+@pytest.fixture(autouse=True)
+def stays_clean(request: pytest.FixtureRequest) -> object:
+    """After each test: the copy's tracked files are byte-identical and nothing new lies outside build/."""
+    yield
+    if "repo" in request.fixturenames:
+        repo = request.getfixturevalue("repo")
+        assert _git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+@dataclass
+class Result:
+    rc: int
+    out: str
+    err: str
+
+
+def run(repo: Path, *args: str, env: dict[str, str] | None = None, code: str | None = None) -> Result:
+    """``python -m <args>`` (or ``python -c code args``) in the copy, with the copy's ``utils`` on the path."""
+    base = {k: v for k, v in os.environ.items() if k not in ("FORKING_TOKENS_PROFILE", "CI")}
+    base.update(PYTHONPATH=str(repo), OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", CUDA_VISIBLE_DEVICES="",
+                PYTHONWARNINGS="ignore")
+    base.update(env or {})
+    cmd = [sys.executable, "-c", code, *args] if code is not None else [sys.executable, "-m", *args]
+    p = subprocess.run(cmd, cwd=repo, env=base, capture_output=True, text=True, timeout=600)
+    return Result(p.returncode, p.stdout, p.stderr)
+
+
+def one_line_error(r: Result, *fragments: str, code: int = 2) -> str:
+    assert r.rc == code, (r.rc, r.err[-2000:])
+    assert "Traceback" not in r.err, r.err[-2000:]
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1, r.err[-2000:]
+    for f in fragments:
+        assert f in lines[0], (f, lines[0])
+    return lines[0]
+
+
+# -------------------------------------------------------------------- usage errors: one line, before any work
+
+PROBES = [
+    # (argv, fragments of the one line); all must fail before anything heavy starts
+    (["utils.countdown", "make-eval", "--n", "-5"], ["make-eval: error: argument --n: must be >= 1, got -5"]),
+    (["utils.countdown", "make-eval", "--n", "2.7"], ["--n: must be a whole number"]),
+    (["utils.countdown", "make-eval", "--number-range", "9", "1"], ["--number-range LO HI needs LO <= HI, got 9 1"]),
+    (["utils.countdown", "make-eval", "--target-range", "0", "50"], ["--target-range needs numbers >= 1"]),
+    (["utils.countdown", "make-eval", "--n-numbers", "1"], ["--n-numbers must be 2 to 5"]),
+    (["utils.countdown", "make-eval", "--n", "20000"], ["at most 14850 distinct problems"]),
+    (["utils.countdown", "make-eval", "--out", "data/countdown_eval.jsonl"],
+     ["data/countdown_eval.jsonl is a committed artifact: pass --force"]),
+    (["utils.traces", "generate", "--n", "1", "--model", "countdown-task-model"],
+     ["--model must be a language model for word problems"]),
+    (["utils.traces", "generate", "--samples", "0"], ["--samples: must be >= 1, got 0"]),
+    (["utils.traces", "generate", "--temperature", "nan"], ["--temperature: must be a finite number"]),
+    (["utils.traces", "generate", "--problems", "nope.jsonl"], ["nope.jsonl is missing"]),
+    (["utils.traces", "generate", "--out", "data/traces_smollm2.jsonl"],
+     ["data/traces_smollm2.jsonl is a committed artifact: pass --force"]),
+    (["utils.traces", "problems", "--out", "data/math_problems.jsonl"], ["data/math_problems.jsonl is a committed"]),
+    (["utils.toy_lm", "train", "--out", "data/task_model", "--steps", "1"],
+     ["data/task_model is a committed artifact: pass --force"]),
+    (["utils.toy_lm", "train", "--steps", "0"], ["--steps: must be >= 1"]),
+    (["utils.toy_lm", "train", "--lr", "inf"], ["--lr: must be a finite number"]),
+    (["utils.toy_lm", "train", "--n-embd", "10", "--n-head", "4"], ["--n-embd (10) must be a multiple of --n-head (4)"]),
+    (["utils.toy_lm", "evaluate", "--model", "nope"], ["No task model in nope"]),
+    (["utils.toy_lm", "evaluate", "--temperature", "-1"], ["--temperature: must be > 0.0"]),
+    (["utils.exploration", "hard-set", "--samples", "0"], ["--samples: must be >= 1"]),
+    (["utils.exploration", "hard-set", "--model", "nope"], ["nope/train_info.json is missing"]),
+    (["utils.reproduce", "--profile", "bogus"], ["'bogus' is not a run profile; use one of ci, default, full"]),
+    (["utils.reproduce", "--only", "99"], ["--only 99: no such notebook"]),
+    (["utils.rlvr", "run", "--config", "configs/countdown_top20.yaml", "--profile", "bogus"],
+     ["'bogus' is not a run profile"]),
+    (["utils.rlvr", "run", "--config", "configs/nope.yaml"], ["config 'configs/nope.yaml' not found"]),
+    (["utils.rlvr", "run", "--config", "configs/countdown_top20.yaml", "--set", "rho=abc"],
+     ["configs/countdown_top20.yaml: rho must be a number, got 'abc'"]),
+    (["utils.rlvr", "run", "--config", "configs/countdown_top20.yaml", "--seed", "-1"], ["--seed: must be >= 0"]),
+    (["utils.rlvr", "run", "--config", "configs/countdown_top20.yaml", "--forc"], ["unrecognized arguments: --forc"]),
+]
+
+
+_DRIVER = """
+import contextlib, importlib, io, json, os, sys, traceback
+results = []
+for module, argv in json.loads(sys.argv[1]):
+    main = importlib.import_module(module).main
+    env = dict(os.environ)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = main(argv)
+        except SystemExit as e:
+            rc = e.code
+        except BaseException:
+            traceback.print_exc()
+            rc = 1
+    os.environ.clear()
+    os.environ.update(env)
+    results.append([rc, out.getvalue(), err.getvalue()])
+print(json.dumps(results))
+"""
+
+_MAINS = {"utils.countdown": "utils.countdown.__main__", "utils.rlvr": "utils.rlvr.__main__"}
+
+
+def run_mains(repo: Path, calls: list[list[str]]) -> list[Result]:
+    """Several command lines (``[module, *args]``) in one fresh interpreter in the copy, each through its ``main(argv)``
+    with its own stdout/stderr (one interpreter per call would spend most of the time importing torch)."""
+    todo = [[_MAINS.get(c[0], c[0]), c[1:]] for c in calls]
+    r = run(repo, json.dumps(todo), code=_DRIVER)
+    assert r.rc == 0, r.err[-2000:]
+    return [Result(rc, out, err) for rc, out, err in json.loads(r.out.strip().splitlines()[-1])]
+
+
+@pytest.fixture(scope="module")
+def probe_results(repo: Path) -> dict[tuple[str, ...], Result]:
+    """Every probe of :data:`PROBES`, run once."""
+    return {tuple(argv): res for (argv, _), res in zip(PROBES, run_mains(repo, [a for a, _ in PROBES]), strict=True)}
+
+
+@pytest.mark.parametrize(("argv", "fragments"), PROBES, ids=[" ".join(p[0]) for p in PROBES])
+def test_bad_arguments_fail_in_one_line_before_any_work(probe_results: dict, argv: list[str],
+                                                        fragments: list[str]) -> None:
+    r = probe_results[tuple(argv)]
+    one_line_error(r, *fragments)
+    assert r.out == ""  # nothing started: no model line, no progress
+
+
+def test_a_probe_as_a_user_runs_it(repo: Path) -> None:
+    """The same through ``python -m`` (the probes above call ``main``): the exit code reaches the shell."""
+    one_line_error(run(repo, "utils.countdown", "make-eval", "--n", "-5"), "argument --n: must be >= 1, got -5")
+    one_line_error(run(repo, "utils.rlvr", "run", "--config", "configs/countdown_top20.yaml", "--profile", "bogus"),
+                   "python -m utils.rlvr run: error: 'bogus' is not a run profile")
+
+
+def test_profile_from_the_environment_is_checked_first(repo: Path) -> None:
+    r = run(repo, "utils.reproduce", "--only", "01", env={"FORKING_TOKENS_PROFILE": "bogus"})
+    one_line_error(r, "'bogus' is not a run profile")
+
+
+# ----------------------------------------------------------------- what used to overwrite committed artifacts
+
+_STUB_REPRODUCE = """
+import json, shutil, sys
+import utils.reproduce as r
+calls = []
+def stub(path, profile, timeout=3600, write_to=None):
+    calls.append([path.name, profile, str(write_to)])
+    shutil.copyfile(path, write_to)
+    return 1.0
+r.execute_notebook = stub
+code = r.main(sys.argv[1:])
+print(json.dumps(calls))
+sys.exit(code)
+"""
+
+
+def test_uppercase_ci_profile_writes_only_build(repo: Path) -> None:
+    """``FORKING_TOKENS_PROFILE=CI python -m utils.reproduce --only 01`` wrote ci-sized outputs over the committed
+    notebook, README.md and claims.md, and created run_times_CI.json. Now CI is ci: the notebook goes to build/ci and
+    nothing committed changes (the notebook run itself is stubbed: it is not what is tested here)."""
+    r = run(repo, "--only", "01", code=_STUB_REPRODUCE, env={"FORKING_TOKENS_PROFILE": "CI"})
+    assert r.rc == 0, r.err[-2000:]
+    calls = json.loads(r.out.strip().splitlines()[-1])
+    assert calls == [["01_token_entropy.ipynb", "ci", str(repo / "build" / "ci" / "notebooks" / "01_token_entropy.ipynb")]]
+    assert (repo / "build" / "ci" / "notebooks" / "01_token_entropy.ipynb").exists()
+    assert not list((repo / "data" / "results").glob("run_times_CI*"))
+
+
+@pytest.mark.parametrize("profile", ["ci", "default"])
+def test_corrupt_run_times_fail_before_any_notebook(repo: Path, profile: str) -> None:
+    times = repo / "data" / "results" / f"run_times_{profile}.json"
+    times.write_text('{"01_token_entropy.ipynb": 3')
+    try:
+        extra = ["--record-times"] if profile == "ci" else []
+        r = run(repo, "--profile", profile, "--only", "01", *extra, code=_STUB_REPRODUCE)
+        one_line_error(r, f"data/results/run_times_{profile}.json is truncated or not valid JSON",
+                       f"make reproduce PROFILE={profile}")
+        assert times.read_text() == '{"01_token_entropy.ipynb": 3'  # left for the user to see, not half-rewritten
+    finally:
+        _git(repo, "checkout", "--", str(times.relative_to(repo)))
+
+
+def test_make_eval_writes_build_and_the_documented_command_regenerates_the_shipped_set(repo: Path) -> None:
+    r = run(repo, "utils.countdown", "make-eval", "--n", "5")
+    assert r.rc == 0 and r.out.strip() == "wrote 5 problems to build/countdown_eval.jsonl", r.err
+    assert len((repo / "build" / "countdown_eval.jsonl").read_text().splitlines()) == 5
+    # data/README.md's command names its target and --force; it rewrites the file byte for byte (git stays clean)
+    r = run(repo, "utils.countdown", "make-eval", "--n", "500", "--seed", "2506", "--out", "data/countdown_eval.jsonl",
+            "--force")
+    assert r.rc == 0, r.err
+
+
+def test_toy_lm_train_writes_build_not_the_shipped_model(repo: Path) -> None:
+    """``python -m utils.toy_lm train --steps 1 --n-numbers 4`` replaced data/task_model with a 1-step model."""
+    r = run(repo, "utils.toy_lm", "train", "--steps", "1", "--n-numbers", "4")
+    assert r.rc == 0, r.err[-2000:]
+    assert r.out.strip().splitlines()[-1] == "saved to build/task_model"
+    assert json.loads((repo / "build" / "task_model" / "train_info.json").read_text())["n_numbers"] == 4
+
+
+def test_rlvr_profile_ci_and_a_yaml_learning_rate(repo: Path, tmp_path: Path) -> None:
+    """``--profile CI`` ran default sizes labelled "ci", and ``learning_rate: 3e-4`` (a string to YAML 1.1) crashed
+    at train start. A short stand-in run now records profile ci and a float learning rate, under build/."""
+    cfg = tmp_path / "lr.yaml"
+    cfg.write_text(f"extends: {repo / 'configs' / 'countdown_top20.yaml'}\nname: probe_lr\nlearning_rate: 3e-4\n"
+                   "profiles:\n  ci:\n    learning_rate: 3e-4\n")
+    tiny = ["steps=1", "eval_every=0", "eval_n=2", "eval_samples=1", "prompts_per_step=2", "num_generations=2",
+            "train_size=8", "max_completion_length=4", "final_samples=0"]
+    r = run(repo, "utils.rlvr", "run", "--config", str(cfg), "--profile", "CI", "--standin", "--set", *tiny)
+    assert r.rc == 0, r.err[-2000:]
+    assert json.loads(r.out.strip().splitlines()[-1])["path"] == "build/rlvr/probe_lr_seed0.json"
+    res = json.loads((repo / "build" / "rlvr" / "probe_lr_seed0.json").read_text())
+    assert res["profile"] == "ci" and res["config"]["learning_rate"] == 3e-4
+
+
+CONFIG_MISTAKES = [
+    ("profiles:\n  default:\n    stepz: 3\n", ["(profiles.default): unknown key 'stepz' (did you mean 'steps'?)"]),
+    ("profiles:\n  full:\n    rho: abc\n", ["(profiles.full): rho must be a number, got 'abc'"]),
+    ("profiles:\n  CI:\n    steps: 3\n", ["unknown profile block 'CI'; profiles are ci, default, full"]),
+    ("learning_rate: [1, 2]\n", ["learning_rate must be a number"]),
+    ("steps: 2.5\n", ["steps must be a whole number"]),  # even where a profile block overrides it
+    ("{{{\n", ["not valid YAML/JSON"]),
+]
+
+
+def test_config_mistakes_anywhere_in_the_file(repo: Path, tmp_path: Path) -> None:
+    """A typo in an inactive profile block, or a misspelled block name, used to be ignored."""
+    calls = []
+    for i, (yaml, _) in enumerate(CONFIG_MISTAKES):
+        cfg = tmp_path / f"c{i}.yaml"
+        cfg.write_text(yaml if yaml.startswith("{") else f"extends: {repo / 'configs' / 'countdown_top20.yaml'}\n{yaml}")
+        calls.append(["utils.rlvr", "run", "--config", str(cfg), "--dry-run", "--standin"])
+    for (yaml, fragments), r in zip(CONFIG_MISTAKES, run_mains(repo, calls), strict=True):
+        one_line_error(r, f"c{CONFIG_MISTAKES.index((yaml, fragments))}.yaml", *fragments)
+
+
+# --------------------------------------------------------------------------------- corrupt inputs: one line
+
+
+def test_corrupt_checkpoint_names_the_file_and_the_fix(repo: Path) -> None:
+    elsewhere = repo / "build" / "ckpt"
+    shutil.copytree(repo / "data" / "task_model", elsewhere)
+    (elsewhere / "model.safetensors").write_bytes(b"garbage")
+    weights = repo / "data" / "task_model" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100_000])
+    try:
+        shipped, hard_set, other = run_mains(repo, [
+            ["utils.toy_lm", "evaluate"],
+            ["utils.exploration", "hard-set", "--samples", "2", "--max-correct", "0"],
+            ["utils.toy_lm", "evaluate", "--model", "build/ckpt"],
+        ])
+    finally:
+        _git(repo, "checkout", "--", "data/task_model/model.safetensors")
+    fix = "restore it with `git checkout -- data/task_model` or retrain it with `python -m utils.toy_lm train --out"
+    one_line_error(shipped, "data/task_model/model.safetensors is corrupt or truncated", fix)
+    one_line_error(hard_set, "data/task_model/model.safetensors is corrupt or truncated", fix)
+    one_line_error(other, "build/ckpt/model.safetensors is corrupt or truncated",
+                   "retrain it with `python -m utils.toy_lm train --out build/ckpt`")
+
+
+def test_truncated_data_file_names_the_file_and_the_command(repo: Path) -> None:
+    problems = repo / "data" / "math_problems.jsonl"
+    problems.write_text(problems.read_text()[:-40])
+    try:
+        one_line_error(run(repo, "utils.traces", "generate", "--n", "4"),
+                       "data/math_problems.jsonl line 200 is not valid JSON", "regenerate it with")
+    finally:
+        _git(repo, "checkout", "--", "data/math_problems.jsonl")
+
+
+def test_unexpected_failures_are_one_line_and_debug_shows_the_traceback(repo: Path) -> None:
+    """Not a usage error (here the solver cannot find a problem): exit code 1, one line naming --debug."""
+    code = ("import sys, utils.countdown.__main__ as m\n"
+            "def boom(*a, **k): raise RuntimeError('disk on fire')\n"
+            "m.write_problems = boom\n"
+            "sys.exit(m.main(sys.argv[1:]))")
+    r = run(repo, "make-eval", "--n", "3", code=code)
+    one_line_error(r, "RuntimeError: disk on fire (rerun with --debug for the traceback)", code=1)
+    r = run(repo, "make-eval", "--n", "3", "--debug", code=code)
+    assert r.rc == 1 and "Traceback" in r.err and "disk on fire" in r.err
+
+
+# ------------------------------------------------------------------------ junk arguments, property-tested
+
+_JUNK_VALUES = ["", " ", "-1", "0", "1", "2", "3", "2.7", "1e3", "1e309", "nan", "inf", "-inf", "abc", "CI", "ci",
+                "default", "bogus", "9", "99", "01", "x=1", "rho=abc", "steps=1", "rho=0.1", "=", "--", "-",
+                "configs/countdown_top20.yaml", "configs/nope.yaml", "countdown_top20", "data/task_model", "task_model",
+                "smollm2-135m-instruct", "countdown-task-model", "gpt2", "\x00", "é", "9" * 5000]
+
+_CLIS = {
+    "countdown": (["make-eval"], ["--n", "--seed", "--n-numbers", "--number-range", "--target-range", "--out",
+                                  "--force", "--debug", "--help"]),
+    "traces": (["problems", "generate"], ["--n", "--seed", "--samples", "--model", "--max-new-tokens", "--batch-size",
+                                          "--temperature", "--threads", "--problems", "--out", "--force"]),
+    "toy_lm": (["train", "evaluate"], ["--out", "--force", "--seed", "--steps", "--batch-size", "--lr", "--n-numbers",
+                                       "--number-range", "--target-range", "--p-correct", "--n-embd", "--n-layer",
+                                       "--n-head", "--eval-path", "--threads", "--model", "--seeds", "--temperature"]),
+    "exploration": (["hard-set"], ["--model", "--samples", "--seed", "--max-correct", "--out", "--force"]),
+    "reproduce": ([], ["--profile", "--only", "--no-ledger", "--record-times"]),
+    "rlvr": (["run"], ["--config", "--seed", "--out", "--force", "--save-model", "--profile", "--dry-run", "--standin",
+                       "--set"]),
+}
+
+
+@pytest.fixture
+def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
+    """Every command's heavy work and every writer replaced by a stub; the current folder is a temporary one."""
+    import types
+
+    import utils.countdown.__main__ as countdown_cli
+    import utils.exploration as exploration
+    import utils.models as models
+    import utils.reproduce as reproduce
+    import utils.results as results
+    import utils.rollouts as rollouts
+    import utils.rlvr.run as rlvr_run
+    import utils.toy_lm as toy_lm
+    import utils.traces as traces
+
+    monkeypatch.setattr(countdown_cli, "generate_problems", lambda *a, **k: [])
+    monkeypatch.setattr(countdown_cli, "write_problems", lambda rows, out: out)
+    monkeypatch.setattr(results, "write_jsonl", lambda rows, path: path)
+    monkeypatch.setattr(traces, "make_problems", lambda n, seed=0: [])
+    monkeypatch.setattr(models, "load_lm", lambda name: (None, None, types.SimpleNamespace(loaded=name)))
+    monkeypatch.setattr(traces, "generate_traces", lambda *a, **k: [{"correct": True}])
+    monkeypatch.setattr(toy_lm, "train_task_model", lambda *a, **k: (None, None, {}))
+    monkeypatch.setattr(toy_lm, "save_task_model", lambda *a, **k: a[2])
+    monkeypatch.setattr(toy_lm, "load_task_model", lambda path=None: (None, None))
+    metrics = {"pass1": {"mean": 0.0, "sd": 0.0}, "arithmetic": {"mean": 0.0}, "entropy_seed0": {"p80": 0.0}}
+    monkeypatch.setattr(rollouts, "measure", lambda *a, **k: metrics)
+    monkeypatch.setattr(exploration, "hard_problems", lambda *a, **k: ([], [0]))
+    monkeypatch.setattr(reproduce, "execute_notebook", lambda *a, **k: 0.0)
+    monkeypatch.setattr(reproduce, "save_json", lambda obj, path, **k: path)
+    monkeypatch.setattr(reproduce, "_refresh_openings", lambda paths: None)
+    import utils.claims as claims
+    import utils.readme as readme
+
+    monkeypatch.setattr(claims, "build_ledger", lambda profile=None: REPO_ROOT / "build" / "claims.md")
+    monkeypatch.setattr(readme, "refresh_readme", lambda *a, **k: REPO_ROOT / "README.md")
+    monkeypatch.setattr(rlvr_run, "run_condition", lambda cfg, seed, out=None, standin=False, dry_run=False,
+                        save_model=None, **k: {"trainer": "T"} if dry_run else
+                        {"path": str(out), "final": {}, "timing": {"median_step_s": 0.0, "total_s": 0.0}})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FORKING_TOKENS_PROFILE", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from utils.countdown.__main__ import main as countdown_main
+    from utils.exploration import main as exploration_main
+    from utils.reproduce import main as reproduce_main
+    from utils.rlvr.__main__ import main as rlvr_main
+    from utils.toy_lm import main as toy_lm_main
+    from utils.traces import main as traces_main
+
+    return {"countdown": countdown_main, "traces": traces_main, "toy_lm": toy_lm_main, "exploration": exploration_main,
+            "reproduce": reproduce_main, "rlvr": rlvr_main}
+
+
+def test_junk_arguments_exit_0_or_2_in_one_line(stubbed: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    before = _git(REPO_ROOT, "status", "--porcelain") if (REPO_ROOT / ".git").exists() else None
+    # no "/" in random text: a junk --out stays inside the temporary current folder
+    token = st.one_of(st.sampled_from(_JUNK_VALUES), st.text(st.characters(blacklist_characters="/\\"), max_size=6))
+
+    @st.composite
+    def argv(draw: st.DrawFn) -> tuple[str, list[str]]:
+        name = draw(st.sampled_from(sorted(_CLIS)))
+        subs, opts = _CLIS[name]
+        head = [draw(st.sampled_from(subs))] if subs and draw(st.integers(0, 9)) else []
+        body = draw(st.lists(st.one_of(st.sampled_from(opts), token), max_size=8))
+        return name, head + body
+
+    @settings(max_examples=300, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(argv())
+    def check(case: tuple[str, list[str]]) -> None:
+        name, args = case
+        capsys.readouterr()
+        try:
+            code = stubbed[name](args)
+        except SystemExit as e:  # argparse: --help (0) or a usage error (2)
+            code = e.code
+        err = capsys.readouterr().err
+        assert code in (0, 2), (name, args, code, err)
+        assert "Traceback" not in err
+        if code == 2:
+            assert len(err.strip().splitlines()) == 1, (name, args, err)
+
+    check()
+    if before is not None:
+        assert _git(REPO_ROOT, "status", "--porcelain") == before  # the real checkout is untouched too

@@ -1,0 +1,58 @@
+"""Argument checks shared by the library's public functions: one clear ``ValueError`` instead of a wrong answer.
+
+* :func:`temperature` -- a finite number > 0 (``allow_zero=True``: 0 too, for greedy decoding); numpy and torch
+  scalars are accepted, ``bool``, NaN and infinities are not.
+* :func:`whole` -- a whole number (``int``, a numpy integer, or an integral float such as ``8.0``); ``2.7`` is
+  rejected, never truncated.
+* :func:`positive_int` -- a whole number >= 1 (sizes, counts, chunk and batch sizes).
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from typing import Any
+
+__all__ = ["positive_int", "temperature", "whole"]
+
+
+def _scalar(value: Any) -> Any:
+    """A 0-d numpy array or a one-element torch tensor as a Python number; anything else unchanged."""
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", None) == 0:
+        return item()
+    return value
+
+
+def temperature(value: Any, name: str = "temperature", allow_zero: bool = False) -> float:
+    """``value`` as a float if it is a finite number > 0 (or 0 with ``allow_zero``), else ``ValueError``."""
+    v = _scalar(value)
+    if isinstance(v, bool) or not isinstance(v, Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    v = float(v)
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        need = "a finite number >= 0 (0: greedy)" if allow_zero else "a finite number > 0"
+        raise ValueError(f"{name} must be {need}, got {value!r}")
+    return v
+
+
+def whole(value: Any, name: str, minimum: int | None = None) -> int:
+    """``value`` as an ``int`` if it is a whole number (``8`` or ``8.0``; not ``7.5``, ``True`` or ``"8"``) and at least
+    ``minimum``, else ``ValueError``."""
+    v = _scalar(value)
+    if isinstance(v, bool):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if isinstance(v, Integral):
+        out = int(v)
+    elif isinstance(v, Real) and math.isfinite(float(v)) and float(v).is_integer():
+        out = int(v)
+    else:
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if minimum is not None and out < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return out
+
+
+def positive_int(value: Any, name: str) -> int:
+    """``value`` as an ``int`` if it is a whole number >= 1 (a size, a count, a batch size), else ``ValueError``."""
+    return whole(value, name, minimum=1)

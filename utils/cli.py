@@ -1,0 +1,154 @@
+"""The shape every command line of the series shares (``python -m utils.<module> ...``).
+
+* **Checked first.** Arguments are checked before anything heavy starts (a model load, training, a notebook);
+  a bad one gives **one line** on stderr, ``<prog>: error: <what is wrong>``, and exit code **2** (a usage error:
+  a bad argument, an unknown profile, a config that does not validate, a committed file without ``--force``, a
+  missing or corrupt input file).
+* **Any other failure** gives one line too, ``<prog>: error: <Type>: <message> (rerun with --debug for the
+  traceback)``, and exit code 1. Ctrl-C gives ``interrupted`` and exit code 130.
+* ``--debug`` shows the traceback instead of the one line.
+* Abbreviated options are not accepted (``--forc`` is not ``--force``).
+
+Use: build the parser with :class:`Parser`, parse, then ``return run(lambda: body(args), prog, args.debug)``;
+inside ``body`` raise :class:`UsageError` for a bad input found after parsing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from utils.config import REPO_ROOT, ProfileError
+from utils.results import ResultsError
+
+__all__ = ["Parser", "UsageError", "add_debug", "check_range", "finite_float", "one_line", "path_arg", "printable", "run", "whole_number"]
+
+
+class UsageError(ValueError):
+    """A bad input found after parsing (exit code 2, one line)."""
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    from utils.models import ModelUnavailableError
+
+    return (UsageError, ProfileError, ResultsError, FileExistsError, FileNotFoundError, NotADirectoryError,
+            IsADirectoryError, ModelUnavailableError)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (newlines, carriage returns, NUL, ...) written as escapes, so that a message
+    echoing an argument stays on one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def one_line(e: BaseException, first_line: bool = True) -> str:
+    """An exception's message on one line, the repository's absolute path left out: its first non-empty line
+    (``first_line``, for messages that may carry a library's details below), or all of it with control characters
+    escaped (for the series' own messages, which may echo an argument)."""
+    text = str(e).strip()
+    if first_line:
+        text = next((s.strip() for s in text.splitlines() if s.strip()), "")
+    text = printable(text.replace(str(REPO_ROOT) + "/", ""))
+    return text or type(e).__name__
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose errors are one line (``<prog>: error: ...``, exit code 2) and which does
+    not accept abbreviated options. Subcommand parsers made with ``add_subparsers`` are of this class too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {printable(message)} (see --help)\n")
+
+
+def run(body: Callable[[], int | None], prog: str, debug: bool = False) -> int:
+    """Run a command's ``body`` and turn its failures into one line and an exit code (see the module docstring)."""
+    try:
+        return int(body() or 0)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except _usage_errors() as e:
+        if debug:
+            raise
+        print(f"{prog}: error: {one_line(e, first_line=False)}", file=sys.stderr)
+        return 2
+    except Exception as e:
+        if debug:
+            raise
+        print(f"{prog}: error: {type(e).__name__}: {one_line(e)} (rerun with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+def whole_number(minimum: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number (``"3"``, not ``"2.7"``), at least ``minimum`` when given."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text.strip())
+        except (ValueError, AttributeError):
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if minimum is not None and v < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {v}")
+        return v
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def finite_float(minimum: float | None = None, above: float | None = None, maximum: float | None = None,
+                 ) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number, ``>= minimum`` / ``> above`` / ``<= maximum`` when given."""
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text.strip())
+        except (ValueError, AttributeError):
+            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+        if minimum is not None and v < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {v:g}")
+        if above is not None and v <= above:
+            raise argparse.ArgumentTypeError(f"must be > {above}, got {v:g}")
+        if maximum is not None and v > maximum:
+            raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {v:g}")
+        return v
+
+    parse.__name__ = "number"
+    return parse
+
+
+def path_arg(text: str) -> Path:
+    """An argparse ``type`` for a file or folder: a ``Path``; empty text and NUL characters are refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a path cannot be empty")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
+    return Path(text)
+
+
+def check_range(option: str, pair: Sequence[int], minimum: int = 1, maximum: int | None = None) -> tuple[int, int]:
+    """``(lo, hi)`` from a two-number option, or :class:`UsageError` unless ``minimum <= lo <= hi (<= maximum)``."""
+    lo, hi = (int(x) for x in pair)
+    if lo > hi:
+        raise UsageError(f"{option} LO HI needs LO <= HI, got {lo} {hi}")
+    if lo < minimum:
+        raise UsageError(f"{option} needs numbers >= {minimum}, got {lo} {hi}")
+    if maximum is not None and hi > maximum:
+        raise UsageError(f"{option} needs numbers <= {maximum}, got {lo} {hi}")
+    return lo, hi
+
+
+def add_debug(parser: argparse.ArgumentParser) -> None:
+    """The ``--debug`` flag: show the traceback of an error instead of one line."""
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
