@@ -130,6 +130,8 @@ PROBES = [
     (["utils.toy_lm", "evaluate", "--temperature", "-1"], ["--temperature: must be > 0.0"]),
     (["utils.exploration", "hard-set", "--samples", "0"], ["--samples: must be >= 1"]),
     (["utils.exploration", "hard-set", "--model", "nope"], ["nope/train_info.json is missing"]),
+    (["utils.ladder", "lr-sweep", "--workers", "0"], ["--workers: must be >= 1"]),
+    (["utils.ladder", "lr-sweep", "--rungs", "d7"], ["invalid choice: 'd7'"]),
     (["utils.reproduce", "--profile", "bogus"], ["'bogus' is not a run profile; use one of ci, default, full"]),
     (["utils.reproduce", "--only", "99"], ["--only 99: no such notebook"]),
     (["utils.rlvr", "run", "--config", "configs/countdown_top20.yaml", "--profile", "bogus"],
@@ -361,6 +363,7 @@ _CLIS = {
                                        "--n-head", "--eval-path", "--threads", "--model", "--seeds", "--temperature"]),
     "exploration": (["hard-set"], ["--model", "--samples", "--seed", "--max-correct", "--out", "--force"]),
     "reproduce": ([], ["--profile", "--only", "--no-ledger", "--record-times"]),
+    "ladder": (["lr-sweep"], ["--rungs", "--out-dir", "--force", "--workers", "--debug"]),
     "rlvr": (["run"], ["--config", "--seed", "--out", "--force", "--save-model", "--profile", "--dry-run", "--standin",
                        "--set"]),
 }
@@ -394,6 +397,9 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
     monkeypatch.setattr(rollouts, "measure", lambda *a, **k: metrics)
     monkeypatch.setattr(exploration, "hard_problems", lambda *a, **k: ([], [0]))
     monkeypatch.setattr(reproduce, "execute_notebook", lambda *a, **k: 0.0)
+    import utils.rlvr as rlvr_pkg
+
+    monkeypatch.setattr(rlvr_pkg, "run_many", lambda jobs, **k: [])
     monkeypatch.setattr(reproduce, "save_json", lambda obj, path, **k: path)
     monkeypatch.setattr(reproduce, "_refresh_openings", lambda paths: None)
     import utils.claims as claims
@@ -409,13 +415,14 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from utils.countdown.__main__ import main as countdown_main
     from utils.exploration import main as exploration_main
+    from utils.ladder import main as ladder_main
     from utils.reproduce import main as reproduce_main
     from utils.rlvr.__main__ import main as rlvr_main
     from utils.toy_lm import main as toy_lm_main
     from utils.traces import main as traces_main
 
     return {"countdown": countdown_main, "traces": traces_main, "toy_lm": toy_lm_main, "exploration": exploration_main,
-            "reproduce": reproduce_main, "rlvr": rlvr_main}
+            "reproduce": reproduce_main, "rlvr": rlvr_main, "ladder": ladder_main}
 
 
 def test_junk_arguments_exit_0_or_2_in_one_line(stubbed: dict, capsys: pytest.CaptureFixture[str]) -> None:

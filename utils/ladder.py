@@ -15,7 +15,6 @@ the 96-wide rung is the shipped ``data/task_model``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,6 +91,8 @@ def pick_lr(runs: Sequence[dict[str, Any]]) -> tuple[float, dict[float, float]]:
     every rate's mean endpoint."""
     from utils.rlvr.readout import endpoint
 
+    if not runs:
+        raise ValueError("pick_lr needs the sweep's runs")
     by: dict[float, list[float]] = {}
     for r in runs:
         by.setdefault(float(r["config"]["learning_rate"]), []).append(endpoint(r))
@@ -99,37 +100,57 @@ def pick_lr(runs: Sequence[dict[str, Any]]) -> tuple[float, dict[float, float]]:
     return max(means, key=means.get), means  # type: ignore[arg-type]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m utils.ladder lr-sweep [--rungs d48 d96 ...] [--out-dir DIR] [--force] [--workers 2]``."""
-    from utils.results import guard_overwrite, repo_relative
+PROG = "python -m utils.ladder"
 
-    ap = argparse.ArgumentParser(prog="python -m utils.ladder")
+
+def parser() -> Any:
+    """The command line (see :func:`main`)."""
+    from utils.cli import Parser, add_debug, path_arg, whole_number
+
+    ap = Parser(prog=PROG, description="the scale ladder of notebook 06")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sw = sub.add_parser("lr-sweep", help="choose each rung's learning rate (all, seeds 100-101, lr 1e-4/3e-4/1e-3)")
     sw.add_argument("--rungs", nargs="+", default=list(RUNGS), choices=list(RUNGS))
-    sw.add_argument("--out-dir", type=Path, default=BUILD_DIR / "06_lr_sweep")
+    sw.add_argument("--out-dir", type=path_arg, default=BUILD_DIR / "06_lr_sweep",
+                    help="where the runs' JSON go (default build/06_lr_sweep; the committed folder needs --force)")
     sw.add_argument("--force", action="store_true", help="allow replacing the committed sweep results")
-    sw.add_argument("--workers", type=int, default=2)
-    a = ap.parse_args(argv)
-    if a.workers < 1:
-        ap.error("--workers must be >= 1")
+    sw.add_argument("--workers", type=whole_number(1), default=2)
+    add_debug(sw)
+    return ap
+
+
+def _lr_sweep(a: Any) -> int:
+    from utils.results import guard_overwrite, repo_relative
+
     jobs = [j for r in a.rungs for j in lr_sweep_jobs(r, a.out_dir)]
-    try:
-        for j in jobs:
-            guard_overwrite(j.out, a.force)
-    except FileExistsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    for j in jobs:  # before any training: a committed result is replaced only with --force
+        guard_overwrite(j.out, a.force)
+    for r in a.rungs:
+        from utils import toy_lm
+
+        toy_lm.task_spec(RUNGS[r])  # the checkpoint and its held-out file exist
     from utils.notebook import quiet
     from utils.rlvr import run_many
 
     with quiet():
         runs = run_many(jobs, workers=a.workers, threads=1, verbose=True)
     for rung in a.rungs:
-        lr, means = pick_lr([r for r in runs if r["name"].startswith(f"06_{rung}_")])
+        mine = [r for r in runs if r["name"].startswith(f"06_{rung}_")]
+        if not mine:
+            continue
+        lr, means = pick_lr(mine)
         print(f"{rung}: chosen lr {lr:g}  (mean endpoint by lr: " + ", ".join(f"{k:g}: {v:.3f}" for k, v in means.items())
               + f"); results in {repo_relative(a.out_dir)}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m utils.ladder lr-sweep [--rungs d48 d96 ...] [--out-dir DIR] [--force] [--workers 2]``: one line and
+    exit code 2 for a bad argument or a committed result without ``--force`` (``--debug``: the traceback)."""
+    from utils.cli import run
+
+    a = parser().parse_args(argv)
+    return run(lambda: _lr_sweep(a), f"{PROG} {a.cmd}", a.debug)
 
 
 if __name__ == "__main__":
