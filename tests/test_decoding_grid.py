@@ -90,11 +90,108 @@ def test_stats_table_compare_effects() -> None:
     tab = dg.grid_table(runs)
     assert tab["t_forks"] == [0.5, 1.0, 2.0] and tab["mean"].shape == (3, 3)
     assert tab["mean"][2, 1] == pytest.approx(1.91)
-    eff = dg.axis_effects(runs)
-    assert eff["fork"]["raise"] == pytest.approx(1.0) and eff["fork"]["lower"] == pytest.approx(-0.5)
-    assert eff["rest"]["range"] == pytest.approx(0.15) and eff["fork"]["range"] == pytest.approx(1.5)
     with pytest.raises(KeyError, match="run_grid"):
         dg.cell_stats(runs, (1.5, 1.0))
+
+
+def _crn_runs(p_of_cell, n_problems: int = 200, seeds=(0, 1, 2), n_samples: int = 2,
+              temps=(0.5, 1.0, 1.5)) -> list[dict]:
+    """Runs on common random numbers: sample j of problem i under seed s is correct when u[s, i, j] < p(cell, i);
+    the same u for every cell, as when every cell of a seed starts from the same torch seed."""
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.1, 0.6, n_problems)  # problems differ in difficulty
+    u = rng.uniform(size=(max(seeds) + 1, n_problems, n_samples))
+    runs = []
+    for f in temps:
+        for r in temps:
+            p = np.clip(base + p_of_cell(f, r), 0, 1)
+            for s in seeds:
+                counts = (u[s] < p[:, None]).sum(1)
+                runs.append({"t_fork": f, "t_rest": r, "seed": s, "n_samples": n_samples,
+                             "correct_counts": counts.tolist(), "pass1": float(counts.mean() / n_samples)})
+    return runs
+
+
+def test_axis_comparisons_pair_every_cell_with_the_centre() -> None:
+    runs = _crn_runs(lambda f, r: 0.2 * (f - 1.0))  # only t_fork matters, hotter is better
+    cmp = dg.axis_comparisons(runs, center=1.0)
+    assert [c["cell"] for c in cmp["fork"]] == [(0.5, 1.0), (1.5, 1.0)]
+    assert [c["cell"] for c in cmp["rest"]] == [(1.0, 0.5), (1.0, 1.5)]
+    for c in cmp["fork"] + cmp["rest"]:
+        ev = c["evidence"]
+        assert ev.test == "paired t" and ev.unit == "problem" and ev.n_a == 200
+        assert ev.diff == pytest.approx(dg.compare_cells(runs, c["cell"], (1.0, 1.0)).diff)
+    assert cmp["fork"][1]["evidence"].ci95[0] > 0 and cmp["fork"][0]["evidence"].ci95[1] < 0
+    assert all(c["evidence"].diff == 0 for c in cmp["rest"])  # same p, same random numbers: identical samples
+    with pytest.raises(KeyError, match="run_grid"):
+        dg.axis_comparisons(runs, center=0.75)
+
+
+@pytest.mark.parametrize(("effect", "want"), [
+    (lambda f, r: 0.2 * (f - 1.0), "reproduced"),                             # only T_fork moves pass@1
+    (lambda f, r: -0.2 * (f - 1.0) + 0.02 * (r - 1.0), "reproduced"),         # T_fork matters more, either sign
+    (lambda f, r: 0.2 * (r - 1.0), "not reproduced"),                         # only T_rest moves it
+    (lambda f, r: 0.1 * (f - 1.0) - 0.25 * (r - 1.0), "not reproduced"),      # T_rest matters more
+    (lambda f, r: 0.0, "inconclusive"),                                       # nothing moves
+])
+def test_compare_swings(effect, want: str) -> None:
+    runs = _crn_runs(effect)
+    sw = dg.compare_swings(runs, 0.5, 1.5)
+    f = dg.per_problem(runs, (1.5, 1.0)) - dg.per_problem(runs, (0.5, 1.0))
+    r = dg.per_problem(runs, (1.0, 1.5)) - dg.per_problem(runs, (1.0, 0.5))
+    assert sw["fork_swing"] == pytest.approx(f.mean()) and sw["rest_swing"] == pytest.approx(r.mean())
+    assert sw["minus"].diff == pytest.approx(f.mean() - r.mean())
+    assert sw["plus"].diff == pytest.approx(f.mean() + r.mean())
+    assert sw["minus"].test == sw["plus"].test == "paired t" and sw["minus"].unit == "problem"
+    assert sw["verdict"] == want
+    with pytest.raises(ValueError, match="lo < center < hi"):
+        dg.compare_swings(runs, 1.5, 0.5)
+
+
+def test_shape_parts_and_plot() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from utils.results import to_jsonable
+
+    runs = _crn_runs(lambda f, r: 0.2 * (f - 1.0))  # the paper's shape: hotter forks help, T_rest does nothing
+    shape = dg.shape_parts(runs, low=0.5, high=1.5)
+    assert [p["verdict"] for p in shape["parts"]] == ["reproduced"] * 4 and shape["verdict"] == "reproduced"
+    assert [p["direction"] for p in shape["parts"]] == ["greater", "less", "greater", "greater"]
+    assert shape["parts"][0]["evidence"].diff == pytest.approx(dg.compare_cells(runs, (1.5, 1.0), (1.0, 1.0)).diff)
+    assert shape["parts"][2]["evidence"].diff == pytest.approx(shape["fork_swing"] - shape["rest_swing"])
+    assert shape["parts"][3]["evidence"].diff == pytest.approx(shape["fork_swing"] + shape["rest_swing"])
+    assert to_jsonable(shape)["parts"][2]["evidence"]["test"] == "paired t"  # storable in the ledger
+    # the toy's direction: colder forks are better; T_fork still moves pass@1 more than T_rest, in magnitude
+    flip = dg.shape_parts(_crn_runs(lambda f, r: -0.2 * (f - 1.0)), low=0.5, high=1.5)
+    assert flip["verdict"] == "not reproduced" and flip["magnitude_verdict"] == "reproduced"
+    # T_fork as the paper says, but T_rest matters more: part (c) fails
+    rest = dg.shape_parts(_crn_runs(lambda f, r: 0.1 * (f - 1.0) - 0.3 * (r - 1.0)), low=0.5, high=1.5)
+    assert [p["verdict"] for p in rest["parts"]][:2] == ["reproduced"] * 2 and rest["verdict"] == "not reproduced"
+    assert rest["magnitude_verdict"] == "not reproduced"
+    ax = dg.plot_axis_comparisons(dg.axis_comparisons(runs), title="t")
+    assert len(ax.get_lines()) >= 3 and "95% CI" in ax.get_ylabel()
+    plt.close(ax.figure)
+
+
+def test_compact_runs_keeps_what_comparisons_need() -> None:
+    runs = _crn_runs(lambda f, r: 0.1 * (f - 1.0), n_samples=1)
+    out = dg.compact_runs(runs)
+    assert len(out["runs"]) == len(runs) and all("correct_counts" not in r for r in out["runs"])
+    summed = np.array(out["correct_by_cell"]["1.5,1"]) / 3  # three seeds, one sample each
+    assert summed == pytest.approx(dg.per_problem(runs, (1.5, 1.0)))
+
+
+def test_swing_verdict_rule() -> None:
+    from utils.stats import compare
+
+    above, below = compare([1.0, 1.1, 0.9], [0.0, 0.1, 0.0], paired=True), compare([0.0, 0.1, 0.0], [1.0, 1.1, 0.9], paired=True)
+    zero = compare([0.0, 0.2, -0.1], [0.0, 0.0, 0.0], paired=True)
+    assert dg.swing_verdict(above, above) == dg.swing_verdict(below, below) == "reproduced"
+    assert dg.swing_verdict(above, below) == dg.swing_verdict(below, above) == "not reproduced"
+    assert dg.swing_verdict(above, zero) == dg.swing_verdict(zero, below) == "inconclusive"
 
 
 def test_passk_curves_and_compare() -> None:
@@ -141,6 +238,11 @@ def test_heatmap_marks_diagonal_and_highlight() -> None:
     rects = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert sum(p.get_edgecolor()[:3] == (1.0, 1.0, 1.0) for p in rects) == 3  # the 3 diagonal cells
     assert sum(p.get_edgecolor()[:3] == (1.0, 0.0, 0.0) for p in rects) == 1
+    cbar = ax.figure.axes[-1]
+    assert cbar.get_ylabel() == dg.COLORBAR_LABELS["pass1"] and "pass@1" in cbar.get_ylabel()  # readable, not a key
+    plt.close(ax.figure)
+    ax = dg.plot_grid_heatmap(dg.grid_table(_fake_runs()), cbar_label="my label")
+    assert ax.figure.axes[-1].get_ylabel() == "my label"
     plt.close(ax.figure)
 
 

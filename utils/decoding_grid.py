@@ -6,12 +6,15 @@ percentile) and another at all other steps. This module runs that experiment on 
 * :func:`entropy_threshold` -- the model's own 80th percentile of token entropy on its T=1 samples;
 * :func:`run_cell` / :func:`run_grid` -- pass@1 (and per-problem correct counts) for each
   ``(t_fork, t_rest)`` cell and sampling seed, with the share of steps that were treated as forking;
-* :func:`cell_stats`, :func:`grid_table`, :func:`axis_effects` -- mean ± sd over seeds, the heatmap matrix, the
-  effect of each temperature around (1, 1);
+* :func:`cell_stats`, :func:`grid_table` -- mean ± sd over seeds, the heatmap matrix;
+* :func:`axis_comparisons` -- each temperature on the lines through (1, 1) against (1, 1), paired by problem;
 * :func:`compare_cells` -- two cells compared problem by problem (:func:`utils.stats.compare`, paired);
+* :func:`compare_swings` -- does ``t_fork`` move pass@k more than ``t_rest`` over the same span (two paired tests);
+* :func:`shape_parts` -- Wang et al.'s shape claim as four paired comparisons (every part must hold);
 * :func:`passk_curves` -- pass@k for k = 1..n from the per-problem correct counts (``utils.passk``);
-* :func:`save_grid` / :func:`load_grid` -- results JSON in ``results_dir()``;
-* :func:`plot_grid_heatmap` -- the heatmap with the uniform-temperature diagonal marked.
+* :func:`save_grid` / :func:`load_grid` -- results JSON in ``results_dir()`` (:func:`compact_runs`: what they keep);
+* :func:`plot_grid_heatmap` -- the heatmap with the uniform-temperature diagonal marked;
+  :func:`plot_axis_comparisons` -- the lines through (1, 1) as differences with CIs.
 
 Every cell of one seed starts from the same torch seed (``evaluate_pass1`` seeds before sampling), so
 cells are compared on common random numbers: differences between cells of the same seed are paired.
@@ -46,7 +49,12 @@ __all__ = [
     "grid_table",
     "compare_cells",
     "per_problem",
-    "axis_effects",
+    "compare_swings",
+    "shape_parts",
+    "compact_runs",
+    "plot_axis_comparisons",
+    "swing_verdict",
+    "axis_comparisons",
     "passk_curves",
     "save_grid",
     "load_grid",
@@ -258,35 +266,85 @@ def compare_cells(runs: Sequence[dict[str, Any]], a: Cell, b: Cell, k: int = 1, 
     return compare(pa, pb, paired=True, margin=margin, labels=(label(a), label(b)), unit="problem")
 
 
-def axis_effects(runs: Sequence[dict[str, Any]], center: float = 1.0, key: str = "pass1") -> dict[str, Any]:
-    """How pass@1 moves along each temperature through the ``(center, center)`` cell.
+def swing_verdict(minus: Evidence, plus: Evidence) -> str:
+    """Verdict on "``t_rest`` matters less than ``t_fork``" from the two tests of :func:`compare_swings`.
 
-    ``fork``: ``{t_fork: mean}`` at ``t_rest = center``; ``rest``: ``{t_rest: mean}`` at ``t_fork = center``;
-    for each axis its ``range`` (max - min), ``raise`` (best value above ``center`` minus the centre)
-    and ``lower`` (worst value below ``center`` minus the centre). ``center_sd``: the centre's sd over seeds.
-    """
-    tab = grid_table(runs, key)
-    fi, ri = tab["t_forks"].index(center), tab["t_rests"].index(center)
-    c = float(tab["mean"][fi, ri])
+    ``minus`` estimates ``F - R`` and ``plus`` ``F + R`` (``F``, ``R``: the mean swings along ``t_fork`` and ``t_rest``).
+    ``|F| > |R|`` exactly when ``F - R`` and ``F + R`` have the same sign, so: **reproduced** when both 95 % CIs
+    exclude 0 on the same side, **not reproduced** (``|R| > |F|``: ``t_rest`` matters more) when they exclude 0 on
+    opposite sides, **inconclusive** otherwise. Either wrong conclusion needs one two-sided 95 % CI on the wrong side
+    of 0 (at most 2.5 % each), so each has probability at most 5 % (an intersection-union test)."""
+    def side(ev: Evidence) -> int:
+        return 1 if ev.ci95[0] > 0 else -1 if ev.ci95[1] < 0 else 0
 
-    def axis(values: list[float], line: np.ndarray) -> dict[str, Any]:
-        d = {float(t): float(m) for t, m in zip(values, line) if not np.isnan(m)}
-        up = [m for t, m in d.items() if t > center]
-        down = [m for t, m in d.items() if t < center]
-        return {
-            "values": d,
-            "range": float(max(d.values()) - min(d.values())),
-            "raise": float(max(up) - c) if up else float("nan"),
-            "lower": float(min(down) - c) if down else float("nan"),
-        }
+    a, b = side(minus), side(plus)
+    if a and b:
+        return "reproduced" if a == b else "not reproduced"
+    return "inconclusive"
 
-    return {
-        "center": [center, center],
-        "center_mean": c,
-        "center_sd": float(tab["sd"][fi, ri]),
-        "fork": axis(tab["t_forks"], tab["mean"][:, ri]),
-        "rest": axis(tab["t_rests"], tab["mean"][fi, :]),
-    }
+
+def compare_swings(
+    runs: Sequence[dict[str, Any]], lo: float, hi: float, center: float = 1.0, k: int = 1,
+) -> dict[str, Any]:
+    """Does ``t_fork`` move pass@k more than ``t_rest`` when each goes from ``lo`` to ``hi`` (the other at ``center``)?
+
+    Per problem (pass@k averaged over the cell's seeds): the fork swing ``f = p(hi, center) - p(lo, center)`` and the
+    rest swing ``r = p(center, hi) - p(center, lo)``. Returns ``fork_swing`` (mean f, ``F``), ``rest_swing`` (mean r,
+    ``R``), ``minus`` (:func:`utils.stats.compare` of f against r, paired: ``F - R``), ``plus`` (f against -r:
+    ``F + R``) and ``verdict`` (:func:`swing_verdict`: "reproduced" means ``|F| > |R|``, t_rest matters less)."""
+    if not lo < center < hi:
+        raise ValueError(f"need lo < center < hi, got lo={lo}, center={center}, hi={hi}")
+    f = per_problem(runs, (hi, center), k) - per_problem(runs, (lo, center), k)
+    r = per_problem(runs, (center, hi), k) - per_problem(runs, (center, lo), k)
+    minus = compare(f, r, paired=True, labels=("T_fork swing", "T_rest swing"), unit="problem")
+    plus = compare(f, -r, paired=True, labels=("T_fork swing", "-(T_rest swing)"), unit="problem")
+    return {"lo": float(lo), "hi": float(hi), "center": float(center), "k": int(k),
+            "fork_swing": float(f.mean()), "rest_swing": float(r.mean()),
+            "minus": minus, "plus": plus, "verdict": swing_verdict(minus, plus)}
+
+
+def shape_parts(runs: Sequence[dict[str, Any]], low: float, high: float, center: float = 1.0, k: int = 1) -> dict[str, Any]:
+    """Wang et al.'s shape claim ("raising T_fork moderately helps, lowering it hurts, T_rest matters less") as four
+    comparisons on the grid (unit: problem, paired), each with the direction the paper implies:
+
+    * (a) ``(high, center)`` against ``(center, center)``: greater;
+    * (b) ``(low, center)`` against ``(center, center)``: less;
+    * (c) with the fork swing ``F`` and the rest swing ``R`` of :func:`compare_swings` (``low`` -> ``high``): since
+      (a) and (b) say ``F > 0``, "T_rest matters less" is ``F > |R|``, i.e. ``F - R > 0`` *and* ``F + R > 0``.
+
+    Returns ``parts`` (``[{"what", "evidence", "direction", "verdict"}]``, ready for ``Ledger.record(evidence=[...],
+    direction=[...])``), ``verdict`` (:func:`utils.stats.all_of`: every part must hold), ``fork_swing``,
+    ``rest_swing`` and ``magnitude_verdict`` (:func:`swing_verdict`, the direction-free reading ``|F| > |R|``)."""
+    from utils.stats import all_of, verdict
+
+    base = (float(center), float(center))
+    up, down = compare_cells(runs, (high, center), base, k), compare_cells(runs, (low, center), base, k)
+    sw = compare_swings(runs, low, high, center, k)
+    span = f"{low:g} -> {high:g}"
+    spec = [(f"(a) raising T_fork to {high:g} helps", up, "greater"),
+            (f"(b) lowering T_fork to {low:g} hurts", down, "less"),
+            (f"(c) T_rest matters less, part 1: F - R > 0 (swings {span})", sw["minus"], "greater"),
+            (f"(c) T_rest matters less, part 2: F + R > 0 (swings {span})", sw["plus"], "greater")]
+    parts = [{"what": w, "evidence": ev, "direction": d, "verdict": verdict(ev, d)} for w, ev, d in spec]
+    return {"parts": parts, "verdict": all_of([(p["evidence"], p["direction"]) for p in parts]),
+            "fork_swing": sw["fork_swing"], "rest_swing": sw["rest_swing"], "magnitude_verdict": sw["verdict"]}
+
+
+def axis_comparisons(runs: Sequence[dict[str, Any]], center: float = 1.0, k: int = 1) -> dict[str, list[dict[str, Any]]]:
+    """Every cell on the two lines through ``(center, center)`` compared with it (:func:`compare_cells`, paired by
+    problem): ``{"fork": [...], "rest": [...]}``, one ``{"t", "cell", "evidence"}`` per temperature ``t != center``
+    that was run, in increasing ``t`` (``fork``: ``(t, center)``; ``rest``: ``(center, t)``)."""
+    base = (float(center), float(center))
+    _select(runs, base)  # a clear KeyError when the centre was not run
+    cells = {(float(r["t_fork"]), float(r["t_rest"])) for r in runs}
+    out: dict[str, list[dict[str, Any]]] = {"fork": [], "rest": []}
+    for axis in out:
+        line = sorted(c for c in cells if math.isclose(c[1] if axis == "fork" else c[0], center)
+                      and not (math.isclose(c[0], center) and math.isclose(c[1], center)))
+        for c in line:
+            t = c[0] if axis == "fork" else c[1]
+            out[axis].append({"t": t, "cell": c, "evidence": compare_cells(runs, c, base, k=k)})
+    return out
 
 
 def passk_curves(runs: Sequence[dict[str, Any]], ks: Sequence[int] | None = None) -> dict[str, Any]:
@@ -316,7 +374,25 @@ def passk_curves(runs: Sequence[dict[str, Any]], ks: Sequence[int] | None = None
     return out
 
 
+def compact_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What a results file keeps of ``runs``: ``runs`` without the per-problem counts, and ``correct_by_cell``
+    ``{"t_fork,t_rest": [correct samples per problem, summed over the cell's seeds]}`` (enough to redo every
+    pass@1 comparison of :func:`compare_cells` when each run drew one sample per problem)."""
+    cells = sorted({(float(r["t_fork"]), float(r["t_rest"])) for r in runs})
+    return {
+        "runs": [{k: v for k, v in r.items() if k != "correct_counts"} for r in runs],
+        "correct_by_cell": {f"{f:g},{t:g}": np.sum([r["correct_counts"] for r in _select(runs, (f, t))], axis=0).tolist()
+                            for f, t in cells},
+    }
+
+
 GRID_SCHEMA = "forking-tokens/decoding-grid/1"
+
+#: Colour-bar labels for the keys :func:`grid_table` reads (anything else is shown as its key).
+COLORBAR_LABELS = {
+    "pass1": "pass@1 on held-out problems (mean over seeds)",
+    "fork_share": "share of steps decoded at T_fork (untempered H >= tau)",
+}
 
 
 def save_grid(obj: dict[str, Any], name: str, directory: Path | None = None) -> Path:
@@ -339,9 +415,11 @@ def plot_grid_heatmap(
     highlight: Sequence[Cell] = (),
     fmt: str = "{mean:.3f}\n±{sd:.3f}",
     cmap: str = "viridis",
+    cbar_label: str | None = None,
 ) -> Any:
     """Heatmap of a :func:`grid_table` (rows t_fork, columns t_rest), each cell annotated with mean ± sd,
-    the uniform-temperature diagonal (t_fork == t_rest) outlined in white and ``highlight`` cells in red."""
+    the uniform-temperature diagonal (t_fork == t_rest) outlined in white and ``highlight`` cells in red.
+    ``cbar_label`` defaults to a readable name for the table's key (:data:`COLORBAR_LABELS`)."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
@@ -350,7 +428,8 @@ def plot_grid_heatmap(
     m, sd = np.asarray(table["mean"]), np.asarray(table["sd"])
     fs, rs = table["t_forks"], table["t_rests"]
     im = ax.imshow(m, origin="lower", cmap=cmap, aspect="auto")
-    plt.colorbar(im, ax=ax, label=table.get("key", "pass1") + " (mean over seeds)")
+    key = table.get("key", "pass1")
+    plt.colorbar(im, ax=ax, label=cbar_label or COLORBAR_LABELS.get(key, key))
     lo, hi = np.nanmin(m), np.nanmax(m)
     for i in range(len(fs)):
         for j in range(len(rs)):
@@ -369,6 +448,29 @@ def plot_grid_heatmap(
     ax.set_yticks(range(len(fs)), [f"{v:g}" for v in fs])
     ax.set_xlabel("T_rest (steps below the entropy threshold)")
     ax.set_ylabel("T_fork (steps at or above the threshold)")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_axis_comparisons(comparisons: dict[str, list[dict[str, Any]]], ax: Any = None, center: float = 1.0,
+                          title: str | None = None) -> Any:
+    """Plot :func:`axis_comparisons`: for each line through the centre, pass@k minus the centre's, with the paired
+    95 % CIs (the centre itself at 0)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 4.2))
+    for axis, label, marker, dx in (("fork", f"vary T_fork (T_rest = {center:g})", "o", -0.015),
+                                    ("rest", f"vary T_rest (T_fork = {center:g})", "s", 0.015)):
+        pts = sorted([(c["t"], c["evidence"].diff, *c["evidence"].ci95) for c in comparisons[axis]]
+                     + [(center, 0.0, 0.0, 0.0)])
+        t, d, lo, hi = (np.array(v) for v in zip(*pts))
+        ax.errorbar(t + dx, d, yerr=[d - lo, hi - d], marker=marker, capsize=3, label=label)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("temperature of the varied steps")
+    ax.set_ylabel(f"pass@1 minus ({center:g}, {center:g})\n(95% CI, paired by problem)")
+    ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
     return ax
