@@ -70,3 +70,9 @@ def test_is_correct():
 def test_make_problems_rejects_bad_n():
     with pytest.raises(ValueError):
         tr.make_problems(0)
+
+
+def test_answer_source():
+    assert tr.answer_source("so the answer is 54.") == "stated"
+    assert tr.answer_source("the answer is N equation, 10 > 2") == "last number"
+    assert tr.answer_source("no idea") is None and tr.answer_source("") is None

@@ -9,6 +9,8 @@ Files (shipped in ``data/``; regenerate with the CLI)::
 
     python -m utils.traces problems --n 200 --seed 0              # data/math_problems.jsonl
     python -m utils.traces generate --n 400 --seed 0 --samples 2 --max-new-tokens 128 --batch-size 50 --threads 1
+    python -m utils.traces generate --n 200 --seed 0 --samples 2 --max-new-tokens 128 --batch-size 50 --threads 1 \
+        --temperature 0.7 --out data/traces_smollm2_t07.jsonl --force      # the contrast corpus (notebook 02)
 
 A trace row holds: ``id``, ``problem_id``, ``question``, ``prompt`` (the chat-formatted text fed to the
 model), ``completion`` (text), ``completion_ids`` (the sampled token ids, EOS excluded: re-scoring uses
@@ -32,6 +34,8 @@ from utils.config import DATA_DIR
 
 PROBLEMS_PATH = DATA_DIR / "math_problems.jsonl"
 TRACES_PATH = DATA_DIR / "traces_smollm2.jsonl"
+#: The contrast corpus: the same model and problems sampled at temperature 0.7 (see data/README.md).
+TRACES_T07_PATH = DATA_DIR / "traces_smollm2_t07.jsonl"
 INSTRUCTION = "Solve it step by step, then finish with: The answer is N."
 
 NAMES = ("Tom", "Ann", "Sam", "Mia", "Leo", "Zoe", "Ben", "Ava", "Max", "Eva", "Jack", "Lily")
@@ -143,6 +147,17 @@ def extract_answer(completion: str) -> int | None:
     return _to_int(nums[-1].rstrip(",")) if nums else None
 
 
+def answer_source(completion: str) -> str | None:
+    """How :func:`extract_answer` reads a completion: ``"stated"`` (a number after "answer is" / "answer:"),
+    ``"last number"`` (no such phrase: the last number in the text, which can match the answer by accident), or
+    None (no number at all)."""
+    if not isinstance(completion, str) or not completion:
+        return None
+    if _ANSWER_RE.search(completion):
+        return "stated"
+    return "last number" if _NUMBER_RE.search(completion) else None
+
+
 def is_correct(completion: str, answer: int) -> bool:
     """Whether ``extract_answer(completion)`` equals the known answer."""
     return extract_answer(completion) == int(answer)
@@ -186,7 +201,9 @@ def generate_traces(
     """Sample ``samples`` completions per problem (full distribution at ``temperature``: no top-k/top-p).
 
     Batched with left padding; batch ``b`` is seeded with ``seed * 100_003 + b`` so a run repeats
-    bit-for-bit on the same machine with the same ``batch_size``. ``on_batch`` gets each batch's rows
+    bit-for-bit on the same machine with the same ``batch_size`` (on a GPU the samples differ from the CPU's).
+    Each row records the sampling ``temperature`` (score it at that temperature to get the entropy of the
+    distribution each token was drawn from). ``on_batch`` gets each batch's rows
     (e.g. to append them to a file as they come).
     """
     import torch
@@ -194,6 +211,7 @@ def generate_traces(
     from utils.config import seed_everything
 
     jobs = [(p, s) for p in problems for s in range(samples)]
+    device = next(model.parameters()).device  # a GPU when load_lm put the model there
     old_side = tokenizer.padding_side
     tokenizer.padding_side = "left"
     rows: list[dict[str, Any]] = []
@@ -203,7 +221,7 @@ def generate_traces(
         for b, start in enumerate(range(0, len(jobs), batch_size)):
             batch = jobs[start : start + batch_size]
             prompts = [chat_prompt(tokenizer, p.question) for p, _ in batch]
-            enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
             seed_everything(seed * 100_003 + b)
             with torch.no_grad():
                 out = model.generate(
@@ -236,6 +254,7 @@ def generate_traces(
                         "answer": p.answer,
                         "extracted": got,
                         "correct": got == p.answer,
+                        "temperature": temperature,
                     }
                 )
             rows.extend(batch_rows)
