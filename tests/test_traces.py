@@ -82,3 +82,9 @@ def test_generate_traces_checks_its_arguments_before_using_the_model():
             tr.generate_traces(None, None, probs, **kw)
     with pytest.raises(ValueError, match="whole number"):
         tr.make_problems(2.5)  # type: ignore[arg-type]
+
+
+def test_answer_source():
+    assert tr.answer_source("so the answer is 54.") == "stated"
+    assert tr.answer_source("the answer is N equation, 10 > 2") == "last number"
+    assert tr.answer_source("no idea") is None and tr.answer_source("") is None

@@ -22,15 +22,18 @@ UNITS = ("nats", "bits")
 #: Target size of one working chunk (bytes of float32) when ``chunk_size`` is left to ``None``.
 AUTO_CHUNK_BYTES = 8 * 2**20
 
-#: The seed write-up's entropy bands, in bits, as (label, low, high): "< 1 bit: highly certain",
-#: "1-3 bits: a small set of plausible continuations", "> 4 bits: no strong preference". The seed
-#: says nothing about 3-4 bits; we name that gap instead of hiding it.
-SEED_BANDS_BITS: tuple[tuple[str, float, float], ...] = (
+#: The write-up's entropy bands, in bits, as (label, low, high): "< 1 bit: highly certain",
+#: "1-3 bits: a small set of plausible continuations", "> 4 bits: no strong preference". The write-up
+#: says nothing about 3-4 bits; we name that gap instead of hiding it. (The write-up is the popular
+#: article on the two papers that the series treats as a claim sheet; see README's References.)
+WRITEUP_BANDS_BITS: tuple[tuple[str, float, float], ...] = (
     ("< 1 bit (certain)", 0.0, 1.0),
     ("1-3 bits (a few options)", 1.0, 3.0),
-    ("3-4 bits (the seed's gap)", 3.0, 4.0),
+    ("3-4 bits (the write-up's gap)", 3.0, 4.0),
     ("> 4 bits (no preference)", 4.0, math.inf),
 )
+#: Former name of :data:`WRITEUP_BANDS_BITS` (kept for existing callers).
+SEED_BANDS_BITS = WRITEUP_BANDS_BITS
 
 #: Wang et al.: 80th percentile of token entropy over Qwen3-8B chain-of-thought traces, in nats.
 PAPER_P80_NATS = 0.672
@@ -218,9 +221,9 @@ def score_texts(
             ids[i, : len(e)] = torch.tensor(e)
             att[i, : len(e)] = 1
         logits = model(input_ids=ids.to(device), attention_mask=att.to(device)).logits.float()
-        ent = token_entropy(logits[:, :-1]) * scale  # [B, L-1]: distribution over token t+1
+        ent = (token_entropy(logits[:, :-1]) * scale).cpu()  # [B, L-1]: distribution over token t+1
         logp = torch.log_softmax(logits[:, :-1], dim=-1)
-        tok_logp = logp.gather(-1, ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1)  # [B, L-1]
+        tok_logp = logp.gather(-1, ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1).cpu()  # [B, L-1]
         for i, e in enumerate(encs):
             strs = _token_strings(tokenizer, e)
             recs = [TokenRecord(0, strs[0], int(e[0]), None, None, None)]
@@ -270,12 +273,12 @@ def entropies_of(records: Iterable[TokenRecord]) -> np.ndarray:
 
 
 def band_shares(entropies_nats: Iterable[float] | np.ndarray) -> dict[str, float]:
-    """Share of tokens in each of the seed's bit-bands (:data:`SEED_BANDS_BITS`); input in nats."""
+    """Share of tokens in each of the write-up's bit-bands (:data:`WRITEUP_BANDS_BITS`); input in nats."""
     h = np.asarray(list(entropies_nats) if not isinstance(entropies_nats, np.ndarray) else entropies_nats, float)
     if h.size == 0:
         raise ValueError("no entropies given: score some text first.")
     bits = h / LN2
-    return {label: float(np.mean((bits >= lo) & (bits < hi))) for label, lo, hi in SEED_BANDS_BITS}
+    return {label: float(np.mean((bits >= lo) & (bits < hi))) for label, lo, hi in WRITEUP_BANDS_BITS}
 
 
 def percentile_threshold(entropies: Iterable[float] | np.ndarray, q: float = 80.0) -> float:
@@ -301,3 +304,15 @@ def summarize(entropies_nats: Iterable[float] | np.ndarray) -> dict[str, float]:
         "share_below_0.01": float(np.mean(h < 0.01)),
         "share_above_0.672": float(np.mean(h >= PAPER_P80_NATS)),
     }
+
+
+def forks(records: Iterable[TokenRecord], q: float = 80.0) -> list[TokenRecord]:
+    """The forking tokens of one scored text: the records whose entropy is at or above the ``q``-th percentile
+    of the text's own entropies (position 0, which has none, is skipped), in text order.
+
+    ``forks(score_text(model, tokenizer, "..."))`` gives the top ``100 - q`` % (more on ties)."""
+    recs = [r for r in records if r.entropy is not None]
+    if not recs:
+        raise ValueError("no token has an entropy: score a text of at least two tokens.")
+    thr = percentile_threshold([r.entropy for r in recs], q)
+    return [r for r in recs if r.entropy >= thr]

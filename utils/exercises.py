@@ -72,7 +72,131 @@ def _register(fn: Callable[..., None]) -> Callable[..., None]:
 
 # ============================================================================================ 01 token entropy
 
+
+@_register
+def check_entropy_from_logits(fn: Callable[..., torch.Tensor]) -> bool:
+    """``fn(logits, unit="nats")``: the entropy of ``softmax(logits)`` over the last axis, in nats or bits, for any
+    leading shape -- must equal ``utils.entropy.token_entropy``, including rows with masked (``-inf``) entries and
+    very large logits."""
+    from utils.entropy import token_entropy
+
+    def case(logits: torch.Tensor, unit: str, what: str) -> Callable[[], None]:
+        def run() -> None:
+            got = fn(logits.clone(), unit=unit)
+            if not isinstance(got, torch.Tensor):
+                raise ExerciseFailed(f"{what}: return a tensor, got {type(got).__name__}")
+            if torch.isnan(got.double()).any():
+                raise ExerciseFailed(f"{what}: NaN in the result -- a masked entry has p = 0 and log p = -inf, and "
+                                     "0 * -inf is NaN: count those terms as 0")
+            _close(got, token_entropy(logits, unit=unit), f"{what} ({unit})", atol=1e-4)
+        return run
+
+    g = torch.Generator().manual_seed(0)
+    masked = torch.randn(4, 9, generator=g)
+    masked[:, 5:] = -math.inf
+    masked[0, 1:] = -math.inf  # one row with a single allowed token: entropy 0
+    cases = [case(torch.log(torch.tensor([0.7, 0.2, 0.1])), "nats", "the worked example 0.7 / 0.2 / 0.1"),
+             case(torch.zeros(1000), "nats", "a uniform distribution over 1000 tokens (ln 1000)"),
+             case(torch.randn(3, 5, 11, generator=g), "bits", "random logits of shape (3, 5, 11)"),
+             case(masked, "nats", "rows with masked (-inf) entries"),
+             case(torch.randn(2, 50, generator=g) * 200, "nats", "very large logits (exp overflows without log-softmax)")]
+    return run_check("entropy from logits", cases)
+
+
+@_register
+def check_find_forks(fn: Callable[..., list]) -> bool:
+    """``fn(records, q=80)``: the tokens (strings, in text order) of one scored text whose entropy is at or above the
+    ``q``-th percentile of that text's entropies; records without an entropy (position 0) are skipped -- must equal
+    ``[r.token for r in utils.entropy.forks(records, q)]``."""
+    from utils.entropy import TokenRecord, forks
+
+    def recs_of(hs: list[float | None]) -> list[TokenRecord]:
+        return [TokenRecord(i, f"tok{i}", i, h, None, None) for i, h in enumerate(hs)]
+
+    def case(hs: list[float | None], q: float, what: str) -> Callable[[], None]:
+        def run() -> None:
+            recs = recs_of(hs)
+            got = fn(list(recs), q=q)
+            want = [r.token for r in forks(recs, q)]
+            if not isinstance(got, list):
+                raise ExerciseFailed(f"{what}: return a list of token strings, got {type(got).__name__}")
+            got = [g.token if isinstance(g, TokenRecord) else g for g in got]
+            if got != want:
+                raise ExerciseFailed(f"{what}, q={q}: expected {want}, got {got}")
+        return run
+
+    rng = np.random.default_rng(0)
+    cases = [case([None, 0.1, 3.0, 0.2, 0.0, 2.0], 80, "a six-token text (position 0 has no entropy)"),
+             case([None, 1.0, 1.0, 1.0, 0.0], 80, "ties at the threshold (all tied tokens count)"),
+             case([None] + rng.exponential(1.0, 40).tolist(), 90, "forty tokens, the top 10 %"),
+             case([None] + rng.exponential(1.0, 40).tolist(), 50, "forty tokens, the top half")]
+    return run_check("find the forks", cases)
+
+
 # ============================================================================================ 02 forking tokens
+
+
+@_register
+def check_fork_threshold(fn: Callable[..., tuple]) -> bool:
+    """``fn(seqs, q)``: ``(threshold, share)`` for a corpus given as one entropy array per sequence -- the ``q``-th
+    percentile of all tokens pooled (``utils.entropy.percentile_threshold``) and the share of all tokens at or above
+    it (``utils.forking.share_above``)."""
+    from utils.entropy import percentile_threshold
+    from utils.forking import share_above
+
+    def case(seqs: list[np.ndarray], q: float, what: str) -> Callable[[], None]:
+        def run() -> None:
+            got = fn([s.copy() for s in seqs], q)
+            if not (isinstance(got, (tuple, list)) and len(got) == 2):
+                raise ExerciseFailed("return two numbers: (threshold, share)")
+            thr = percentile_threshold(np.concatenate(seqs), q)
+            if abs(float(got[0]) - thr) > 1e-9:
+                per_seq = float(np.mean([np.percentile(s, q) for s in seqs]))
+                hint = " (that is the mean of per-sequence percentiles: pool the tokens first)" if abs(float(got[0]) - per_seq) < 1e-9 else ""
+                raise ExerciseFailed(f"{what}, q={q}: expected threshold {thr:.6g}, got {float(got[0]):.6g}{hint}")
+            share = share_above(seqs, thr)
+            if abs(float(got[1]) - share) > 1e-9:
+                raise ExerciseFailed(f"{what}, q={q}: expected share {share:.4f} of tokens at or above the threshold, "
+                                     f"got {float(got[1]):.4f} (count ties: >=)")
+        return run
+
+    rng = np.random.default_rng(0)
+    long_short = [rng.exponential(1.0, 200), rng.exponential(0.1, 10), rng.exponential(3.0, 5)]
+    ties = [np.r_[np.zeros(90), rng.exponential(1.0, 10)], np.zeros(50)]  # a near-certain corpus: ties at 0
+    cases = [case(long_short, 80, "sequences of different lengths"), case(long_short, 90, "the 90th percentile"),
+             case(ties, 80, "most tokens exactly 0 (the threshold is 0, and every token is at or above it)"),
+             case([rng.exponential(0.5, n) for n in (30, 40, 50)], 95, "the 95th percentile")]
+    return run_check("fork threshold", cases)
+
+
+@_register
+def check_fork_rate_by_kind(fn: Callable[..., dict]) -> bool:
+    """``fn(entropies, kinds, threshold)``: ``{kind: fork rate}`` -- for each kind, the share of its tokens (pooled
+    over all sequences) at or above ``threshold``; must equal ``utils.forking.group_table(...)["share_high"]``."""
+    from utils.forking import TOKEN_KINDS, group_table
+
+    def case(ent: list[np.ndarray], kinds: list[list[str]], thr: float, what: str) -> Callable[[], None]:
+        def run() -> None:
+            got = fn([e.copy() for e in ent], [list(k) for k in kinds], thr)
+            want = group_table(ent, kinds, thr)["share_high"].to_dict()
+            if not isinstance(got, dict):
+                raise ExerciseFailed(f"return a dict {{kind: rate}}, got {type(got).__name__}")
+            if set(got) != set(want):
+                raise ExerciseFailed(f"{what}: expected the kinds {sorted(want)}, got {sorted(got)}")
+            for k, v in want.items():
+                if abs(float(got[k]) - v) > 1e-9:
+                    raise ExerciseFailed(f"{what}: fork rate of {k!r} should be {v:.4f}, got {float(got[k]):.4f}")
+        return run
+
+    rng = np.random.default_rng(1)
+    lens = (12, 30, 7)
+    rnd_ent = [rng.exponential(1.0, n) for n in lens]
+    rnd_kinds = [rng.choice(TOKEN_KINDS[:5], n).tolist() for n in lens]
+    cases = [case([np.array([2.0, 0.0, 1.0]), np.array([0.5])], [["word start", "word piece", "word start"], ["number"]],
+                  1.0, "two short sequences (a tie at the threshold forks)"),
+             case(rnd_ent, rnd_kinds, 1.0, "three random sequences"), case(rnd_ent, rnd_kinds, 0.2, "a low threshold")]
+    return run_check("fork rate by kind", cases)
+
 
 # ============================================================================================ 03 dual temperature
 

@@ -1,7 +1,8 @@
 """Forking-token analysis: score a model's own completions, then ask where the entropy sits.
 
 * :func:`score_completions` -- entropy of the distribution that produced each *completion* token, given
-  its prompt (the prompt tokens are context only). Works for any causal LM in ``transformers``: the
+  its prompt (the prompt tokens are context only); :func:`score_completions_at` does several temperatures from
+  one forward pass. Works for any causal LM in ``transformers``: the
   SmolLM2 traces and the Countdown task model are scored by this one function.
 * :func:`token_table`, :func:`top_forking_tokens`, :func:`top_low_entropy_tokens` -- which tokens fork.
 * :func:`following_profile`, :func:`forking_vs_random` -- mean entropy of the next ``k`` tokens after a
@@ -10,8 +11,10 @@
   tokens, with a shuffled-order null model (same tokens, order destroyed).
 * :func:`countdown_roles`, :func:`group_table` -- Countdown token roles (operand, operator, ``=``, result
   digit, separator) and entropy per role.
-* :func:`threshold_explorer` -- an ipywidgets slider over the threshold, always preceded by a static
-  rendering (so a headless run still shows something useful).
+* :func:`after_fork_pairs`, :func:`per_sequence_rates` -- the same questions with the sequence as the unit, for
+  paired comparisons (``utils.stats.compare(..., paired=True)``).
+* :func:`threshold_explorer` -- a static table and trace at a few thresholds (what a headless run stores), plus an
+  ipywidgets slider when a live front end is attached.
 
 Entropies are in nats throughout.
 """
@@ -34,44 +37,31 @@ from utils.entropy import PAPER_P80_NATS, TokenRecord, token_entropy, unit_scale
 
 
 @torch.no_grad()
-def score_completions(
+def score_completions_at(
     model: Any,
     tokenizer: Any,
     prompts: Sequence[str],
     completions: Sequence[str | Sequence[int]],
+    temperatures: Sequence[float],
     batch_size: int = 8,
     unit: str = "nats",
-    temperature: float = 1.0,
     append_eos: bool = False,
-) -> list[list[TokenRecord]]:
-    """Per-token records of each completion, scored given its prompt.
+) -> dict[float, list[list[TokenRecord]]]:
+    """:func:`score_completions` at several temperatures from one forward pass per batch:
+    ``{temperature: records}`` (e.g. a corpus sampled at 0.7, scored at 0.7 and at 1). Each temperature must be a
+    finite number > 0, ``batch_size`` a whole number >= 1 (``ValueError`` otherwise)."""
+    from utils import checks
 
-    Args:
-        prompts: the exact texts the completions were sampled after (tokenized without added special
-            tokens, as in generation).
-        completions: texts, or -- better -- the sampled token ids (re-tokenizing decoded text can give
-            different ids than the ones sampled).
-        temperature: logits are divided by it (1.0: the sampling distribution at temperature 1); a finite
-            number > 0 (``ValueError`` otherwise, as for a ``batch_size`` that is not a whole number >= 1).
-        append_eos: also score the step that produced EOS (its record's token is the EOS string).
-
-    Returns:
-        one list of :class:`~utils.entropy.TokenRecord` per completion; ``position`` counts from 0 at
-        the first completion token, and every record has an entropy (the prompt gives each one a
-        predicting distribution).
-
-    Sequences are right-padded, so positions start at 0 for every row and padding never reaches a record.
-    """
     scale = unit_scale(unit)
     if len(prompts) != len(completions):
         raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions: pass one prompt per completion.")
-    from utils import checks
-
-    temperature = checks.temperature(temperature)
+    temps = [checks.temperature(t) for t in temperatures]
+    if not temps:
+        raise ValueError("temperatures is empty: pass at least one temperature > 0.")
     batch_size = checks.positive_int(batch_size, "batch_size")
     device = next(model.parameters()).device
     eos = tokenizer.eos_token_id
-    results: list[list[TokenRecord]] = []
+    results: dict[float, list[list[TokenRecord]]] = {t: [] for t in temps}
     for start in range(0, len(prompts), batch_size):
         ps = prompts[start : start + batch_size]
         cs = completions[start : start + batch_size]
@@ -94,23 +84,61 @@ def score_completions(
         logits = model(input_ids=ids.to(device), attention_mask=att.to(device)).logits
         # the rows that produced completion tokens: index k-1 .. k-1+len(c)-1 for a prompt of length k
         rows = [logits[i, k - 1 : k - 1 + len(c)] for i, (k, c) in enumerate(spans)]
-        flat = torch.cat(rows).float() / temperature if rows else logits.new_zeros((0, logits.shape[-1]))
-        if flat.shape[0] == 0:
-            results.extend([[] for _ in spans])
+        raw = torch.cat(rows).float() if rows else logits.new_zeros((0, logits.shape[-1])).float()
+        if raw.shape[0] == 0:
+            for t in temps:
+                results[t].extend([[] for _ in spans])
             continue
-        ent = token_entropy(flat) * scale
-        targets = torch.tensor([t for _, c in spans for t in c], device=flat.device)
-        tok_logp = (flat.gather(-1, targets[:, None]).squeeze(-1) - torch.logsumexp(flat, dim=-1)).tolist()
-        ent_l = ent.tolist()
-        j = 0
-        for _, c in spans:
-            recs = []
-            for t, tid in enumerate(c):
-                lp = tok_logp[j]
-                recs.append(TokenRecord(t, tokenizer.decode([tid]), int(tid), ent_l[j], math.exp(lp), -lp * scale))
-                j += 1
-            results.append(recs)
+        targets = torch.tensor([t for _, c in spans for t in c], device=raw.device)
+        for temp in temps:
+            flat = raw / temp
+            ent_l = (token_entropy(flat) * scale).tolist()
+            tok_logp = (flat.gather(-1, targets[:, None]).squeeze(-1) - torch.logsumexp(flat, dim=-1)).tolist()
+            j = 0
+            for _, c in spans:
+                recs = []
+                for t, tid in enumerate(c):
+                    lp = tok_logp[j]
+                    recs.append(TokenRecord(t, tokenizer.decode([tid]), int(tid), ent_l[j], math.exp(lp), -lp * scale))
+                    j += 1
+                results[temp].append(recs)
     return results
+
+
+def score_completions(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[str],
+    completions: Sequence[str | Sequence[int]],
+    batch_size: int = 8,
+    unit: str = "nats",
+    temperature: float = 1.0,
+    append_eos: bool = False,
+) -> list[list[TokenRecord]]:
+    """Per-token records of each completion, scored given its prompt.
+
+    Args:
+        prompts: the exact texts the completions were sampled after (tokenized without added special
+            tokens, as in generation).
+        completions: texts, or -- better -- the sampled token ids (re-tokenizing decoded text can give
+            different ids than the ones sampled).
+        temperature: logits are divided by it (the sampling temperature gives the distribution each token was
+            drawn from; 1.0: the model's own distribution).
+        append_eos: also score the step that produced EOS (its record's token is the EOS string).
+
+    Returns:
+        one list of :class:`~utils.entropy.TokenRecord` per completion; ``position`` counts from 0 at
+        the first completion token, and every record has an entropy (the prompt gives each one a
+        predicting distribution).
+
+    Sequences are right-padded, so positions start at 0 for every row and padding never reaches a record. Inputs
+    go to the model's device (a GPU when :func:`utils.models.load_lm` put the model there).
+    """
+    from utils import checks
+
+    temperature = checks.temperature(temperature)
+    return score_completions_at(model, tokenizer, prompts, completions, [temperature], batch_size=batch_size,
+                                unit=unit, append_eos=append_eos)[float(temperature)]
 
 
 def entropy_arrays(records_list: Sequence[Sequence[TokenRecord]]) -> list[np.ndarray]:
@@ -310,6 +338,47 @@ def shuffle_within(seqs: Sequence[np.ndarray], seed: int = 0) -> list[np.ndarray
     return [rng.permutation(np.asarray(h, float)) for h in seqs]
 
 
+def after_fork_pairs(seqs: Sequence[np.ndarray], threshold: float, k: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per sequence, the mean entropy of the ``k`` tokens after its forking tokens (H >= ``threshold``) and after
+    as many random positions of the same sequence: two arrays, one pair per sequence that has a fork with ``k``
+    tokens after it. Only positions with ``k`` tokens after them are eligible, for forks and random positions
+    alike (so the end of a sequence never biases one side). Pass the arrays to ``utils.stats.compare(...,
+    paired=True)``: the sequence is the unit, so long sequences do not outweigh short ones."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}.")
+    rng = np.random.default_rng(seed)
+    a, b = [], []
+    for h in seqs:
+        h = np.asarray(h, float)
+        eligible = np.arange(max(0, len(h) - k))
+        if eligible.size == 0:
+            continue
+        f = eligible[h[eligible] >= threshold]
+        if f.size == 0:
+            continue
+        r = rng.choice(eligible, size=f.size, replace=False)
+        a.append(mean_after(h, f, k).mean())
+        b.append(mean_after(h, r, k).mean())
+    return np.asarray(a, float), np.asarray(b, float)
+
+
+def per_sequence_rates(
+    entropies: Sequence[np.ndarray], labels: Sequence[Sequence[str]], threshold: float, groups: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Per sequence, the fork rate (share at or above ``threshold``) of each label in ``groups``: one array per
+    group, NaN where the sequence has no token of that group. For a paired comparison keep the sequences where
+    both groups are present (``~np.isnan(a) & ~np.isnan(b)``)."""
+    out: dict[str, list[float]] = {g: [] for g in groups}
+    for h, lab in zip(entropies, labels):
+        h, lab = np.asarray(h, float), np.asarray(list(lab), dtype=object)
+        if h.shape != lab.shape:
+            raise ValueError(f"{h.size} entropies but {lab.size} labels in one sequence: pass one label per token.")
+        for g in groups:
+            m = lab == g
+            out[g].append(float((h[m] >= threshold).mean()) if m.any() else float("nan"))
+    return {g: np.asarray(v, float) for g, v in out.items()}
+
+
 # ---------------------------------------------------------------------------------------------
 # Countdown token roles
 # ---------------------------------------------------------------------------------------------
@@ -380,33 +449,63 @@ def share_above(seqs: Sequence[np.ndarray], threshold: float) -> float:
     return float((h >= threshold).mean())
 
 
+#: The line the static explorer ends with (what a live run adds).
+SLIDER_NOTE = "Run live (JupyterLab, Colab, VS Code), a slider appears below to move the threshold and re-mark the trace."
+
+
+def live_frontend() -> bool:
+    """Whether this kernel talks to a live notebook front end that can show widgets (JupyterLab / Notebook 7 set
+    ``JPY_SESSION_NAME``, Colab imports ``google.colab``, VS Code sets ``VSCODE_PID``), as opposed to a headless
+    run (``make reproduce``, nbval), whose stored output would be a widget's text repr.
+    ``FORKING_TOKENS_WIDGETS=1`` / ``0`` forces the answer."""
+    import os
+    import sys
+
+    forced = os.environ.get("FORKING_TOKENS_WIDGETS")
+    if forced is not None:
+        return forced.strip().lower() in ("1", "true", "yes", "on")
+    return "google.colab" in sys.modules or "JPY_SESSION_NAME" in os.environ or "VSCODE_PID" in os.environ
+
+
 class StaticExplorer:
-    """What the explorer shows at a few fixed thresholds: a table of shares and one trace per threshold
-    with its forking tokens marked (HTML in Jupyter, plain text elsewhere)."""
+    """What the explorer shows at a few fixed thresholds: a table (the share of all tokens at or above each line,
+    and how many tokens of the shown trace it marks), the trace once, marked at ``marked`` (default: the last
+    threshold), and one line saying that a live run adds a slider. HTML in Jupyter, plain text elsewhere."""
 
     def __init__(
         self,
         records: Sequence[TokenRecord],
         seqs: Sequence[np.ndarray],
         thresholds: dict[str, float],
-        max_tokens: int | None = 60,
+        max_tokens: int | None = None,
+        marked: str | None = None,
     ) -> None:
         from utils.viz import ColoredTokens
 
-        self.rows = [(name, thr, share_above(seqs, thr)) for name, thr in thresholds.items()]
-        vmax = max(thresholds.values()) * 1.5 or 1.0
+        if not thresholds:
+            raise ValueError("no thresholds given: pass {name: nats}.")
         shown = list(records)[:max_tokens] if max_tokens else list(records)
-        self.views = [(name, thr, ColoredTokens.from_records(shown, threshold=thr, vmax=vmax)) for name, thr in thresholds.items()]
+        hs = [r.entropy for r in shown if r.entropy is not None]
+        self.rows = [(name, thr, share_above(seqs, thr), sum(h >= thr for h in hs)) for name, thr in thresholds.items()]
+        self.n_shown = len(hs)
+        self.marked = marked if marked is not None else list(thresholds)[-1]
+        if self.marked not in thresholds:
+            raise ValueError(f"marked={self.marked!r} is not one of the thresholds {list(thresholds)}")
+        vmax = max(thresholds.values()) * 1.5 or 1.0
+        self.view = ColoredTokens.from_records(shown, threshold=thresholds[self.marked], vmax=vmax)
 
     def _repr_html_(self) -> str:
-        head = "<tr><th>threshold</th><th>nats</th><th>share of tokens at or above</th></tr>"
-        body = "".join(f"<tr><td>{html.escape(n)}</td><td>{t:.3f}</td><td>{s:.1%}</td></tr>" for n, t, s in self.rows)
-        views = "".join(f"<p><b>{html.escape(n)}: {t:.3f} nats</b></p>{v._repr_html_()}" for n, t, v in self.views)
-        return f"<table>{head}{body}</table>{views}"
+        head = ("<tr><th>threshold</th><th>nats</th><th>share of all tokens at or above</th>"
+                f"<th>tokens marked in the trace below (of {self.n_shown})</th></tr>")
+        body = "".join(f"<tr><td>{html.escape(n)}</td><td>{t:.3f}</td><td>{s:.1%}</td><td>{k}</td></tr>"
+                       for n, t, s, k in self.rows)
+        return (f"<table>{head}{body}</table><p>The trace, underlined at <b>{html.escape(self.marked)}</b>:</p>"
+                f"{self.view._repr_html_()}<p><i>{html.escape(SLIDER_NOTE)}</i></p>")
 
     def __str__(self) -> str:
-        lines = [f"{n:>28}: {t:.3f} nats -> {s:.1%} of tokens at or above" for n, t, s in self.rows]
-        lines += [f"\n--- {n}: {t:.3f} nats; [token|H] marks tokens at or above:\n{v}" for n, t, v in self.views]
+        lines = [f"{n:>30}: {t:.3f} nats -> {s:.1%} of all tokens at or above; {k} of {self.n_shown} tokens in the trace"
+                 for n, t, s, k in self.rows]
+        lines += [f"\nthe trace, [token|H] at or above {self.marked}:\n{self.view}", SLIDER_NOTE]
         return "\n".join(lines)
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
@@ -417,14 +516,19 @@ def threshold_explorer(
     records: Sequence[TokenRecord],
     seqs: Sequence[np.ndarray],
     thresholds: dict[str, float],
-    interactive: bool = True,
-    max_tokens: int | None = 60,
+    interactive: bool | None = None,
+    max_tokens: int | None = None,
+    marked: str | None = None,
 ) -> tuple[StaticExplorer, Any]:
-    """A static rendering at ``thresholds`` (always; the first ``max_tokens`` tokens of ``records``), and an ipywidgets slider when ipywidgets is
-    importable and ``interactive`` (else None): moving it re-marks ``records``' forking tokens and
-    prints the share of all tokens in ``seqs`` at or above the threshold. Returns ``(static, widget)``;
-    display both."""
-    static = StaticExplorer(records, seqs, thresholds, max_tokens=max_tokens)
+    """A static rendering at ``thresholds`` (always: see :class:`StaticExplorer`), and an ipywidgets slider
+    when ``interactive`` (default: :func:`live_frontend`) and ipywidgets is importable (else None): moving it
+    re-marks ``records``' forking tokens and prints the share of all tokens in ``seqs`` at or above the
+    threshold. Returns ``(static, widget)``; display the static part, then the widget if it is not None.
+    A headless run (``make reproduce``, nbval) gets no widget, so its stored output is the table, the trace and
+    one line saying a slider appears when run live."""
+    static = StaticExplorer(records, seqs, thresholds, max_tokens=max_tokens, marked=marked)
+    if interactive is None:
+        interactive = live_frontend()
     if not interactive:
         return static, None
     try:
@@ -436,6 +540,7 @@ def threshold_explorer(
 
     hi = float(max(np.max(np.concatenate([np.asarray(s) for s in seqs])), max(thresholds.values())))
     vmax = max(thresholds.values()) * 1.5 or 1.0
+    shown = list(records)[:max_tokens] if max_tokens else list(records)
     slider = w.FloatSlider(value=PAPER_P80_NATS, min=0.0, max=round(hi, 2), step=0.01, description="threshold", readout_format=".2f")
     out = w.Output()
 
@@ -444,7 +549,7 @@ def threshold_explorer(
         with out:
             out.clear_output(wait=True)
             print(f"{share_above(seqs, thr):.1%} of all tokens have entropy >= {thr:.2f} nats")
-            display(HTML(ColoredTokens.from_records(records, threshold=thr, vmax=vmax)._repr_html_()))
+            display(HTML(ColoredTokens.from_records(shown, threshold=thr, vmax=vmax)._repr_html_()))
 
     slider.observe(redraw, names="value")
     redraw()

