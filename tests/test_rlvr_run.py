@@ -113,3 +113,18 @@ def test_sample_batches_and_run_many_saves_models(tmp_path: Path) -> None:
     assert out[0]["timing"]["cpu_s"] > 0
     again = run_condition(cfg, 0, out=tmp_path / "b.json", verbose=False)
     assert again["train"]["entropy"] == out[0]["train"]["entropy"]  # same seed, same run
+
+
+def test_run_many_resumes_finished_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = load_config("countdown_top20", profile="ci").replace(
+        task="standin", model="standin", prompts_per_step=2, num_generations=4, train_size=32, max_completion_length=8,
+        steps=1, eval_every=0, eval_n=4, eval_samples=2)
+    first = run_many([Job(cfg, 0, str(tmp_path / "a.json"))], workers=1, verbose=False)[0]
+    stamp = (tmp_path / "a.json").stat().st_mtime_ns
+    jobs = [Job(cfg, 0, str(tmp_path / "a.json")), Job(cfg, 1, str(tmp_path / "b.json"))]
+    again = run_many(jobs, workers=1, verbose=True, resume=True)
+    assert "1 of 2 runs already finished" in capsys.readouterr().out
+    assert (tmp_path / "a.json").stat().st_mtime_ns == stamp and again[0]["train"] == first["train"]
+    assert again[1]["seed"] == 1 and (tmp_path / "b.json").exists()
+    other = cfg.replace(steps=2)  # another config under the same file name is trained again, not read back
+    assert run_many([Job(other, 0, str(tmp_path / "a.json"))], workers=1, verbose=False, resume=True)[0]["timing"]["steps"] == 2

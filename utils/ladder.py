@@ -1,4 +1,4 @@
-"""The scale ladder of notebook 06: the same Countdown task model at four widths, and what RL does at each size.
+"""The scale ladder of notebook 06: the same Countdown task model at three widths, and what RL does at each size.
 
 Wang et al.'s strongest claim is a trend: top-20 % matches full-gradient RLVR at 8B and beats it at 14B and 32B. One
 toy model cannot speak to a trend; a ladder of toy models can. Every rung is the task-model recipe of ``utils.toy_lm``
@@ -27,8 +27,7 @@ from utils.config import BUILD_DIR, DATA_DIR
 __all__ = ["LR_GRID", "RUNGS", "SWEEP_SEEDS", "entropy_stats", "lr_sweep_jobs", "pick_lr", "rung_configs", "rung_table"]
 
 #: Rung name -> checkpoint folder (repository-relative), smallest first.
-RUNGS: dict[str, str] = {"d48": "data/ladder/d48", "d96": "data/task_model", "d192": "data/ladder/d192",
-                         "d336": "data/ladder/d336"}
+RUNGS: dict[str, str] = {"d48": "data/ladder/d48", "d96": "data/task_model", "d192": "data/ladder/d192"}
 LR_GRID = (1e-4, 3e-4, 1e-3)
 SWEEP_SEEDS = (100, 101)
 SWEEP_DIR = DATA_DIR / "results" / "full" / "06_scale_ladder" / "lr_sweep"
@@ -65,7 +64,7 @@ def entropy_stats(model: Any, tokenizer: Any, problems: Sequence[dict[str, Any]]
     return out
 
 
-def rung_configs(rung: str, profile: str | None = None, arms: Sequence[str] = ("all", "top20")) -> dict[str, Any]:
+def rung_configs(rung: str, profile: str | None = None, arms: Sequence[str] = ("all", "top20", "bottom80")) -> dict[str, Any]:
     """``{arm: RunConfig}`` from ``configs/ladder_<rung>_<arm>.yaml``."""
     from utils.rlvr import load_config
 

@@ -44,6 +44,7 @@ __all__ = [
     "evaluate_pass_rate",
     "load_runs",
     "run_condition",
+    "finished_run",
     "run_many",
     "sample_batches",
 ]
@@ -390,17 +391,40 @@ def _worker_init(threads: int, profile: str) -> None:
     transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bars in a notebook's output
 
 
-def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: bool = True) -> list[dict[str, Any]]:
+def finished_run(job: Job, threads: int = 1) -> dict[str, Any] | None:
+    """The results a job already wrote, if its file holds a complete run of the same config (as :func:`run_many` runs
+    it with ``threads``) and seed, else None."""
+    if job.out is None or not Path(job.out).exists():
+        return None
+    try:
+        r = load_json(job.out, schema=RESULTS_SCHEMA)
+    except Exception:  # noqa: BLE001 - a broken file is simply not a finished run
+        return None
+    cfg = job.cfg if job.cfg.num_threads else job.cfg.replace(num_threads=threads)
+    same = r.get("seed") == job.seed and r.get("config") == asdict(cfg)
+    saved = job.save_model is None or (Path(job.save_model) / "config.json").exists()
+    return r if same and saved and "timing" in r else None
+
+
+def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: bool = True,
+             resume: bool = False) -> list[dict[str, Any]]:
     """Run independent training jobs, ``workers`` at a time in fresh (spawned) processes with ``threads`` torch
     threads each; returns the results dicts in the order of ``jobs``.
 
     On a small shared CPU several 1-thread processes beat one multi-threaded run for a model this small. Each
     worker imports TRL once (~10 s) and then takes jobs from the queue. ``workers <= 1`` runs in this process.
     A job's config keeps its own ``num_threads`` if it sets one. Prints one line per finished job.
+    ``resume=True`` reads back the jobs whose results file already holds a complete run of the same config and
+    seed (:func:`finished_run`) instead of training them again, so an interrupted sweep loses no work.
     """
     jobs = list(jobs)
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     t0 = time.perf_counter()
+    if resume:
+        for i, j in enumerate(jobs):
+            results[i] = finished_run(j, threads)
+        if verbose and any(r is not None for r in results):
+            print(f"resuming: {sum(r is not None for r in results)} of {len(jobs)} runs already finished", flush=True)
 
     def report(i: int, r: dict[str, Any]) -> None:
         results[i] = r
@@ -412,9 +436,10 @@ def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: b
                   f"{r['timing']['total_s']:.0f} s (median step {r['timing']['median_step_s'] or 0:.2f} s)  "
                   f"[{time.perf_counter() - t0:.0f} s elapsed]", flush=True)
 
+    todo = [i for i, r in enumerate(results) if r is None]
     if workers <= 1:
-        for i, j in enumerate(jobs):
-            report(i, _run_job(j, threads))
+        for i in todo:
+            report(i, _run_job(jobs[i], threads))
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -422,7 +447,7 @@ def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: b
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
                                  initargs=(threads, get_profile())) as ex:
-            futures = {ex.submit(_run_job, j, threads): i for i, j in enumerate(jobs)}
+            futures = {ex.submit(_run_job, jobs[i], threads): i for i in todo}
             for f in as_completed(futures):
                 report(futures[f], f.result())
     return [r for r in results if r is not None]
