@@ -128,3 +128,18 @@ def test_run_many_resumes_finished_runs(tmp_path: Path, capsys: pytest.CaptureFi
     assert again[1]["seed"] == 1 and (tmp_path / "b.json").exists()
     other = cfg.replace(steps=2)  # another config under the same file name is trained again, not read back
     assert run_many([Job(other, 0, str(tmp_path / "a.json"))], workers=1, verbose=False, resume=True)[0]["timing"]["steps"] == 2
+
+
+def test_resume_treats_fields_added_later_as_their_defaults(tmp_path: Path) -> None:
+    from utils.results import load_json, save_json
+    from utils.rlvr.run import finished_run
+
+    cfg = load_config("countdown_top20", profile="ci").replace(
+        task="standin", model="standin", prompts_per_step=2, num_generations=4, train_size=32, max_completion_length=8,
+        steps=1, eval_every=0, eval_n=4, eval_samples=2)
+    run_many([Job(cfg, 0, str(tmp_path / "a.json"))], workers=1, verbose=False)
+    r = load_json(tmp_path / "a.json")
+    del r["config"]["final_eval_path"]  # as written before that field existed
+    save_json(r, tmp_path / "a.json")
+    assert finished_run(Job(cfg, 0, str(tmp_path / "a.json"))) is not None
+    assert finished_run(Job(cfg.replace(final_eval_path="data/countdown_eval_hard.jsonl"), 0, str(tmp_path / "a.json"))) is None

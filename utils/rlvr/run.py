@@ -21,6 +21,7 @@ Results schema (``"schema": "forking-tokens/rlvr-run/1"``)::
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import statistics
 import time
@@ -401,7 +402,12 @@ def finished_run(job: Job, threads: int = 1) -> dict[str, Any] | None:
     except Exception:  # noqa: BLE001 - a broken file is simply not a finished run
         return None
     cfg = job.cfg if job.cfg.num_threads else job.cfg.replace(num_threads=threads)
-    same = r.get("seed") == job.seed and r.get("config") == asdict(cfg)
+    stored, current = r.get("config") or {}, asdict(cfg)
+    # a field added to RunConfig after the run was written counts as its default (new fields keep old behaviour)
+    defaults = {f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())  # type: ignore[misc]
+                for f in dataclasses.fields(RunConfig)}
+    same_cfg = set(stored) <= set(current) and all(stored.get(k, defaults[k]) == v for k, v in current.items())
+    same = r.get("seed") == job.seed and same_cfg
     saved = job.save_model is None or (Path(job.save_model) / "config.json").exists()
     return r if same and saved and "timing" in r else None
 
