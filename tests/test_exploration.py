@@ -85,3 +85,9 @@ def test_an_eval_path_must_be_held_out(tmp_path) -> None:
     write_jsonl(train_like, tmp_path / "bad.jsonl")
     with pytest.raises(ValueError, match="not held out"):
         load_task(RunConfig(model="task_model", eval_path=str(tmp_path / "bad.jsonl"), train_size=8), 0)
+
+
+def test_the_hard_subset_is_held_out() -> None:
+    hard = cd.load_eval_problems(X.HARD_PATH)
+    assert len(hard) == 67  # data/README.md: python -m utils.exploration hard-set --samples 256 --seed 7 --max-correct 8
+    assert cd.eval_keys(hard) <= cd.eval_keys()  # a subset of the held-out set: never a training problem

@@ -51,6 +51,15 @@ def n_selected(n_valid: int, rho: float) -> int:
     return min(n_valid, max(1, math.ceil(rho * n_valid - 1e-9)))
 
 
+def _valid_positions(values: torch.Tensor, completion_mask: torch.Tensor, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(valid, flat_valid_idx)``: the completion mask as bools and the flat indices of its valid positions
+    (row-major), after checking that ``values`` has the mask's shape."""
+    if values.shape != completion_mask.shape:
+        raise ValueError(f"shape mismatch: {what} {tuple(values.shape)} vs mask {tuple(completion_mask.shape)}")
+    valid = completion_mask.bool()
+    return valid, valid.reshape(-1).nonzero(as_tuple=True)[0]
+
+
 def entropy_mask(
     entropies: torch.Tensor,
     completion_mask: torch.Tensor,
@@ -78,17 +87,14 @@ def entropy_mask(
         Bool tensor (B, T). Padding is never selected; ``top | bottom`` equals the valid tokens and
         ``top & bottom`` is empty. Empty or all-padding batches give an all-False mask.
     """
-    if entropies.shape != completion_mask.shape:
-        raise ValueError(f"shape mismatch: entropies {tuple(entropies.shape)} vs mask {tuple(completion_mask.shape)}")
     if mode not in ("top", "bottom", "random"):
         raise ValueError(f"mode must be top, bottom or random, got {mode!r}")
-    valid = completion_mask.bool()
+    valid, flat_valid_idx = _valid_positions(entropies, completion_mask, "entropies")
     out = torch.zeros_like(valid)
-    n_valid = int(valid.sum())
+    n_valid = int(flat_valid_idx.numel())
     if n_valid == 0:
         return out
     k = n_selected(n_valid, rho)
-    flat_valid_idx = valid.reshape(-1).nonzero(as_tuple=True)[0]
     if mode == "random":
         if rule == "quantile":
             k = int(entropy_mask(entropies, completion_mask, rho, "top", rule="quantile").sum())
@@ -128,15 +134,12 @@ def role_mask(
         Bool (B, T) mask: whole priority levels in order, then a uniformly random subset of the level that does
         not fit entirely. Padding is never selected.
     """
-    if priority.shape != completion_mask.shape:
-        raise ValueError(f"shape mismatch: priority {tuple(priority.shape)} vs mask {tuple(completion_mask.shape)}")
-    valid = completion_mask.bool()
+    valid, flat_valid_idx = _valid_positions(priority, completion_mask, "priority")
     out = torch.zeros_like(valid)
-    n_valid = int(valid.sum())
+    n_valid = int(flat_valid_idx.numel())
     if n_valid == 0:
         return out
     k = n_selected(n_valid, rho)
-    flat_valid_idx = valid.reshape(-1).nonzero(as_tuple=True)[0]
     pri = priority.reshape(-1)[flat_valid_idx].to("cpu", torch.float64)
     # random order within a level, levels in order: sort by (priority, random key)
     key = torch.rand(n_valid, generator=generator, dtype=torch.float64)
