@@ -14,7 +14,6 @@ from utils import decoding_grid as dg
 from utils import rollouts, toy_lm
 from utils.passk import mean_pass_at_k
 from utils.results import ResultsError
-from utils.sampling import DualTemperatureLogitsProcessor, dual_temperature_generate
 
 
 @pytest.fixture(scope="module")
@@ -244,20 +243,3 @@ def test_heatmap_marks_diagonal_and_highlight() -> None:
     ax = dg.plot_grid_heatmap(dg.grid_table(_fake_runs()), cbar_label="my label")
     assert ax.figure.axes[-1].get_ylabel() == "my label"
     plt.close(ax.figure)
-
-
-def test_generated_steps_cut_at_eos(shipped: tuple) -> None:
-    model, tok = shipped
-    enc = tok(["8 5 7>33:", "6 3 9>18:"], return_tensors="pt", padding=True, add_special_tokens=False)
-    proc = DualTemperatureLogitsProcessor(0.5, 1.5, 1.0, record=True)
-    torch.manual_seed(0)
-    out = dual_temperature_generate(model, enc, proc, max_new_tokens=24, top_k=0, pad_token_id=tok.pad_token_id)
-    ent, fork = proc.history()
-    rows = dg.generated_steps(tok, out, enc["input_ids"].shape[1], ent, fork)
-    assert len(rows) == 2
-    for row, ids in zip(rows, out[:, enc["input_ids"].shape[1]:].tolist()):
-        assert [s["id"] for s in row] == ids[: len(row)]
-        assert all(s["fork"] == (s["entropy"] >= 0.5) for s in row)
-        assert tok.eos_token_id not in [s["id"] for s in row[:-1]]
-    with pytest.raises(ValueError, match="reset"):
-        dg.generated_steps(tok, out, enc["input_ids"].shape[1], ent[:, :-1], fork[:, :-1])

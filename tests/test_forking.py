@@ -148,26 +148,8 @@ def test_summary_over_groups():
     assert fk.summary_over_groups({0: [np.ones(3)]})["mean"]["sd"] == 0.0
 
 
-def test_threshold_explorer_static_output(monkeypatch):
-    recs = [_rec(" a", 0.0), _rec(" b", 2.0), _rec(" c", 0.5)]
-    static, widget = fk.threshold_explorer(recs, [np.array([0.0, 2.0, 0.5])], {"low": 0.1, "high": 1.0}, interactive=False)
-    assert widget is None
-    text = str(static)
-    assert "66.7% of all tokens at or above" in text and "33.3% of all tokens at or above" in text
-    assert "[ b|2.00]" in text and text.count("[ b|2.00]") == 1  # the trace is shown once
-    assert text.rstrip().endswith(fk.SLIDER_NOTE)
-    page = static._repr_html_()
-    assert "<table>" in page and "slider appears" in page and "VBox" not in page
-    # headless (no live front end): no widget, whatever ipywidgets says
-    for var in ("JPY_SESSION_NAME", "VSCODE_PID", "FORKING_TOKENS_WIDGETS"):
-        monkeypatch.delenv(var, raising=False)
-    assert fk.live_frontend() is False
-    assert fk.threshold_explorer(recs, [np.array([0.0, 2.0, 0.5])], {"low": 0.1})[1] is None
-    monkeypatch.setenv("FORKING_TOKENS_WIDGETS", "1")
-    assert fk.live_frontend() is True
+def test_share_above():
     assert fk.share_above([np.array([0.0, 2.0, 0.5])], 0.5) == pytest.approx(2 / 3)
-    with pytest.raises(ValueError):
-        fk.StaticExplorer(recs, [np.zeros(3)], {"low": 0.1}, marked="nope")
 
 
 def test_score_completions_checks_temperature_and_batch_size():

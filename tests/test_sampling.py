@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers import GenerationConfig, GPT2Config, GPT2LMHeadModel, LogitsProcessorList, TemperatureLogitsWarper
 
-from utils.sampling import DualTemperatureLogitsProcessor, dual_temperature_generate
+from utils.sampling import DualTemperatureLogitsProcessor, dual_temperature_generate, generated_steps
 
 V = 97
 PAD = 0
@@ -330,3 +330,28 @@ def test_helper_inplace_path_matches_copy_path(tiny_model: GPT2LMHeadModel) -> N
         assert torch.equal(a, b)
     assert torch.equal(h_fast[1], proc.history()[1])
     assert proc._inplace is False  # only ever on inside the helper
+
+
+@pytest.fixture(scope="module")
+def task_model() -> tuple:
+    from utils import toy_lm
+
+    torch.set_num_threads(1)
+    return toy_lm.load_task_model()
+
+
+def test_generated_steps_cut_at_eos(task_model: tuple) -> None:
+    model, tok = task_model
+    enc = tok(["8 5 7>33:", "6 3 9>18:"], return_tensors="pt", padding=True, add_special_tokens=False)
+    proc = DualTemperatureLogitsProcessor(0.5, 1.5, 1.0, record=True)
+    torch.manual_seed(0)
+    out = dual_temperature_generate(model, enc, proc, max_new_tokens=24, top_k=0, pad_token_id=tok.pad_token_id)
+    ent, fork = proc.history()
+    rows = generated_steps(tok, out, enc["input_ids"].shape[1], ent, fork)
+    assert len(rows) == 2
+    for row, ids in zip(rows, out[:, enc["input_ids"].shape[1]:].tolist()):
+        assert [s["id"] for s in row] == ids[: len(row)]
+        assert all(s["fork"] == (s["entropy"] >= 0.5) for s in row)
+        assert tok.eos_token_id not in [s["id"] for s in row[:-1]]
+    with pytest.raises(ValueError, match="reset"):
+        generated_steps(tok, out, enc["input_ids"].shape[1], ent[:, :-1], fork[:, :-1])

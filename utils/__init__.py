@@ -6,7 +6,8 @@ paths), ``stats`` (comparisons over seeds, confidence intervals, verdicts), ``cl
 ``exercises`` (the notebooks' exercise checks).
 
 Language models and entropy: ``entropy`` (token entropy, scoring text), ``models`` (loading LMs online or offline),
-``viz`` (plots and colored tokens), ``forking`` (where the entropy sits in a model's own samples), ``traces``
+``viz`` (plots and colored tokens), ``forking`` (where the entropy sits in a model's own samples), ``explorer``
+(notebook 02's threshold explorer), ``traces``
 (SmolLM2 answers to word problems), ``sampling`` (dual-temperature decoding), ``passk`` (unbiased pass@k).
 
 The Countdown world: ``countdown`` (grammar, verifier, problems), ``toy_lm`` (the task model and its training),

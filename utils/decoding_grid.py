@@ -59,7 +59,6 @@ __all__ = [
     "save_grid",
     "load_grid",
     "plot_grid_heatmap",
-    "generated_steps",
 ]
 
 #: A correct 3-number solution has two steps of at most 15 characters in all (``9*9=81,81*9=729``);
@@ -474,43 +473,3 @@ def plot_axis_comparisons(comparisons: dict[str, list[dict[str, Any]]], ax: Any 
     if title:
         ax.set_title(title)
     return ax
-
-
-def generated_steps(
-    tokenizer: Any,
-    sequences: Any,
-    prompt_len: int,
-    entropy: Any,
-    is_fork: Any,
-    eos_token_id: int | Sequence[int] | None = None,
-) -> list[list[dict[str, Any]]]:
-    """Per row, the generated tokens with the entropy and fork flag the processor recorded for them.
-
-    Args:
-        tokenizer: the model's tokenizer (for the token strings).
-        sequences: ``generate``'s output ``[B, prompt_len + steps]``.
-        prompt_len: width of the (left-padded) prompt batch.
-        entropy, is_fork: ``DualTemperatureLogitsProcessor.history()`` (``[B, steps]`` each).
-        eos_token_id: id(s) that end a row (default: the tokenizer's EOS). A row is cut after its first
-            EOS (kept, it was a sampled step); later steps were padding and are dropped.
-
-    Returns:
-        One list per row of ``{"token", "id", "entropy", "fork"}`` dicts.
-    """
-    new = sequences[:, prompt_len:]
-    if tuple(entropy.shape) != tuple(new.shape) or tuple(is_fork.shape) != tuple(new.shape):
-        raise ValueError(
-            f"history {tuple(entropy.shape)} does not match the generated tokens {tuple(new.shape)}: "
-            "reset the processor before generate (dual_temperature_generate does) and pass this call's output"
-        )
-    eos = eos_token_id if eos_token_id is not None else tokenizer.eos_token_id
-    eos_set = {int(e) for e in (eos if isinstance(eos, (list, tuple, set)) else [eos]) if e is not None}
-    rows = []
-    for ids, hs, fs in zip(new.tolist(), entropy.tolist(), is_fork.tolist()):
-        row = []
-        for tid, h, f in zip(ids, hs, fs):
-            row.append({"token": tokenizer.decode([tid]), "id": int(tid), "entropy": float(h), "fork": bool(f)})
-            if tid in eos_set:
-                break
-        rows.append(row)
-    return rows

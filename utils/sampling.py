@@ -8,11 +8,12 @@ receives (the *untempered* scores) and divides that row's logits by ``t_fork`` w
 
 Quick use::
 
-    from utils.sampling import DualTemperatureLogitsProcessor, dual_temperature_generate
+    from utils.sampling import DualTemperatureLogitsProcessor, dual_temperature_generate, generated_steps
 
     proc = DualTemperatureLogitsProcessor(threshold=0.672, t_fork=1.3, t_rest=0.8, record=True)
     out = dual_temperature_generate(model, inputs, proc, max_new_tokens=64, top_p=0.95)
     entropy, is_fork = proc.history()          # [B, steps] each
+    steps = generated_steps(tokenizer, out, inputs["input_ids"].shape[1], entropy, is_fork)   # per row: token, entropy, fork
 
 Where it sits in transformers 5.x (checked in 5.24, ``GenerationMixin._get_logits_processor``):
 ``generate`` builds its own list in this order:
@@ -46,6 +47,7 @@ import copy
 import math
 import numbers
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -53,7 +55,7 @@ from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList,
 
 from utils.entropy import token_entropy
 
-__all__ = ["DualTemperatureLogitsProcessor", "dual_temperature_generate"]
+__all__ = ["DualTemperatureLogitsProcessor", "dual_temperature_generate", "generated_steps"]
 
 _UNITS = ("nats", "bits")
 
@@ -274,3 +276,43 @@ def _inplace_is_safe(model: Any, gen_cfg: GenerationConfig | None, kwargs: dict[
             if key not in kwargs and cfg is not None and getattr(cfg, key, None):
                 return False
     return not kwargs.get("output_logits", False)
+
+
+def generated_steps(
+    tokenizer: Any,
+    sequences: Any,
+    prompt_len: int,
+    entropy: Any,
+    is_fork: Any,
+    eos_token_id: int | Sequence[int] | None = None,
+) -> list[list[dict[str, Any]]]:
+    """Per row, the generated tokens with the entropy and fork flag the processor recorded for them.
+
+    Args:
+        tokenizer: the model's tokenizer (for the token strings).
+        sequences: ``generate``'s output ``[B, prompt_len + steps]``.
+        prompt_len: width of the (left-padded) prompt batch.
+        entropy, is_fork: ``DualTemperatureLogitsProcessor.history()`` (``[B, steps]`` each).
+        eos_token_id: id(s) that end a row (default: the tokenizer's EOS). A row is cut after its first
+            EOS (kept, it was a sampled step); later steps were padding and are dropped.
+
+    Returns:
+        One list per row of ``{"token", "id", "entropy", "fork"}`` dicts.
+    """
+    new = sequences[:, prompt_len:]
+    if tuple(entropy.shape) != tuple(new.shape) or tuple(is_fork.shape) != tuple(new.shape):
+        raise ValueError(
+            f"history {tuple(entropy.shape)} does not match the generated tokens {tuple(new.shape)}: "
+            "reset the processor before generate (dual_temperature_generate does) and pass this call's output"
+        )
+    eos = eos_token_id if eos_token_id is not None else tokenizer.eos_token_id
+    eos_set = {int(e) for e in (eos if isinstance(eos, (list, tuple, set)) else [eos]) if e is not None}
+    rows = []
+    for ids, hs, fs in zip(new.tolist(), entropy.tolist(), is_fork.tolist()):
+        row = []
+        for tid, h, f in zip(ids, hs, fs):
+            row.append({"token": tokenizer.decode([tid]), "id": int(tid), "entropy": float(h), "fork": bool(f)})
+            if tid in eos_set:
+                break
+        rows.append(row)
+    return rows

@@ -112,7 +112,6 @@ def load_task(
         return Dataset.from_list(rows), held, standin_reward
     if cfg.task == "countdown":
         from utils import countdown, toy_lm
-        from utils.results import resolve
 
         # the difficulty (count of numbers, ranges, held-out file) is the checkpoint's own
         spec = toy_lm.task_spec(cfg.model) if toy_lm.is_task_model_dir(cfg.model) else toy_lm.task_spec("task_model")
