@@ -26,3 +26,16 @@ def test_readme_notebook_index_is_current() -> None:
 
 def test_readme_run_times_are_current() -> None:
     assert _block("runtimes") == run_times_markdown(), "README's run times are stale: run make reproduce"
+
+
+def test_a_profile_measured_on_some_notebooks_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import utils.readme as rd
+
+    names = [p.name for p in rd.notebook_paths()]
+    times = {"ci": {n: 60.0 for n in names}, "default": {}, "full": {names[0]: 120.0}}
+    monkeypatch.setattr(rd, "load_run_times", lambda prof: times[prof])
+    table = rd.run_times_markdown()
+    assert "| default |" not in table.splitlines()[0]  # never measured: no column
+    total = table.splitlines()[-1]
+    assert f"{len(names):.1f} min | 2.0 min (1 of {len(names)} notebooks) |" in total
+    assert f"| {names[1]} | 1.0 min | – |" in table

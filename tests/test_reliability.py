@@ -401,7 +401,7 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
 
     monkeypatch.setattr(rlvr_pkg, "run_many", lambda jobs, **k: [])
     monkeypatch.setattr(reproduce, "save_json", lambda obj, path, **k: path)
-    monkeypatch.setattr(reproduce, "_refresh_openings", lambda paths: None)
+    monkeypatch.setattr(reproduce, "refresh_openings", lambda paths: None)
     import utils.claims as claims
     import utils.readme as readme
 

@@ -207,7 +207,7 @@ def opening_problems(nb: Any, notebook_filename: str) -> list[str]:
             if part not in text:
                 problems.append(f"first cell lacks {part.strip()!r}")
         if "**How long**" in text and how_long_line(notebook_filename) not in text.split("\n"):
-            problems.append("the How long line is not the measured one: run make reproduce (or utils.readme)")
+            problems.append("the How long line is not the measured one: run make reproduce (or python -m utils.readme)")
     if second["cell_type"] != "code" or "".join(second["source"]).strip() != setup_cell_source().strip():
         problems.append("second cell is not the generated setup cell")
     return problems

@@ -1,6 +1,9 @@
 """README.md's generated blocks: the notebook index (badges from pyproject's repository address), the
 measured run times and the claims ledger. ``make reproduce`` refreshes them after the notebooks ran;
 the text between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` is never edited by hand.
+
+``python -m utils.readme`` rewrites those blocks and every notebook's "How long" line from the files already
+recorded (run times, claims), without running a notebook.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ def run_times_markdown() -> str:
     for nb in notebook_paths():
         cells = [f"{t[nb.name] / 60:.1f} min" if nb.name in t else "–" for t in profiles.values()]
         lines.append(f"| {nb.name} | " + " | ".join(cells) + " |")
-    totals = [f"{sum(t.values()) / 60:.1f} min" for t in profiles.values()]
+    n_all = len(notebook_paths())
+    totals = [f"{sum(t.values()) / 60:.1f} min" + ("" if len(t) >= n_all else f" ({len(t)} of {n_all} notebooks)")
+              for t in profiles.values()]
     lines.append("| **whole series** | " + " | ".join(totals) + " |")
     return "\n".join(lines)
 
@@ -60,3 +65,16 @@ def refresh_readme(readme: Path | None = None) -> Path:
     text = replace_block(text, "claims", ledger_markdown(load_claims("default")))
     atomic_write_text(path, text)
     return path
+
+
+def main() -> int:
+    """Refresh README's blocks and the notebooks' "How long" lines from the recorded files (no notebook runs)."""
+    from utils.reproduce import refresh_openings
+
+    refresh_openings(notebook_paths())
+    print(f"README blocks refreshed: {refresh_readme().relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

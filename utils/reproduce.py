@@ -71,7 +71,7 @@ def execute_notebook(path: Path, profile: str, timeout: int = 3600, write_to: Pa
     return seconds
 
 
-def _refresh_openings(paths: list[Path]) -> None:
+def refresh_openings(paths: list[Path]) -> None:
     """Rewrite the "How long" line of the committed notebooks from the recorded run times (markdown only)."""
     import nbformat
 
@@ -129,7 +129,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     if record:
         out = save_json({**times, "_last_run_total_s": round(total, 1)}, run_times_path(profile))
         print(f"run times: {out.relative_to(REPO_ROOT)}")
-        _refresh_openings(notebook_paths())
+        refresh_openings(notebook_paths())
     if not args.no_ledger:
         from utils.claims import build_ledger
         from utils.readme import refresh_readme
