@@ -366,7 +366,7 @@ def check_group_advantages(fn: Callable[..., torch.Tensor]) -> None:
 
     def case(rewards: list[float], g: int, what: str) -> Callable[[], None]:
         def run() -> None:
-            r = torch.tensor(rewards)
+            r = torch.tensor(rewards, dtype=torch.float32)   # rewards are 0.0 / 1.0 floats, as TRL passes them
             _close(fn(r.clone(), g), ref(r, g), what)
         return run
 
