@@ -9,7 +9,7 @@ from scipy.stats import entropy as scipy_entropy
 
 from utils.entropy import (
     LN2,
-    SEED_BANDS_BITS,
+    WRITEUP_BANDS_BITS,
     band_shares,
     entropies_of,
     percentile_threshold,
@@ -162,7 +162,7 @@ def test_score_text_rejects_empty(tiny_lm):
 def test_bands_percentiles_summary():
     h = np.array([0.0, 0.5, 1.0, 2.0, 2.5, 3.5]) * LN2  # in nats; bits: 0, .5, 1, 2, 2.5, 3.5
     shares = band_shares(h)
-    assert list(shares) == [b[0] for b in SEED_BANDS_BITS]
+    assert list(shares) == [b[0] for b in WRITEUP_BANDS_BITS]
     assert shares["< 1 bit (certain)"] == pytest.approx(2 / 6)
     assert shares["1-3 bits (a few options)"] == pytest.approx(3 / 6)
     assert shares["3-4 bits (the write-up's gap)"] == pytest.approx(1 / 6)

@@ -32,8 +32,6 @@ WRITEUP_BANDS_BITS: tuple[tuple[str, float, float], ...] = (
     ("3-4 bits (the write-up's gap)", 3.0, 4.0),
     ("> 4 bits (no preference)", 4.0, math.inf),
 )
-#: Former name of :data:`WRITEUP_BANDS_BITS` (kept for existing callers).
-SEED_BANDS_BITS = WRITEUP_BANDS_BITS
 
 #: Wang et al.: 80th percentile of token entropy over Qwen3-8B chain-of-thought traces, in nats.
 PAPER_P80_NATS = 0.672

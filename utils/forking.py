@@ -132,11 +132,9 @@ def score_completions(
     Sequences are right-padded, so positions start at 0 for every row and padding never reaches a record. Inputs
     go to the model's device (a GPU when :func:`utils.models.load_lm` put the model there).
     """
-    from utils import checks
-
-    temperature = checks.temperature(temperature)
-    return score_completions_at(model, tokenizer, prompts, completions, [temperature], batch_size=batch_size,
-                                unit=unit, append_eos=append_eos)[float(temperature)]
+    (scored,) = score_completions_at(model, tokenizer, prompts, completions, [temperature], batch_size=batch_size,
+                                     unit=unit, append_eos=append_eos).values()
+    return scored
 
 
 def entropy_arrays(records_list: Sequence[Sequence[TokenRecord]]) -> list[np.ndarray]:

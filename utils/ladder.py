@@ -124,9 +124,9 @@ def _lr_sweep(a: Any) -> int:
     jobs = [j for r in a.rungs for j in lr_sweep_jobs(r, a.out_dir)]
     for j in jobs:  # before any training: a committed result is replaced only with --force
         guard_overwrite(j.out, a.force)
-    for r in a.rungs:
-        from utils import toy_lm
+    from utils import toy_lm
 
+    for r in a.rungs:
         toy_lm.task_spec(RUNGS[r])  # the checkpoint and its held-out file exist
     from utils.notebook import quiet
     from utils.rlvr import run_many
