@@ -74,7 +74,7 @@ def _register(fn: Callable[..., None]) -> Callable[..., None]:
 
 
 @_register
-def check_entropy_from_logits(fn: Callable[..., torch.Tensor]) -> bool:
+def check_entropy_from_logits(fn: Callable[..., torch.Tensor]) -> None:
     """``fn(logits, unit="nats")``: the entropy of ``softmax(logits)`` over the last axis, in nats or bits, for any
     leading shape -- must equal ``utils.entropy.token_entropy``, including rows with masked (``-inf``) entries and
     very large logits."""
@@ -100,11 +100,11 @@ def check_entropy_from_logits(fn: Callable[..., torch.Tensor]) -> bool:
              case(torch.randn(3, 5, 11, generator=g), "bits", "random logits of shape (3, 5, 11)"),
              case(masked, "nats", "rows with masked (-inf) entries"),
              case(torch.randn(2, 50, generator=g) * 200, "nats", "very large logits (exp overflows without log-softmax)")]
-    return run_check("entropy from logits", cases)
+    run_check("entropy from logits", cases)
 
 
 @_register
-def check_find_forks(fn: Callable[..., list]) -> bool:
+def check_find_forks(fn: Callable[..., list]) -> None:
     """``fn(records, q=80)``: the tokens (strings, in text order) of one scored text whose entropy is at or above the
     ``q``-th percentile of that text's entropies; records without an entropy (position 0) are skipped -- must equal
     ``[r.token for r in utils.entropy.forks(records, q)]``."""
@@ -130,14 +130,14 @@ def check_find_forks(fn: Callable[..., list]) -> bool:
              case([None, 1.0, 1.0, 1.0, 0.0], 80, "ties at the threshold (all tied tokens count)"),
              case([None] + rng.exponential(1.0, 40).tolist(), 90, "forty tokens, the top 10 %"),
              case([None] + rng.exponential(1.0, 40).tolist(), 50, "forty tokens, the top half")]
-    return run_check("find the forks", cases)
+    run_check("find the forks", cases)
 
 
 # ============================================================================================ 02 forking tokens
 
 
 @_register
-def check_fork_threshold(fn: Callable[..., tuple]) -> bool:
+def check_fork_threshold(fn: Callable[..., tuple]) -> None:
     """``fn(seqs, q)``: ``(threshold, share)`` for a corpus given as one entropy array per sequence -- the ``q``-th
     percentile of all tokens pooled (``utils.entropy.percentile_threshold``) and the share of all tokens at or above
     it (``utils.forking.share_above``)."""
@@ -166,11 +166,11 @@ def check_fork_threshold(fn: Callable[..., tuple]) -> bool:
     cases = [case(long_short, 80, "sequences of different lengths"), case(long_short, 90, "the 90th percentile"),
              case(ties, 80, "most tokens exactly 0 (the threshold is 0, and every token is at or above it)"),
              case([rng.exponential(0.5, n) for n in (30, 40, 50)], 95, "the 95th percentile")]
-    return run_check("fork threshold", cases)
+    run_check("fork threshold", cases)
 
 
 @_register
-def check_fork_rate_by_kind(fn: Callable[..., dict]) -> bool:
+def check_fork_rate_by_kind(fn: Callable[..., dict]) -> None:
     """``fn(entropies, kinds, threshold)``: ``{kind: fork rate}`` -- for each kind, the share of its tokens (pooled
     over all sequences) at or above ``threshold``; must equal ``utils.forking.group_table(...)["share_high"]``."""
     from utils.forking import TOKEN_KINDS, group_table
@@ -195,7 +195,7 @@ def check_fork_rate_by_kind(fn: Callable[..., dict]) -> bool:
     cases = [case([np.array([2.0, 0.0, 1.0]), np.array([0.5])], [["word start", "word piece", "word start"], ["number"]],
                   1.0, "two short sequences (a tie at the threshold forks)"),
              case(rnd_ent, rnd_kinds, 1.0, "three random sequences"), case(rnd_ent, rnd_kinds, 0.2, "a low threshold")]
-    return run_check("fork rate by kind", cases)
+    run_check("fork rate by kind", cases)
 
 
 # ============================================================================================ 03 dual temperature
