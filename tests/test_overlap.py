@@ -21,11 +21,11 @@ def test_pad_ragged() -> None:
 
 def test_overlap_identity_and_monotone_transform() -> None:
     h = ragged()
-    assert top_overlap(h, h)["overlap"] == 1.0
+    assert top_overlap(h, h)["overlap"] == pytest.approx(1.0)
     # a strictly increasing transform keeps the ranking, so the same positions
-    assert top_overlap(h, [np.sqrt(a) * 3 + 1 for a in h], 0.2)["overlap"] == 1.0
+    assert top_overlap(h, [np.sqrt(a) * 3 + 1 for a in h], 0.2)["overlap"] == pytest.approx(1.0)
     # reversing the order: no overlap at rho = 0.2
-    assert top_overlap(h, [-a for a in h], 0.2)["overlap"] == 0.0
+    assert top_overlap(h, [-a for a in h], 0.2)["overlap"] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_overlap_random_is_near_chance() -> None:
@@ -49,7 +49,7 @@ def test_delta_by_bucket() -> None:
     d = delta_by_bucket(h, new, n_buckets=4)
     assert sum(d["n"]) == sum(len(a) for a in h)
     assert d["base_mean"] == sorted(d["base_mean"])
-    assert d["abs_delta"][0] == 0.0 and d["abs_delta"][-1] == pytest.approx(1.0)
+    assert d["abs_delta"][0] == pytest.approx(0.0, abs=1e-12) and d["abs_delta"][-1] == pytest.approx(1.0)
     assert np.allclose(d["delta"], d["abs_delta"])
     with pytest.raises(ValueError):
         delta_by_bucket([np.ones(3)], [np.ones(3)], n_buckets=10)
@@ -73,6 +73,6 @@ def test_selected_by_role() -> None:
     sel = torch.zeros(2, width, dtype=torch.bool)
     sel[0, 0] = sel[1, 0] = True  # the first operand of each completion
     out = selected_by_role(tok, cid, cm, sel)
-    assert out["operand1"]["share_of_kept"] == 1.0 and out["result"]["share_selected"] == 0.0
+    assert out["operand1"]["share_of_kept"] == pytest.approx(1.0) and out["result"]["share_selected"] == pytest.approx(0.0, abs=1e-12)
     assert sum(v["n"] for v in out.values()) == int(cm.sum())
     assert out["eos"]["n"] == 2

@@ -50,7 +50,7 @@ def test_entropy_summary_roles() -> None:
     import numpy as np
 
     s = rollouts.entropy_summary([np.array([0.0, 1.0, 0.005]), np.array([2.0])], [["operand1", "operator", "eos"], ["operator"]])
-    assert s["n_tokens"] == 4 and s["share_below_0.01"] == 0.5
+    assert s["n_tokens"] == 4 and s["share_below_0.01"] == pytest.approx(0.5)
     assert list(s["by_role"])[0] == "operator" and s["by_role"]["operator"]["n"] == 2
 
 

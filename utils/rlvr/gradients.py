@@ -72,14 +72,18 @@ def mask_gradients(
 
 
 def alignment(grads: dict[str, torch.Tensor], reference: str = "all") -> dict[str, dict[str, float]]:
-    """Per gradient: ``norm_ratio`` (its norm over the reference's) and ``cosine`` with the reference."""
+    """Per gradient: ``norm_ratio`` (its norm over the reference's) and ``cosine`` with the reference.
+
+    The cosine is clamped to [-1, 1] here, where it is computed: the dot product and the two norms are separate
+    floating-point reductions, so a gradient's cosine with itself can come out as 1 + 1e-15 on one CPU's vectorised
+    kernels and 1 - 1e-15 on another's."""
     ref = grads[reference].double()
     rn = float(ref.norm())
     out = {}
     for name, g in grads.items():
         g = g.double()
         gn = float(g.norm())
-        cos = float(torch.dot(g, ref) / (gn * rn)) if gn > 0 and rn > 0 else float("nan")
+        cos = min(1.0, max(-1.0, float(torch.dot(g, ref)) / (gn * rn))) if gn > 0 and rn > 0 else float("nan")
         out[name] = {"norm_ratio": gn / rn if rn > 0 else float("nan"), "cosine": cos}
     return out
 
