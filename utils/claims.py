@@ -215,8 +215,12 @@ def ledger_markdown(rows: list[dict[str, Any]], link_prefix: str = "") -> str:
         "| claim (as published) | source | our measurement | n · budget · profile | verdict | where |\n"
         "|---|---|---|---|---|---|\n"
     )
+    from utils.robustness import ledger_note
+
     lines = []
     for r in rows:
+        note = ledger_note(r["id"])  # does the verdict survive a re-run with another reduction order?
+        why = r["why"] + (f" — {note}" if note else "")
         where = f"[{r['notebook'][:2]} · {r['section']}]({link_prefix}notebooks/{r['notebook']})"
         if r.get("figure"):
             where += f" · [figure]({link_prefix}figures/{r['figure']}.png)"
@@ -224,7 +228,7 @@ def ledger_markdown(rows: list[dict[str, Any]], link_prefix: str = "") -> str:
         basis = "" if r.get("basis", "experiment") == "experiment" else f" ({r['basis']})"
         lines.append(
             f"| {_cell(r['claim'])} | {_cell(r['source'])} | {_cell(r['measured'])} | {_cell(ctx)} | "
-            f"**{r['verdict']}**{basis} — {_cell(r['why'])} | {where} |"
+            f"**{r['verdict']}**{basis} — {_cell(why)} | {where} |"
         )
     return head + "\n".join(lines) + "\n"
 

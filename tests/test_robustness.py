@@ -1,0 +1,97 @@
+"""utils.robustness: notebook 04's headline verdicts decided from a folder of runs, compared with a re-made copy, and
+the note the ledger prints from the committed check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from utils import robustness as rb
+from utils.results import save_json
+from utils.rlvr.run import RESULTS_SCHEMA
+
+ARMS = {"04_all": 0.21, "04_top20": 0.205, "04_bottom80": 0.09, "04_random20": 0.13}
+
+
+def _write_runs(folder: Path, shift: float = 0.0, diverge_at: int | None = None) -> None:
+    rng = np.random.default_rng(0)
+    for name, mean in ARMS.items():
+        for seed in range(6):
+            end = mean + rng.normal(0, 0.005) + shift
+            reward = [0.1] * 10
+            if diverge_at is not None:
+                reward[diverge_at] = 0.2
+            run = {"name": name, "seed": seed, "eval": {"step": [0, 50, 100], "pass1": [0.178, end, end]},
+                   "train": {"step": list(range(10)), "reward": reward, "entropy": [0.3 * (1 + 1e-7 * (shift != 0))] * 10}}
+            save_json(run, folder / f"{name}_seed{seed}.json", schema=RESULTS_SCHEMA)
+
+
+def test_verdicts_follow_the_notebook_rules(tmp_path: Path) -> None:
+    _write_runs(tmp_path)
+    v = rb.verdicts(tmp_path)
+    assert v["wang.bottom80_hurts"]["verdict"] == "reproduced"
+    assert v["wang.random20_control"]["verdict"] == "reproduced"
+    assert v["wang.top20_matches_full"]["verdict"] == "reproduced"  # -0.005 within the margin 0.02
+    assert v["wang.top20_matches_full"]["evidence"]["margin"] == pytest.approx(0.02)
+    assert v["wang.bottom80_hurts"]["seeds"] == list(range(6))
+
+
+def test_check_reports_holding_and_fragile_verdicts(tmp_path: Path) -> None:
+    stored, moved = tmp_path / "a", tmp_path / "b"
+    _write_runs(stored)
+    _write_runs(moved, shift=0.0, diverge_at=4)
+    # make the top-20% arm fall well behind in the re-made runs: the equivalence verdict must flip
+    for f in moved.glob("04_top20_seed*.json"):
+        run = json.loads(f.read_text(encoding="utf-8"))
+        run["eval"]["pass1"] = [0.178, 0.15, 0.15]
+        save_json({k: v for k, v in run.items() if k != "schema"}, f, schema=RESULTS_SCHEMA)
+    res = rb.check(stored, moved, "a test perturbation")
+    assert res["claims"]["wang.bottom80_hurts"]["holds"]
+    assert not res["claims"]["wang.top20_matches_full"]["holds"]
+    assert res["claims"]["wang.top20_matches_full"]["perturbed"]["verdict"] == "not reproduced"
+    assert res["arms"]["04_all"]["first_reward_step_median"] == pytest.approx(4)
+    assert res["arms"]["04_all"]["identical_runs"] == 0
+    out = tmp_path / "robust"
+    save_json(res, out / "04.json", schema=rb.SCHEMA)
+    assert rb.ledger_note("wang.bottom80_hurts", out).startswith("holds when re-run with a test perturbation")
+    assert rb.ledger_note("wang.top20_matches_full", out).startswith("FRAGILE: not reproduced when re-run")
+    assert rb.ledger_note("wang.p80", out) is None
+
+
+def test_identical_runs_never_diverge(tmp_path: Path) -> None:
+    _write_runs(tmp_path)
+    res = rb.check(tmp_path, tmp_path, "nothing")
+    assert all(c["holds"] for c in res["claims"].values())
+    assert all(a["identical_runs"] == a["seeds"] and a["first_reward_step_median"] is None for a in res["arms"].values())
+
+
+def test_missing_runs_are_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="holds no run files"):
+        rb.verdicts(tmp_path)
+    _write_runs(tmp_path)
+    for f in tmp_path.glob("04_random20_*.json"):
+        f.unlink()
+    with pytest.raises(FileNotFoundError, match="has no runs of 04_random20"):
+        rb.verdicts(tmp_path)
+
+
+def test_cli_writes_build_and_guards_committed_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write_runs(tmp_path / "a")
+    out = tmp_path / "r.json"
+    assert rb.main(["check", "--stored", str(tmp_path / "a"), "--perturbed", str(tmp_path / "a"),
+                    "--perturbation", "none", "--out", str(out)]) == 0
+    assert "wang.top20_matches_full: reproduced -> reproduced (holds)" in capsys.readouterr().out
+    assert rb.main(["check", "--stored", str(tmp_path / "a"), "--perturbed", str(tmp_path / "nothing"),
+                    "--perturbation", "none", "--out", str(tmp_path / "x.json")]) == 2
+    assert "holds no run files" in capsys.readouterr().err
+
+
+def test_committed_check_covers_the_headline_rows() -> None:
+    committed = sorted(rb.ROBUSTNESS_DIR.glob("*.json"))
+    if not committed:
+        pytest.skip("no committed robustness check")
+    for c in rb.HEADLINE_04:
+        assert rb.ledger_note(c.claim) is not None

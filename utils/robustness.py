@@ -1,0 +1,173 @@
+"""Do the verdicts survive another CPU? Notebook 04's headline comparisons re-run with another reduction order.
+
+Floating-point addition is not associative, so a sum over many numbers depends on the order it is taken in; which
+order a CPU uses depends on its vector width (the kernel torch picks: ``ATEN_CPU_CAPABILITY`` = ``default``,
+``avx2``, ``avx512``) and on the number of threads. The first differences are in the last bits (a relative 1e-7 in
+the first step's token entropies); sampling turns them into a different token somewhere, and from then on the run
+follows another trajectory. So a run repeats bit for bit on one machine with one thread count, and on another
+machine it is a different draw of the same experiment: its numbers move by about one seed's standard deviation,
+and a verdict that rests on 8 seeds should not move with it.
+
+This module tests that: :data:`HEADLINE_04` names notebook 04's headline contrasts, :func:`verdicts` decides them
+from a folder of runs exactly as the notebook does (endpoint: mean of the last two evaluations; Welch t over seeds;
+the notebook's margin), and :func:`check` compares the committed runs with the same runs re-made under a
+perturbation (``python -m utils.robustness check``). The result, ``data/results/robustness/04.json``, is committed;
+:func:`ledger_note` turns it into the note the claims ledger prints next to each of those verdicts ("holds" or
+"fragile").
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from utils.config import DATA_DIR
+from utils.results import guard_overwrite, load_json, repo_relative, save_json
+
+__all__ = ["HEADLINE_04", "Contrast", "check", "divergence", "ledger_note", "verdicts"]
+
+SCHEMA = "forking-tokens/robustness/v1"
+ROBUSTNESS_DIR = DATA_DIR / "results" / "robustness"
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One comparison of two arms' endpoints over seeds: ``a`` against ``b`` in the paper's ``direction``
+    (``greater``, ``less`` or ``equivalent`` within ``margin``)."""
+
+    claim: str
+    a: str
+    b: str
+    direction: str
+    margin: float | None = None
+
+
+#: Notebook 04's headline contrasts (arm names are the configs' ``name`` fields; margin: the notebook's ±0.02).
+HEADLINE_04 = (
+    Contrast("wang.bottom80_hurts", "04_bottom80", "04_all", "less"),
+    Contrast("wang.random20_control", "04_top20", "04_random20", "greater"),
+    Contrast("wang.top20_matches_full", "04_top20", "04_all", "equivalent", margin=0.02),
+)
+
+
+def _runs(folder: str | Path) -> dict[str, list[dict[str, Any]]]:
+    from utils.rlvr.readout import by_name
+    from utils.rlvr.run import RESULTS_SCHEMA
+
+    files = sorted(Path(folder).glob("*_seed*.json"))
+    if not files:
+        raise FileNotFoundError(f"{repo_relative(folder)} holds no run files (*_seed*.json)")
+    return by_name([load_json(f, schema=RESULTS_SCHEMA) for f in files])
+
+
+def verdicts(folder: str | Path, contrasts: Sequence[Contrast] = HEADLINE_04) -> dict[str, dict[str, Any]]:
+    """Each contrast decided from the runs in ``folder``: ``{claim: {"verdict", "evidence", "seeds"}}``."""
+    from utils.rlvr.readout import values
+    from utils.stats import compare, verdict
+
+    runs = _runs(folder)
+    out = {}
+    for c in contrasts:
+        missing = [n for n in (c.a, c.b) if n not in runs]
+        if missing:
+            raise FileNotFoundError(f"{repo_relative(folder)} has no runs of {', '.join(missing)}")
+        ev = compare(values(runs[c.a]), values(runs[c.b]), margin=c.margin, labels=(c.a, c.b))
+        out[c.claim] = {"verdict": verdict(ev, c.direction), "evidence": ev.as_dict(),
+                        "seeds": sorted({r["seed"] for r in runs[c.a]} & {r["seed"] for r in runs[c.b]})}
+    return out
+
+
+def divergence(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """How two runs of the same config and seed drift apart: the largest relative difference of the first step's
+    mean token entropy, the first step whose mean reward differs (``None``: never), and the endpoint's change."""
+    from utils.rlvr.readout import endpoint
+
+    ea, eb = a["train"]["entropy"][0], b["train"]["entropy"][0]
+    first = next((s for s, x, y in zip(a["train"]["step"], a["train"]["reward"], b["train"]["reward"]) if x != y), None)
+    return {"step0_entropy_rel": abs(ea - eb) / max(abs(ea), 1e-12), "first_reward_step": first,
+            "endpoint_change": endpoint(b) - endpoint(a)}
+
+
+def check(stored: str | Path, perturbed: str | Path, perturbation: str,
+          contrasts: Sequence[Contrast] = HEADLINE_04) -> dict[str, Any]:
+    """Decide ``contrasts`` on the committed runs and on the re-made ones; per claim both verdicts, whether it held,
+    and per arm how far the re-made runs drifted (in units of the committed arm's seed SD)."""
+    from utils.rlvr.readout import values
+
+    before, after = verdicts(stored, contrasts), verdicts(perturbed, contrasts)
+    runs_a, runs_b = _runs(stored), _runs(perturbed)
+    arms = {}
+    for name in sorted({n for c in contrasts for n in (c.a, c.b)}):
+        pairs = [(x, y) for x in runs_a[name] for y in runs_b[name] if x["seed"] == y["seed"]]
+        div = [divergence(x, y) for x, y in pairs]
+        sd = float(np.std(values(runs_a[name]), ddof=1))
+        firsts = [d["first_reward_step"] for d in div if d["first_reward_step"] is not None]
+        arms[name] = {
+            "seeds": len(pairs),
+            "step0_entropy_rel_max": max(d["step0_entropy_rel"] for d in div),
+            "first_reward_step_median": float(np.median(firsts)) if firsts else None,
+            "identical_runs": len(div) - len(firsts),
+            "endpoint_change_mean": float(np.mean([d["endpoint_change"] for d in div])),
+            "endpoint_change_abs_mean_in_sd": float(np.mean([abs(d["endpoint_change"]) for d in div]) / sd) if sd > 0 else None,
+        }
+    claims = {k: {"stored": before[k], "perturbed": after[k], "holds": before[k]["verdict"] == after[k]["verdict"]}
+              for k in before}
+    return {"perturbation": perturbation, "stored": repo_relative(stored), "perturbed": repo_relative(perturbed),
+            "claims": claims, "arms": arms}
+
+
+def ledger_note(claim: str, folder: str | Path = ROBUSTNESS_DIR) -> str | None:
+    """The sentence the ledger adds to ``claim``'s verdict from the committed robustness checks, or ``None`` when
+    no check covers it: "holds under <perturbation>", or "FRAGILE: <verdict> under <perturbation>"."""
+    notes = []
+    for p in sorted(Path(folder).glob("*.json")):
+        data = load_json(p, schema=SCHEMA, regenerate="python -m utils.robustness check ...")
+        c = data["claims"].get(claim)
+        if c is None:
+            continue
+        after = c["perturbed"]
+        d, (lo, hi) = after["evidence"]["diff"], after["evidence"]["ci95"]
+        if c["holds"]:
+            notes.append(f"holds when re-run with {data['perturbation']} ({d:+.3f} [{lo:+.3f}, {hi:+.3f}])")
+        else:
+            notes.append(f"FRAGILE: {after['verdict']} when re-run with {data['perturbation']} ({d:+.3f} [{lo:+.3f}, {hi:+.3f}])")
+    return "; ".join(notes) or None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from utils.cli import Parser, add_debug, path_arg, run
+
+    prog = "python -m utils.robustness"
+    ap = Parser(prog=prog, description="Decide notebook 04's headline contrasts on committed and re-made runs.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("check", help="compare the verdicts of two folders of runs, write the result JSON")
+    c.add_argument("--stored", type=path_arg, default=DATA_DIR / "results" / "04_masked_rlvr")
+    c.add_argument("--perturbed", type=path_arg, required=True, help="folder of the same runs re-made")
+    c.add_argument("--perturbation", required=True, help="what was changed, in words (e.g. 'ATEN_CPU_CAPABILITY=default')")
+    c.add_argument("--out", type=path_arg, default=None, help="result JSON (default build/robustness/04.json)")
+    c.add_argument("--force", action="store_true", help="allow replacing a committed file")
+    add_debug(c)
+    a = ap.parse_args(argv)
+
+    def body() -> int:
+        from utils.config import BUILD_DIR
+
+        out = guard_overwrite(a.out if a.out is not None else BUILD_DIR / "robustness" / "04.json", a.force)
+        res = check(a.stored, a.perturbed, a.perturbation)
+        save_json(res, out, schema=SCHEMA)
+        for k, v in res["claims"].items():
+            print(f"{k}: {v['stored']['verdict']} -> {v['perturbed']['verdict']} ({'holds' if v['holds'] else 'FRAGILE'})")
+        print(f"wrote {repo_relative(out)}")
+        return 0
+
+    return run(body, f"{prog} {a.cmd}", a.debug)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
