@@ -259,7 +259,11 @@ def measure(
     temperature: float = 1.0,
 ) -> dict[str, Any]:
     """Held-out pass@1 and arithmetic (mean and sd over sampling seeds, one sample per problem per seed),
-    plus the token-entropy summary of the first seed's samples."""
+    plus the token-entropy summary of the first seed's samples. ``seeds`` must be distinct (``ValueError``)."""
+    from utils import checks
+
+    seeds = checks.seeds(seeds)
+    temperature = checks.temperature(temperature)
     rows = _rows(cd.load_eval_problems() if problems is None else problems)
     runs = [evaluate_pass1(model, tokenizer, rows, 1, temperature, s, return_completions=True) for s in seeds]
     comps = [c[0] for c in runs[0]["completions"]]
