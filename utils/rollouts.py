@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from utils import countdown as cd
-from utils.entropy import token_entropy
+from utils.entropy import check_entropies, token_entropy
 
 __all__ = ["entropy_summary", "evaluate_pass1", "measure", "sample_completions", "token_entropies"]
 
@@ -227,7 +227,7 @@ def token_entropies(
 
 def entropy_summary(entropies: Sequence[np.ndarray], roles: Sequence[Sequence[str]] | None = None) -> dict[str, Any]:
     """Percentiles of pooled token entropies (nats), share below 0.01, and per-role means if roles are given."""
-    flat = np.concatenate([np.asarray(e) for e in entropies]) if entropies else np.zeros(0)
+    flat = check_entropies(np.concatenate([np.asarray(e, float).ravel() for e in entropies]) if len(entropies) else [])
     summary: dict[str, Any] = {
         "n_tokens": int(flat.size),
         "median": float(np.median(flat)),
