@@ -51,7 +51,6 @@ __all__ = [
 ]
 
 
-
 @torch.no_grad()
 def evaluate_pass_rate(
     model: Any,
