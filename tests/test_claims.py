@@ -70,3 +70,21 @@ def test_a_claim_of_several_parts_needs_all(ledger: claims.Ledger) -> None:
     assert r["verdict"] == "not reproduced" and r["why"].startswith("all parts must hold")
     with pytest.raises(ValueError, match="one direction per"):
         ledger.record("entbonus.seed_crossover_32", section="6", evidence=[behind, ahead], direction=["less"])
+
+
+def test_a_claim_belongs_to_one_notebook(ledger: claims.Ledger) -> None:
+    """Issue 18, finding 13: the same claim id recorded by two notebooks gave two contradicting ledger rows."""
+    from utils.results import ResultsError, save_json
+
+    ev = compare([0.20, 0.21, 0.19, 0.20], [0.25, 0.26, 0.24, 0.25])
+    ledger.record("wang.top20_matches_full", section="2", evidence=ev, direction="less")
+    with pytest.raises(ValueError, match="already recorded by notebook 04"):
+        claims.Ledger("05_entropy_bonus.ipynb").record("wang.top20_matches_full", section="x", evidence=ev,
+                                                        direction="greater")
+    ledger.record("wang.top20_matches_full", section="2", evidence=ev, direction="greater")  # its own notebook: fine
+    # a file written around the check (an old run, a hand edit) is caught when the ledger is built
+    rows = claims.load_claims("ci")
+    save_json({"rows": {rows[0]["id"]: {**rows[0], "notebook": "05_entropy_bonus.ipynb"}}},
+              claims._claims_dir("ci") / "05.json", schema=claims.SCHEMA)
+    with pytest.raises(ResultsError, match="recorded by two notebooks"):
+        claims.load_claims("ci")

@@ -255,6 +255,21 @@ def test_reward_trl_signature() -> None:
     assert all(isinstance(x, float) for x in r)
 
 
+@pytest.mark.parametrize("target", [26.9, "26", "\uff12\uff16", True, None, float("nan")])
+def test_reward_accepts_exactly_what_verify_accepts(target: object) -> None:
+    """Issue 18, finding 9: the reward truncated 26.9 to 26 (and took a full-width "２６" or True) while verify
+    raised; both now refuse a target that is not a whole number, and 26.0 is 26 for both."""
+    solution = "8*3=24,24+2=26"
+    with pytest.raises(ValueError, match="whole number"):
+        cd.verify([8, 3, 2], target, solution)
+    with pytest.raises(ValueError, match="whole number"):
+        cd.countdown_reward(["x"], [solution], numbers=[[8, 3, 2]], target=[target])
+    with pytest.raises(ValueError, match="whole number"):
+        cd.countdown_reward(["x"], [solution], numbers=[[8, 3, target]], target=[26])
+    assert cd.countdown_reward(["x"], [solution], numbers=[[8.0, 3, 2]], target=[26.0]) == [1.0]
+    assert cd.verify([8.0, 3, 2], 26.0, solution)
+
+
 # ---------------------------------------------------------------------------------------------- solver
 
 

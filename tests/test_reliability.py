@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -344,6 +345,212 @@ def test_unexpected_failures_are_one_line_and_debug_shows_the_traceback(repo: Pa
     one_line_error(r, "RuntimeError: disk on fire (rerun with --debug for the traceback)", code=1)
     r = run(repo, "make-eval", "--n", "3", "--debug", code=code)
     assert r.rc == 1 and "Traceback" in r.err and "disk on fire" in r.err
+
+
+# ---- issue 18: findings 6-9, 13-14
+
+
+def _committed_runs() -> list[tuple[str, dict]]:
+    """Every committed results file of an RL run, with its contents."""
+    out = []
+    for p in sorted((REPO_ROOT / "data" / "results").rglob("*.json")):
+        r = json.loads(p.read_text())
+        if isinstance(r, dict) and r.get("schema") == "forking-tokens/rlvr-run/1":
+            out.append((p.relative_to(REPO_ROOT).as_posix(), r))
+    return out
+
+
+def _committed_configs() -> dict[tuple[str, str], list]:
+    """``{(profile, name): [RunConfig]}`` for every config file and the ladder's learning-rate sweep, as the notebooks
+    build their jobs (data/results/full from the full profile, data/results from the default one)."""
+    from utils import ladder
+    from utils.rlvr import load_config
+
+    out: dict[tuple[str, str], list] = {}
+    for prof in ("default", "full"):
+        for path in sorted((REPO_ROOT / "configs").glob("*.yaml")):
+            c = load_config(path, profile=prof)
+            out.setdefault((prof, c.name), []).append(c)
+        for rung in ladder.RUNGS:
+            for j in ladder.lr_sweep_jobs(rung, ladder.SWEEP_DIR, profile=prof):
+                out.setdefault((prof, j.cfg.name), []).append(j.cfg)
+    return out
+
+
+def test_committed_runs_pass_the_resume_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stricter check (finding 6) still accepts every committed run: against the config that made it (the whole
+    config, a field added later counting as its default), and as ``run_many(resume=True)`` reads it back."""
+    from utils.rlvr.readout import run_problem
+    from utils.rlvr.run import Job, finished_run
+
+    configs = _committed_configs()
+    runs = _committed_runs()
+    assert len(runs) > 200
+    for path, r in runs:
+        prof = "full" if path.startswith("data/results/full/") else "default"
+        jobs = [Job(c, r["seed"], str(REPO_ROOT / path)) for c in configs.get((prof, r["name"]), [])]
+        problems = [run_problem(r, j) for j in jobs]
+        assert None in problems, (path, problems)
+        monkeypatch.setenv("FORKING_TOKENS_PROFILE", r["profile"])
+        assert finished_run(jobs[problems.index(None)], threads=1) is not None, path
+
+
+def _edits() -> list[tuple[str, object, str]]:
+    def cut(r: dict) -> None:
+        r["eval"]["step"], r["eval"]["pass1"] = r["eval"]["step"][:2], r["eval"]["pass1"][:2]
+
+    def seven(r: dict) -> None:
+        r["eval"]["pass1"][-1] = r["final"]["pass1"] = 7.0
+
+    def standin(r: dict) -> None:
+        r["standin"] = True
+
+    def ci(r: dict) -> None:
+        r["profile"] = "ci"
+
+    def config(r: dict) -> None:
+        r["config"]["kappa"] = 3.0
+
+    def history(r: dict) -> None:
+        r["train"] = {k: v[:0] for k, v in r["train"].items()}
+
+    return [("eval curve cut to two points", cut, "evaluated at steps"), ("pass@1 of 7.0", seven, "numbers in [0, 1]"),
+            ("a stand-in run", standin, "stand-in run"), ("profile ci", ci, "profile 'ci'"),
+            ("another kappa", config, "config differs in kappa"), ("no training history", history, "steps 1-")]
+
+
+@pytest.mark.parametrize(("what", "edit", "message"), _edits(), ids=[e[0] for e in _edits()])
+def test_resume_and_load_jobs_refuse_an_edited_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str,
+                                                    edit: object, message: str) -> None:
+    """Finding 6: ``finished_run`` accepted a stored run whose eval curve was cut to two points, whose pass@1 was 7.0,
+    whose ``standin`` was true or whose profile was ci, and ``load_jobs`` matched on name and seed only. Both now
+    re-check the run completely: resume recomputes it, ``load_jobs`` names the file and what is wrong."""
+    from utils.results import ResultsError
+    from utils.rlvr.config import RunConfig
+    from utils.rlvr.readout import load_jobs
+    from utils.rlvr.run import Job, finished_run
+
+    src = REPO_ROOT / "data" / "results" / "full" / "04_masked_rlvr" / "04_all_seed0.json"
+    r = json.loads(src.read_text())
+    job = Job(RunConfig(**r["config"]), r["seed"], str(tmp_path / src.name))
+    monkeypatch.setenv("FORKING_TOKENS_PROFILE", "full")
+    (tmp_path / src.name).write_text(json.dumps(r))
+    assert finished_run(job) is not None and load_jobs([job], "make it")[0]["seed"] == r["seed"]  # untouched: fine
+    edit(r)  # type: ignore[operator]
+    (tmp_path / src.name).write_text(json.dumps(r))
+    assert finished_run(job) is None
+    with pytest.raises(ResultsError, match=re.escape(message)) as e:
+        load_jobs([job], "python -m utils.rlvr run ...")
+    assert "regenerate it with: python -m utils.rlvr run" in str(e.value) and "\n" not in str(e.value)
+
+
+RLVR = ["utils.rlvr", "run", "--config", "configs/countdown_top20.yaml", "--profile", "ci", "--standin", "--set"]
+CONFIG_RANGES = [
+    # finding 7: fewer prompts than one step needs stopped TRL at step 0 and still wrote a result
+    (["train_size=7"], "train_size (7) must be >= prompts_per_step (8)"),
+    # finding 8: every field is checked, with the method's ranges
+    (["success_threshold=-1"], "success_threshold must be in (0, 1]"),
+    (["success_threshold=0"], "success_threshold must be in (0, 1]"),
+    (["alpha=inf"], "alpha must be a finite number >= 0"),
+    (["alpha=.nan"], "alpha must be a number"),
+    (["kappa=0.5"], "kappa must be a finite number >= 1 (with kappa < 1 the cap |A| / kappa exceeds |A|"),
+    (["epsilon=-0.1"], "epsilon must be in (0, 1)"),
+    (["epsilon_high=0"], "epsilon_high must be a finite number > 0"),
+    (["beta=-1"], "beta must be a finite number >= 0"),
+    (["weight_decay=-0.1"], "weight_decay must be a finite number >= 0"),
+    (["temperature=1e-300"], "temperature must be >= 0.01"),
+    (["eval_temperature=1e-300"], "eval_temperature must be >= 0.01"),
+    (["ema=1"], "ema must be in [0, 1)"),
+    (["num_generations=1"], "num_generations must be a finite number >= 2"),
+    (["loss_type=bogus"], "loss_type must be one of dapo, bnpo, grpo, dr_grpo"),
+    (["name=a/b"], "name must be printable text without /"),
+    (["max_grad_norm=inf"], "max_grad_norm must be a finite number > 0"),
+    (["grpo_overrides={bogus_key: 1}"], "GRPOConfig refuses these settings"),
+]
+
+
+def test_config_ranges_fail_in_one_line_before_the_model_loads(repo: Path) -> None:
+    before = sorted((repo / "build").rglob("*.json"))
+    results = run_mains(repo, [RLVR + sets for sets, _ in CONFIG_RANGES])
+    for (sets, message), r in zip(CONFIG_RANGES, results, strict=True):
+        one_line_error(r, message)
+        assert r.out == "", sets  # nothing trained
+    assert sorted((repo / "build").rglob("*.json")) == before  # nothing written
+
+
+def test_reward_takes_only_what_verify_takes() -> None:
+    """Finding 9: ``countdown_reward(..., target=[26.9])`` gave 1.0 for a solution of 26 (and took "２６" and True)."""
+    from utils import countdown as cd
+
+    for target in (26.9, "\uff12\uff16", True):
+        with pytest.raises(ValueError, match="whole number"):
+            cd.countdown_reward(["x"], ["8*3=24,24+2=26"], numbers=[[8, 3, 2]], target=[target])
+        with pytest.raises(ValueError, match="whole number"):
+            cd.verify([8, 3, 2], target, "8*3=24,24+2=26")
+    assert cd.countdown_reward(["x"], ["8*3=24,24+2=26"], numbers=[[8, 3, 2]], target=[26]) == [1.0]
+
+
+def test_stats_and_the_ledger_refuse_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 13: ``compare_to(x, inf)`` said "reproduced" with CI (-inf, -inf), NaN gave "diff +nan", ``trend``
+    with NaN in x gave a verdict, a 2 x 2 array counted as n = 4, summaries took NaN and negative entropies, and a
+    claim id recorded by two notebooks gave two contradicting rows. Each is now a clear error."""
+    from utils import claims, config, entropy, stats
+
+    x = [0.1, 0.2, 0.3]
+    for call, message in [(lambda: stats.compare_to(x, float("inf")), "infinite"),
+                          (lambda: stats.compare_to(x, float("nan")), "NaN"),
+                          (lambda: stats.trend([1.0, float("nan")], [x, x], [x, x]), "x contains NaN"),
+                          (lambda: stats.compare([[1, 2], [3, 4]], x), "1-D"),
+                          (lambda: stats.seed_summary([0.1, float("nan")]), "NaN"),
+                          (lambda: entropy.summarize([0.5, float("nan")]), "NaN"),
+                          (lambda: entropy.summarize([0.5, -1.0]), "negative")]:
+        with pytest.raises(ValueError, match=message):
+            call()
+    monkeypatch.setattr(config, "BUILD_DIR", tmp_path)
+    monkeypatch.setenv("FORKING_TOKENS_PROFILE", "ci")  # the ledger goes to BUILD_DIR/ci, never data/results
+    ev = stats.compare([0.20, 0.21, 0.19], [0.25, 0.26, 0.24])
+    claims.Ledger("04_masked_rlvr.ipynb").record("wang.top20_matches_full", section="2", evidence=ev,
+                                                 direction="less", profile="ci")
+    with pytest.raises(ValueError, match="already recorded by notebook 04"):
+        claims.Ledger("05_entropy_bonus.ipynb").record("wang.top20_matches_full", section="x", evidence=ev,
+                                                        direction="greater", profile="ci")
+
+
+SMALLER = [
+    (["utils.toy_lm", "evaluate", "--temperature", "1e-40"], "--temperature: must be >= 0.01"),
+    (["utils.toy_lm", "evaluate", "--seeds", "0", "0", "0"], "--seeds must be distinct"),
+    (["utils.toy_lm", "evaluate", "--seeds", "3", "1", "3"], "repeated: 3"),
+    (["utils.traces", "generate", "--temperature", "0.001"], "--temperature: must be >= 0.01"),
+    (["utils.traces", "problems", "--n", "100000"], "--n 100000: at most 5809 distinct problems exist"),
+]
+
+
+def test_smaller_findings_fail_before_any_work(repo: Path) -> None:
+    """Finding 14: ``toy_lm evaluate --temperature 1e-40`` failed after loading the model, ``--seeds 0 0 0`` counted
+    one seed three times, ``traces problems --n 100000`` drew problems for seconds before failing."""
+    for (argv, message), r in zip(SMALLER, run_mains(repo, [a for a, _ in SMALLER]), strict=True):
+        one_line_error(r, message)
+        assert r.out == "", argv
+
+
+def test_problem_count_is_checked_before_drawing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size check of ``make_problems`` is O(1): too many problems fails before one is drawn; the bound is tight
+    (every question of the smallest template is drawn at ``max_problems()``)."""
+    import random
+
+    from utils import checks, traces
+
+    draws = []
+    monkeypatch.setitem(traces.TEMPLATES, "groups", lambda r, f=traces.TEMPLATES["groups"]: draws.append(1) or f(r))
+    with pytest.raises(ValueError, match="at most 5809 distinct problems"):
+        traces.make_problems(10**12)
+    assert draws == []
+    probs = traces.make_problems(traces.max_problems())
+    assert len({p.question for p in probs}) == traces.max_problems() == 5809
+    rng = random.Random(0)
+    assert len({traces.TEMPLATES["groups"](rng)[0] for _ in range(30_000)}) == traces.TEMPLATE_SIZES["groups"]
+    with pytest.raises(ValueError, match="repeated: 0"):
+        checks.seeds([0, 0, 0])
 
 
 # ------------------------------------------------------------------------ junk arguments, property-tested

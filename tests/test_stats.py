@@ -129,3 +129,42 @@ def test_no_spread_and_summaries() -> None:
     from dataclasses import asdict
 
     json.dumps(asdict(ev))  # JSON-serialisable
+
+
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: S.compare_to([0.1, 0.2, 0.3], INF), "published contains NaN or infinite"),
+        (lambda: S.compare_to([0.1, 0.2, 0.3], NAN), "published contains NaN or infinite"),
+        (lambda: S.compare_to([0.1, NAN, 0.3], 0.2), "a contains NaN"),
+        (lambda: S.trend([1.0, NAN], [[1, 2], [3, 4]], [[0, 1], [0, 2]]), "x contains NaN"),
+        (lambda: S.trend([1.0, INF], [[1, 2], [3, 4]], [[0, 1], [0, 2]]), "x contains NaN"),
+        (lambda: S.trend([[1.0, 2.0]], [[1, 2], [3, 4]], [[0, 1], [0, 2]]), "1-D"),
+        (lambda: S.compare([[1, 2], [3, 4]], [1, 2]), r"1-D\), got an array of shape \(2, 2\)"),
+        (lambda: S.compare(5.0, [1, 2]), "1-D"),
+        (lambda: S.compare(["x", "y"], [1, 2]), "must be a list of numbers"),
+        (lambda: S.seed_summary([0.1, NAN]), "seed_summary contains NaN"),
+        (lambda: S.seed_summary([]), "at least 1 value"),
+        (lambda: S.seed_summary(np.ones((2, 2))), "1-D"),
+        (lambda: S.mean_sd([INF]), "mean_sd contains NaN"),
+    ],
+)
+def test_one_input_check_for_every_public_function(call: object, message: str) -> None:
+    """Issue 18, finding 13: compare_to(x, inf) said "reproduced" with CI (-inf, -inf), NaN gave "diff +nan", trend
+    with NaN/inf in x gave a verdict, a 2 x 2 array counted as n = 4 and the summaries took NaN."""
+    with pytest.raises(ValueError, match=message):
+        call()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("bad", [[0.1, float("nan")], [0.1, -0.5], [float("inf")], []])
+def test_entropy_summaries_refuse_nan_and_negative(bad: list[float]) -> None:
+    from utils import entropy as E
+    from utils.rollouts import entropy_summary
+
+    for f in (E.summarize, E.band_shares, E.percentile_threshold, lambda h: entropy_summary([np.array(h)])):
+        with pytest.raises(ValueError, match="entropies"):
+            f(bad)
+    assert E.summarize(np.array([[0.0, 1.0], [2.0, 0.5]]))["n"] == 4  # a bag of tokens: its shape does not matter

@@ -1,10 +1,11 @@
 """Argument checks shared by the library's public functions: one clear ``ValueError`` instead of a wrong answer.
 
-* :func:`temperature` -- a finite number > 0 (``allow_zero=True``: 0 too, for greedy decoding); numpy and torch
-  scalars are accepted, ``bool``, NaN and infinities are not.
+* :func:`temperature` -- a finite number >= :data:`MIN_TEMPERATURE` (``allow_zero=True``: 0 too, for greedy
+  decoding); numpy and torch scalars are accepted, ``bool``, NaN and infinities are not.
 * :func:`whole` -- a whole number (``int``, a numpy integer, or an integral float such as ``8.0``); ``2.7`` is
   rejected, never truncated.
 * :func:`positive_int` -- a whole number >= 1 (sizes, counts, chunk and batch sizes).
+* :func:`seeds` -- a non-empty list of distinct whole numbers >= 0 (a repeated seed is not an independent sample).
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ import math
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["positive_int", "temperature", "whole"]
+__all__ = ["MIN_TEMPERATURE", "positive_int", "seeds", "temperature", "whole"]
+
+#: The lowest sampling temperature accepted (0 aside, where greedy decoding is meant). Below it sampling is greedy
+#: decoding in all but name, and logits / T overflows float32 near 1e-38 (``1e-40`` gave NaN probabilities).
+MIN_TEMPERATURE = 0.01
 
 
 def _scalar(value: Any) -> Any:
@@ -25,7 +30,8 @@ def _scalar(value: Any) -> Any:
 
 
 def temperature(value: Any, name: str = "temperature", allow_zero: bool = False) -> float:
-    """``value`` as a float if it is a finite number > 0 (or 0 with ``allow_zero``), else ``ValueError``."""
+    """``value`` as a float if it is a finite number >= :data:`MIN_TEMPERATURE` (or 0 with ``allow_zero``), else
+    ``ValueError``."""
     v = _scalar(value)
     if isinstance(v, bool) or not isinstance(v, Real):
         raise ValueError(f"{name} must be a number, got {value!r}")
@@ -33,6 +39,10 @@ def temperature(value: Any, name: str = "temperature", allow_zero: bool = False)
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         need = "a finite number >= 0 (0: greedy)" if allow_zero else "a finite number > 0"
         raise ValueError(f"{name} must be {need}, got {value!r}")
+    if 0 < v < MIN_TEMPERATURE:
+        greedy = "; 0 is greedy decoding" if allow_zero else ""
+        raise ValueError(f"{name} must be >= {MIN_TEMPERATURE:g} (lower ones are greedy in all but name and overflow "
+                         f"the logits{greedy}), got {value!r}")
     return v
 
 
@@ -56,3 +66,18 @@ def whole(value: Any, name: str, minimum: int | None = None) -> int:
 def positive_int(value: Any, name: str) -> int:
     """``value`` as an ``int`` if it is a whole number >= 1 (a size, a count, a batch size), else ``ValueError``."""
     return whole(value, name, minimum=1)
+
+
+def seeds(values: Any, name: str = "seeds") -> list[int]:
+    """``values`` as a list of ints if it is a non-empty sequence of distinct whole numbers >= 0, else ``ValueError``
+    (a repeated seed repeats the same sample: counting it twice would shrink the confidence interval for nothing)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{name} must be a list of whole numbers >= 0, got {values!r:.60}")
+    out = [whole(v, f"every one of {name}", minimum=0) for v in values]
+    if not out:
+        raise ValueError(f"{name} is empty: pass at least one seed")
+    repeated = sorted({s for s in out if out.count(s) > 1})
+    if repeated:
+        raise ValueError(f"{name} must be distinct (a repeated seed is the same sample again, not an independent one); "
+                         f"repeated: {', '.join(map(str, repeated))}")
+    return out

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from utils.config import get_profile, results_dir
-from utils.results import atomic_write_text, load_json, save_json
+from utils.results import ResultsError, atomic_write_text, load_json, repo_relative, save_json
 from utils.stats import Evidence, all_of, describe, gated_verdict
 from utils.stats import verdict as stats_verdict
 
@@ -185,6 +185,10 @@ class Ledger:
         if c.basis not in BASES:
             raise ValueError(f"basis must be one of {BASES}, got {c.basis!r}")
         path = _claims_dir() / f"{self.notebook[:2]}.json"
+        for other in sorted(_claims_dir().glob("*.json")):  # one claim, one notebook: no two contradicting rows
+            if other != path and c.id in (load_json(other, schema=SCHEMA)["rows"] or {}):
+                raise ValueError(f"claim {c.id!r} is already recorded by notebook {other.stem} ({repo_relative(other)}): "
+                                 "a claim belongs to one notebook; record it there, or remove the stale row")
         rows = load_json(path, schema=SCHEMA)["rows"] if path.exists() else {}
         rows[c.id] = asdict(c)
         save_json({"rows": rows}, path, schema=SCHEMA)
@@ -198,10 +202,18 @@ def _claims_dir(profile: str | None = None) -> Path:
 
 
 def load_claims(profile: str | None = None) -> list[dict[str, Any]]:
-    """All recorded rows, in notebook order."""
+    """All recorded rows, in notebook order. A claim id recorded by two notebooks (two rows that could contradict each
+    other) is a :class:`utils.results.ResultsError` naming both files."""
     rows: list[dict[str, Any]] = []
+    seen: dict[str, Path] = {}
     for p in sorted(_claims_dir(profile).glob("*.json")):
-        rows.extend(load_json(p, schema=SCHEMA, regenerate=f"make reproduce (notebook {p.stem})")["rows"].values())
+        for cid, row in load_json(p, schema=SCHEMA, regenerate=f"make reproduce (notebook {p.stem})")["rows"].items():
+            if cid in seen:
+                raise ResultsError(f"claim {cid!r} is recorded by two notebooks, {repo_relative(seen[cid])} and "
+                                   f"{repo_relative(p)}: a claim belongs to one notebook; remove the stale row and "
+                                   "rerun the notebook that owns it")
+            seen[cid] = p
+            rows.append(row)
     return rows
 
 

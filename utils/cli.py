@@ -25,7 +25,8 @@ from typing import Any, NoReturn
 from utils.config import REPO_ROOT, ProfileError
 from utils.results import ResultsError
 
-__all__ = ["Parser", "UsageError", "add_debug", "check_range", "finite_float", "one_line", "path_arg", "printable", "run", "whole_number"]
+__all__ = ["Parser", "UsageError", "add_debug", "check_range", "check_seeds", "finite_float", "one_line", "path_arg", "printable",
+           "run", "temperature_arg", "whole_number"]
 
 
 class UsageError(ValueError):
@@ -128,6 +129,18 @@ def finite_float(minimum: float | None = None, above: float | None = None, maxim
     return parse
 
 
+def temperature_arg(text: str) -> float:
+    """An argparse ``type`` for a sampling temperature: a finite number >= ``utils.checks.MIN_TEMPERATURE`` (the floor
+    every sampler checks), so that a temperature the sampler would refuse fails before any model loads."""
+    from utils.checks import MIN_TEMPERATURE
+
+    v = finite_float(above=0.0)(text)
+    if v < MIN_TEMPERATURE:
+        raise argparse.ArgumentTypeError(f"must be >= {MIN_TEMPERATURE:g} (lower ones are greedy in all but name and "
+                                         f"overflow the logits), got {v:g}")
+    return v
+
+
 def path_arg(text: str) -> Path:
     """An argparse ``type`` for a file or folder: a ``Path``; empty text and NUL characters are refused."""
     if not text.strip():
@@ -147,6 +160,17 @@ def check_range(option: str, pair: Sequence[int], minimum: int = 1, maximum: int
     if maximum is not None and hi > maximum:
         raise UsageError(f"{option} needs numbers <= {maximum}, got {lo} {hi}")
     return lo, hi
+
+
+def check_seeds(option: str, seeds: Sequence[int]) -> list[int]:
+    """``seeds`` as a list, or :class:`UsageError` unless they are distinct whole numbers >= 0 (``utils.checks.seeds``:
+    ``--seeds 0 0 0`` is one sample counted three times, not three independent ones)."""
+    from utils.checks import seeds as check
+
+    try:
+        return check(seeds, option)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 def add_debug(parser: argparse.ArgumentParser) -> None:

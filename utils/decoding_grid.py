@@ -191,8 +191,9 @@ def run_grid(
     Returns one dict per (cell, seed) run, seeds innermost. ``on_run`` is called with each result
     (e.g. for a one-line progress print).
     """
-    if not seeds:
-        raise ValueError("seeds is empty: pass at least one sampling seed")
+    from utils import checks
+
+    seeds = checks.seeds(seeds)  # non-empty, distinct: a repeated seed is not an independent sample
     rows = _problems(problems)
     todo = list(cells) if cells is not None else [(float(f), float(r)) for f in t_forks for r in t_rests]
     runs = []

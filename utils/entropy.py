@@ -270,20 +270,32 @@ def entropies_of(records: Iterable[TokenRecord]) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-def band_shares(entropies_nats: Iterable[float] | np.ndarray) -> dict[str, float]:
-    """Share of tokens in each of the write-up's bit-bands (:data:`WRITEUP_BANDS_BITS`); input in nats."""
-    h = np.asarray(list(entropies_nats) if not isinstance(entropies_nats, np.ndarray) else entropies_nats, float)
+def check_entropies(entropies: Iterable[float] | np.ndarray) -> np.ndarray:
+    """Token entropies as a flat float array, the one check of every summary here: at least one, each finite and
+    >= 0 (an entropy is never negative; NaN or inf means a broken score), else ``ValueError``."""
+    try:
+        h = np.asarray(list(entropies) if not isinstance(entropies, np.ndarray) else entropies, float).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"entropies must be numbers, got {entropies!r:.60}") from None
     if h.size == 0:
         raise ValueError("no entropies given: score some text first.")
+    if not np.all(np.isfinite(h)):
+        raise ValueError(f"entropies contain {int(np.sum(~np.isfinite(h)))} NaN or infinite values")
+    if np.any(h < 0):
+        raise ValueError(f"entropies cannot be negative, got {float(h.min()):g}")
+    return h
+
+
+def band_shares(entropies_nats: Iterable[float] | np.ndarray) -> dict[str, float]:
+    """Share of tokens in each of the write-up's bit-bands (:data:`WRITEUP_BANDS_BITS`); input in nats."""
+    h = check_entropies(entropies_nats)
     bits = h / LN2
     return {label: float(np.mean((bits >= lo) & (bits < hi))) for label, lo, hi in WRITEUP_BANDS_BITS}
 
 
 def percentile_threshold(entropies: Iterable[float] | np.ndarray, q: float = 80.0) -> float:
     """The ``q``-th percentile of token entropies: tokens at or above it are the top ``100 - q`` %."""
-    h = np.asarray(entropies, dtype=float)
-    if h.size == 0:
-        raise ValueError("no entropies given: score some text first.")
+    h = check_entropies(entropies)
     if not 0.0 <= q <= 100.0:
         raise ValueError(f"q is a percentile in [0, 100], got {q}.")
     return float(np.percentile(h, q))
@@ -291,9 +303,7 @@ def percentile_threshold(entropies: Iterable[float] | np.ndarray, q: float = 80.
 
 def summarize(entropies_nats: Iterable[float] | np.ndarray) -> dict[str, float]:
     """n, mean, median, 80th percentile, share below 0.01 nats, share above 0.672 nats (all in nats)."""
-    h = np.asarray(entropies_nats, dtype=float)
-    if h.size == 0:
-        raise ValueError("no entropies given: score some text first.")
+    h = check_entropies(entropies_nats)
     return {
         "n": int(h.size),
         "mean": float(h.mean()),

@@ -51,8 +51,10 @@ def rung_table() -> list[dict[str, Any]]:
 def entropy_stats(model: Any, tokenizer: Any, problems: Sequence[dict[str, Any]], seeds: Sequence[int]) -> dict[str, list[float]]:
     """Per sampling seed, over one T = 1 sample per problem: the 80th percentile of token entropy (nats) and the share
     of tokens below 0.01 nats (EOS step included), as in notebook 02."""
+    from utils import checks
     from utils.rollouts import sample_completions, token_entropies
 
+    seeds = checks.seeds(seeds)
     prompts = [p["prompt"] for p in problems]
     out: dict[str, list[float]] = {"p80": [], "share_below_0.01": [], "median": []}
     for s in seeds:

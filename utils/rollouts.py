@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from utils import countdown as cd
-from utils.entropy import token_entropy
+from utils.entropy import check_entropies, token_entropy
 
 __all__ = ["entropy_summary", "evaluate_pass1", "measure", "sample_completions", "token_entropies"]
 
@@ -227,7 +227,7 @@ def token_entropies(
 
 def entropy_summary(entropies: Sequence[np.ndarray], roles: Sequence[Sequence[str]] | None = None) -> dict[str, Any]:
     """Percentiles of pooled token entropies (nats), share below 0.01, and per-role means if roles are given."""
-    flat = np.concatenate([np.asarray(e) for e in entropies]) if entropies else np.zeros(0)
+    flat = check_entropies(np.concatenate([np.asarray(e, float).ravel() for e in entropies]) if len(entropies) else [])
     summary: dict[str, Any] = {
         "n_tokens": int(flat.size),
         "median": float(np.median(flat)),
@@ -259,7 +259,11 @@ def measure(
     temperature: float = 1.0,
 ) -> dict[str, Any]:
     """Held-out pass@1 and arithmetic (mean and sd over sampling seeds, one sample per problem per seed),
-    plus the token-entropy summary of the first seed's samples."""
+    plus the token-entropy summary of the first seed's samples. ``seeds`` must be distinct (``ValueError``)."""
+    from utils import checks
+
+    seeds = checks.seeds(seeds)
+    temperature = checks.temperature(temperature)
     rows = _rows(cd.load_eval_problems() if problems is None else problems)
     runs = [evaluate_pass1(model, tokenizer, rows, 1, temperature, s, return_completions=True) for s in seeds]
     comps = [c[0] for c in runs[0]["completions"]]

@@ -81,13 +81,27 @@ class Evidence:
         return asdict(self)
 
 
-def _values(x: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
-    v = np.asarray(x, dtype=float).ravel()
-    if v.size < 2:
-        raise ValueError(f"{name} needs at least 2 values (one per seed or unit), got {v.size}")
+def _values(x: Sequence[float] | np.ndarray, name: str, minimum: int = 2) -> np.ndarray:
+    """The one input check of every public function: ``x`` as a 1-D float array of at least ``minimum`` finite
+    values, else ``ValueError`` naming ``name`` (a 2 x 2 array is not four seeds; NaN or inf is not a measurement)."""
+    try:
+        v = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a list of numbers, got {x!r:.60}") from None
+    if v.ndim != 1:
+        raise ValueError(f"{name} must be one list of values (1-D), got an array of shape {v.shape}")
+    if v.size < minimum:
+        raise ValueError(f"{name} needs at least {minimum} value{'s' if minimum > 1 else ''} (one per seed or unit), "
+                         f"got {v.size}")
     if not np.all(np.isfinite(v)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return v
+
+
+def _number(x: float, name: str) -> float:
+    """``x`` as a finite float, else ``ValueError`` (a published value of inf or NaN compares with nothing)."""
+    v = _values([x], name, minimum=1)
+    return float(v[0])
 
 
 def _t():
@@ -158,8 +172,9 @@ def compare_to(
 ) -> Evidence:
     """One group against a fixed number (e.g. a paper's reported value): one-sample t test of ``mean(a) - value``."""
     va = _values(a, labels[0])
+    value = _number(value, labels[1])
     se = float(va.std(ddof=1) / math.sqrt(va.size))
-    return _evidence("one-sample t", va.mean(), float(value), float(va.mean() - value), se, va.size - 1, va.size, 0,
+    return _evidence("one-sample t", va.mean(), value, float(va.mean() - value), se, va.size - 1, va.size, 0,
                      margin, labels, unit)
 
 
@@ -178,8 +193,8 @@ def trend(
     (the groups are independent) and its degrees of freedom Welch-Satterthwaite's. With two groups it is the
     difference of the two gaps divided by the x distance. ``diff`` is the slope; ``detail`` holds x, the gaps and
     their standard errors."""
-    xs = np.asarray(x, float)
-    if xs.size < 2 or len(a_groups) != xs.size or len(b_groups) != xs.size:
+    xs = _values(x, "x")
+    if len(a_groups) != xs.size or len(b_groups) != xs.size:
         raise ValueError("trend needs at least 2 groups and one list of values per x for each arm")
     if np.ptp(xs) == 0:
         raise ValueError("trend needs at least two different x values")
@@ -267,16 +282,14 @@ def _fmt_p(p: float) -> str:
 
 def mean_sd(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
     """Mean and sample standard deviation (ddof = 1; 0 for a single value)."""
-    v = np.asarray(values, float).ravel()
-    if v.size == 0:
-        raise ValueError("mean_sd needs at least one value")
+    v = _values(values, "mean_sd", minimum=1)
     return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
 
 
 def seed_summary(values: Sequence[float] | np.ndarray) -> dict[str, float]:
     """``{"mean", "sd", "n", "se", "ci95_lo", "ci95_hi"}`` of per-seed values (t interval; the CI is the mean
     itself for one value)."""
-    v = np.asarray(values, float).ravel()
+    v = _values(values, "seed_summary", minimum=1)
     m, sd = mean_sd(v)
     se = sd / math.sqrt(v.size)
     h = float(_t().ppf(0.975, v.size - 1) * se) if v.size > 1 else 0.0

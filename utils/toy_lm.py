@@ -365,7 +365,7 @@ PROG = "python -m utils.toy_lm"
 
 
 def parser() -> Any:
-    from utils.cli import Parser, add_debug, finite_float, path_arg, whole_number
+    from utils.cli import Parser, add_debug, finite_float, path_arg, temperature_arg, whole_number
 
     ap = Parser(prog=PROG, description="Train or evaluate the Countdown task model.")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -391,7 +391,7 @@ def parser() -> Any:
     ev.add_argument("--model", type=path_arg, default=TASK_MODEL_DIR)
     ev.add_argument("--eval-path", type=path_arg, default=None)
     ev.add_argument("--seeds", type=whole_number(0), nargs="+", default=[0, 1, 2])
-    ev.add_argument("--temperature", type=finite_float(above=0.0), default=1.0)
+    ev.add_argument("--temperature", type=temperature_arg, default=1.0)
     ev.add_argument("--threads", type=whole_number(1), default=1)
     add_debug(ev)
     return ap
@@ -442,10 +442,11 @@ def _train_cli(args: Any, argv: Sequence[str] | None) -> int:
 
 
 def _evaluate_cli(args: Any) -> int:
-    from utils.cli import UsageError
+    from utils.cli import UsageError, check_seeds
 
     if args.eval_path is not None and not args.eval_path.is_file():
         raise UsageError(f"--eval-path {args.eval_path} does not exist")
+    check_seeds("--seeds", args.seeds)
     torch.set_num_threads(args.threads)
     model, tok = load_task_model(args.model)
     info = load_train_info(args.model) if (args.model / INFO_FILE).exists() else {}

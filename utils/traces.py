@@ -102,11 +102,37 @@ TEMPLATES: dict[str, Callable[[random.Random], tuple[str, int]]] = {
 }
 
 
+#: How many distinct questions each template can write (the product of its draws' ranges; ``buy_give`` and
+#: ``spend`` have far more than any request needs). ``tests/test_reliability.py`` checks the small ones by enumeration.
+TEMPLATE_SIZES: dict[str, int] = {
+    "buy_give": len(NAMES) * (len(NAMES) - 1) * len(ITEMS) * sum(a + b - 1 for a in range(5, 41) for b in range(2, 31)),
+    "groups": len(ITEMS) * 11 * 11,  # a, b in 2..12
+    "share": len(NAMES) * len(ITEMS) * 11 * 8,  # k in 2..12, b in 2..9
+    "price": 19 * 15 * 5,  # a in 2..20, b in 1..15, n in 2..6
+    "spend": len(NAMES) * 30 * 30 * 50,
+    "pages": len(NAMES) * 23 * 8,  # a in 3..25, d in 2..9
+}
+
+
+def max_problems() -> int:
+    """The largest ``n`` :func:`make_problems` can draw: templates rotate, so template ``t`` (0-based) writes
+    ``ceil((n - t) / T)`` of them and none may need more questions than it has (:data:`TEMPLATE_SIZES`)."""
+    k = len(TEMPLATES)
+    # template t writes ceil((n - t) / k) <= size  <=>  n <= size * k + t
+    return min(TEMPLATE_SIZES[name] * k + t for t, name in enumerate(TEMPLATES))
+
+
 def make_problems(n: int, seed: int = 0) -> list[Problem]:
-    """``n`` distinct problems, templates in rotation, numbers drawn from ``random.Random(seed)``."""
+    """``n`` distinct problems, templates in rotation, numbers drawn from ``random.Random(seed)``. ``ValueError``
+    at once (before drawing any) when ``n`` exceeds :func:`max_problems`."""
     from utils.checks import positive_int
 
     n = positive_int(n, "n (the number of problems)")
+    most = max_problems()
+    if n > most:
+        small = min(TEMPLATE_SIZES, key=TEMPLATE_SIZES.__getitem__)
+        raise ValueError(f"at most {most} distinct problems exist ({len(TEMPLATES)} templates in rotation; {small!r} has "
+                         f"only {TEMPLATE_SIZES[small]} questions); ask for fewer")
     r = random.Random(seed)
     names = list(TEMPLATES)
     out: list[Problem] = []
@@ -277,7 +303,7 @@ PROG = "python -m utils.traces"
 
 
 def parser() -> Any:
-    from utils.cli import Parser, add_debug, finite_float, path_arg, whole_number
+    from utils.cli import Parser, add_debug, path_arg, temperature_arg, whole_number
     from utils.config import BUILD_DIR
 
     ap = Parser(prog=PROG, description="Word problems and SmolLM2 traces (see data/README.md).")
@@ -295,7 +321,7 @@ def parser() -> Any:
     ge.add_argument("--model", default="smollm2-135m-instruct")
     ge.add_argument("--max-new-tokens", type=whole_number(1), default=128)
     ge.add_argument("--batch-size", type=whole_number(1), default=50)
-    ge.add_argument("--temperature", type=finite_float(above=0.0), default=1.0)
+    ge.add_argument("--temperature", type=temperature_arg, default=1.0)
     ge.add_argument("--threads", type=whole_number(1), default=1,
                     help="torch threads (1 is fastest on a shared 2-core machine)")
     ge.add_argument("--problems", type=path_arg, default=PROBLEMS_PATH)
@@ -306,8 +332,12 @@ def parser() -> Any:
 
 
 def _problems_cli(args: Any) -> int:
+    from utils.cli import UsageError
     from utils.results import guard_overwrite, repo_relative, write_jsonl
 
+    most = max_problems()
+    if args.n > most:
+        raise UsageError(f"--n {args.n}: at most {most} distinct problems exist; ask for fewer")
     guard_overwrite(args.out, args.force)
     probs = make_problems(args.n, args.seed)
     write_jsonl([asdict(p) for p in probs], args.out)

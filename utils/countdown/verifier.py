@@ -231,14 +231,16 @@ def countdown_reward(prompts: Sequence[Any], completions: Sequence[Any], **kwarg
     """TRL reward function: 1.0 for a verified solution, else 0.0.
 
     Numbers and target come from the dataset columns ``numbers``/``target`` when TRL passes them as keyword
-    arguments, otherwise they are parsed from each prompt string.
+    arguments, otherwise they are parsed from each prompt string. They go to :func:`verify` as given, so the reward
+    accepts exactly the problems ``verify`` accepts: ``26.9``, ``"26"``, a full-width ``"２６"`` or ``True`` as a
+    target is a ``ValueError`` (:func:`check_problem`), never truncated or converted to another problem.
     """
     numbers_col = kwargs.get("numbers")
     target_col = kwargs.get("target")
     rewards = []
     for i, completion in enumerate(completions):
         if numbers_col is not None and target_col is not None:
-            numbers, target = list(numbers_col[i]), int(target_col[i])
+            numbers, target = numbers_col[i], target_col[i]
         else:
             numbers, target = parse_prompt(str(_completion_text(prompts[i])))
         rewards.append(1.0 if verify(numbers, target, _completion_text(completion)) else 0.0)

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from utils import checks
 from utils.cli import UsageError
 from utils.config import PROFILES, REPO_ROOT, resolve_profile
 from utils.results import repo_relative
@@ -34,6 +35,8 @@ __all__ = ["ConfigError", "RunConfig", "config_path", "load_config", "parse_valu
 CONFIG_DIR = REPO_ROOT / "configs"
 TASKS = ("countdown", "gsm8k", "standin")
 OPTIMIZERS = ("adamw", "sgd")
+#: TRL's clipped token-level losses the conditions' masks and normalisers are written for.
+LOSS_TYPES = ("dapo", "bnpo", "grpo", "dr_grpo")
 
 
 class ConfigError(UsageError):
@@ -92,36 +95,64 @@ class RunConfig:
     notes: str = ""
 
     def __post_init__(self) -> None:
+        """Check every field: its type (numbers from text, ints only from whole numbers, as :func:`load_config`
+        does) and its range; :class:`ConfigError` (one line naming the field) otherwise."""
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, _coerce(f.name, getattr(self, f.name)))
+        if not self.name.strip() or not self.name.isprintable() or any(c in self.name for c in "/\\"):
+            raise ConfigError(f"name must be printable text without / or \\ (it names the results file), got {self.name!r}")
+        if not self.model.strip() or not self.model.isprintable():
+            raise ConfigError(f"model must be a model name or folder, got {self.model!r}")
+        for name in ("eval_path", "final_eval_path"):
+            v = getattr(self, name)
+            if v is not None and (not v.strip() or "\x00" in v):
+                raise ConfigError(f"{name} must be a path or null, got {v!r}")
+        _check_choice("task", self.task, TASKS)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("condition", self.condition, CONDITIONS)
         _check_choice("normaliser", self.normaliser, NORMALISERS)
+        _check_choice("mask_rule", self.mask_rule, ("count", "quantile"))
         _check_choice("advantage", self.advantage, ("grpo", "entropy"))
         _check_choice("variant", self.variant, ("paper", "seed"))
-        _check_choice("mask_rule", self.mask_rule, ("count", "quantile"))
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_choice("task", self.task, TASKS)
-        if not 0.0 < self.rho <= 1.0:
-            raise ConfigError(f"rho must be in (0, 1], got {self.rho}")
+        _check_choice("loss_type", self.loss_type, LOSS_TYPES)
+        for name in ("steps", "prompts_per_step", "max_completion_length", "eval_samples", "eval_batch_size",
+                     "gradient_accumulation_steps", "train_size"):
+            _check_number(name, getattr(self, name), minimum=1)
+        _check_number("num_generations", self.num_generations, minimum=2,
+                      why="GRPO's advantage compares the samples of one prompt")
+        for name in ("eval_every", "eval_n", "final_samples"):
+            _check_number(name, getattr(self, name), minimum=0)
+        if self.num_threads is not None:
+            _check_number("num_threads", self.num_threads, minimum=1)
+        for name in ("learning_rate", "max_grad_norm"):
+            _check_number(name, getattr(self, name), above=0)
+        for name in ("temperature", "eval_temperature"):
+            if getattr(self, name) is not None:
+                try:
+                    checks.temperature(getattr(self, name), name)
+                except ValueError as e:
+                    raise ConfigError(str(e)) from None
+        _check_number("rho", self.rho, above=0, maximum=1, shown="in (0, 1]")
         if self.condition == "bottom" and self.rho >= 1.0:
             raise ConfigError("bottom keeps 1 - rho of the tokens: use rho < 1 (e.g. 0.2 for the bottom 80%)")
-        for name in ("steps", "prompts_per_step", "num_generations", "max_completion_length", "eval_samples",
-                     "eval_batch_size", "gradient_accumulation_steps", "train_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("eval_every", "eval_n", "final_samples"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("learning_rate", "temperature", "max_grad_norm"):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and v > 0):
-                raise ConfigError(f"{name} must be a finite number > 0, got {v}")
-        if self.eval_temperature is not None and not (math.isfinite(self.eval_temperature) and self.eval_temperature > 0):
-            raise ConfigError(f"eval_temperature must be a finite number > 0, got {self.eval_temperature}")
-        if self.kappa <= 0 or self.alpha < 0 or not 0 <= self.ema < 1:
-            raise ConfigError(f"need alpha >= 0, kappa > 0 and 0 <= ema < 1, got {self.alpha}, {self.kappa}, {self.ema}")
-        if self.num_threads is not None and self.num_threads < 1:
-            raise ConfigError(f"num_threads must be >= 1, got {self.num_threads}")
+        _check_number("beta", self.beta, minimum=0, why="the KL penalty's weight")
+        _check_number("weight_decay", self.weight_decay, minimum=0)
+        _check_number("epsilon", self.epsilon, above=0, below=1, shown="in (0, 1)",
+                      why="the ratio is clipped to [1 - epsilon, 1 + epsilon_high]")
+        _check_number("epsilon_high", self.epsilon_high, above=0)
+        _check_number("alpha", self.alpha, minimum=0, why="psi = min(alpha * H, |A| / kappa)")
+        _check_number("kappa", self.kappa, minimum=1,
+                      why="with kappa < 1 the cap |A| / kappa exceeds |A| and psi can flip a negative advantage's sign")
+        _check_number("ema", self.ema, minimum=0, below=1, shown="in [0, 1)")
+        _check_number("success_threshold", self.success_threshold, above=0, maximum=1, shown="in (0, 1]",
+                      why="rewards are 0 or 1; at <= 0 every sample counts as solved")
         if self.prompts_per_step * self.num_generations % self.gradient_accumulation_steps:
             raise ConfigError("prompts_per_step * num_generations must be divisible by gradient_accumulation_steps")
+        if self.train_size < self.prompts_per_step:
+            raise ConfigError(f"train_size ({self.train_size}) must be >= prompts_per_step ({self.prompts_per_step}): "
+                              "one step draws that many prompts, and with fewer the trainer stops at step 0")
+        if not all(isinstance(k, str) for k in self.grpo_overrides):
+            raise ConfigError(f"grpo_overrides must map GRPOConfig field names to values, got {self.grpo_overrides!r:.80}")
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed (coerced and validated like a config file's)."""
@@ -134,6 +165,18 @@ class RunConfig:
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _check_number(name: str, v: float, minimum: float | None = None, above: float | None = None,
+                  maximum: float | None = None, below: float | None = None, shown: str | None = None,
+                  why: str = "") -> None:
+    """:class:`ConfigError` unless ``v`` is finite and within the bounds given (``shown``: how to say them)."""
+    ok = math.isfinite(v) and (minimum is None or v >= minimum) and (above is None or v > above) and (
+        maximum is None or v <= maximum) and (below is None or v < below)
+    if not ok:
+        bounds = shown or "a finite number " + " and ".join(
+            f"{op} {b:g}" for op, b in ((">=", minimum), (">", above), ("<=", maximum), ("<", below)) if b is not None)
+        raise ConfigError(f"{name} must be {bounds}{f' ({why})' if why else ''}, got {v!r}")
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(RunConfig)}

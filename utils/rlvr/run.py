@@ -21,7 +21,6 @@ Results schema (``"schema": "forking-tokens/rlvr-run/1"``)::
 
 from __future__ import annotations
 
-import dataclasses
 import platform
 import statistics
 import time
@@ -34,7 +33,8 @@ import torch
 
 from utils.config import BUILD_DIR, get_profile, results_dir, seed_everything
 from utils.results import atomic_dir, load_json, repo_relative, save_json
-from utils.rlvr.config import RunConfig
+from utils.rlvr.config import ConfigError, RunConfig
+from utils.rlvr.readout import RESULTS_SCHEMA, run_problem
 from utils.rlvr.tasks import load_final_problems, load_policy, load_task
 from utils.rlvr.trainers import EntropyAdvantageGRPOTrainer, TokenSelectGRPOTrainer
 
@@ -49,8 +49,6 @@ __all__ = [
     "run_many",
     "sample_batches",
 ]
-
-RESULTS_SCHEMA = "forking-tokens/rlvr-run/1"
 
 
 @torch.no_grad()
@@ -132,11 +130,6 @@ def build_trainer(
     """
     from trl import GRPOConfig
 
-    seed_everything(seed)
-    if cfg.num_threads:
-        torch.set_num_threads(cfg.num_threads)
-    model, tok = load_policy(cfg, standin)
-    train, held, reward_fn = load_task(cfg, seed, standin)
     use_cpu = not torch.cuda.is_available()
     grpo_kwargs: dict[str, Any] = dict(
         output_dir=str(output_dir or (BUILD_DIR / "rlvr_tmp" / cfg.name)),
@@ -169,7 +162,16 @@ def build_trainer(
     if cfg.optimizer == "sgd":
         grpo_kwargs["optim"] = "sgd"  # torch.optim.SGD, no momentum: the update is lr x gradient
     grpo_kwargs.update(cfg.grpo_overrides)
-    args = GRPOConfig(**grpo_kwargs)
+    try:  # before the model loads: a bad grpo_overrides entry is a config error, not a crash after loading
+        args = GRPOConfig(**grpo_kwargs)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{cfg.name}: TRL's GRPOConfig refuses these settings (grpo_overrides?): "
+                          f"{str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}") from None
+    seed_everything(seed)
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    model, tok = load_policy(cfg, standin)
+    train, held, reward_fn = load_task(cfg, seed, standin)
     role_ranker = None
     if cfg.condition == "role":
         from utils.countdown import role_priority
@@ -291,6 +293,9 @@ def run_condition(
     t_train = time.perf_counter()
     trainer.train()
     train_s = time.perf_counter() - t_train
+    if trainer.state.global_step != cfg.steps:  # never write a run that did not train as configured
+        raise RuntimeError(f"{cfg.name} seed {seed} stopped at step {trainer.state.global_step} of {cfg.steps} "
+                           f"(training set of {len(trainer.train_dataset)} prompts, {cfg.prompts_per_step} per step)")
     do_eval(cfg.steps)
     final: dict[str, Any] = {"pass1": evals["pass1"][-1] if evals["pass1"] else None}
     if cfg.final_samples > 0 and is_main:
@@ -393,23 +398,20 @@ def _worker_init(threads: int, profile: str) -> None:
 
 
 def finished_run(job: Job, threads: int = 1) -> dict[str, Any] | None:
-    """The results a job already wrote, if its file holds a complete run of the same config (as :func:`run_many` runs
-    it with ``threads``) and seed, else None."""
+    """The results a job already wrote, if its file holds a complete, sane run of the same config (as
+    :func:`run_many` runs it with ``threads``), seed and profile (:func:`utils.rlvr.readout.run_problem`: the whole
+    config, the schema, the evaluation schedule, the numbers' ranges, no stand-in) and its saved model exists, else
+    None (the job is run again)."""
     if job.out is None or not Path(job.out).exists():
         return None
     try:
         r = load_json(job.out, schema=RESULTS_SCHEMA)
     except Exception:  # noqa: BLE001 - a broken file is simply not a finished run
         return None
-    cfg = job.cfg if job.cfg.num_threads else job.cfg.replace(num_threads=threads)
-    stored, current = r.get("config") or {}, asdict(cfg)
-    # a field added to RunConfig after the run was written counts as its default (new fields keep old behaviour)
-    defaults = {f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())  # type: ignore[misc]
-                for f in dataclasses.fields(RunConfig)}
-    same_cfg = set(stored) <= set(current) and all(stored.get(k, defaults[k]) == v for k, v in current.items())
-    same = r.get("seed") == job.seed and same_cfg
+    if run_problem(r, job, threads=threads, profile=get_profile()) is not None:
+        return None
     saved = job.save_model is None or (Path(job.save_model) / "config.json").exists()
-    return r if same and saved and "timing" in r else None
+    return r if saved else None
 
 
 def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: bool = True,
