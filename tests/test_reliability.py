@@ -460,3 +460,100 @@ def test_junk_arguments_exit_0_or_2_in_one_line(stubbed: dict, capsys: pytest.Ca
     check()
     if before is not None:
         assert _git(REPO_ROOT, "status", "--porcelain") == before  # the real checkout is untouched too
+
+
+# ---- issue 18: findings 1-5, 10-12
+
+
+def test_nothing_in_the_repository_is_overwritten_without_force(repo: Path) -> None:
+    """Finding 2: ``make-eval --out README.md``, ``traces problems --out configs/countdown_top20.yaml`` and
+    ``toy_lm train --out utils/countdown`` succeeded without --force (the last replaced a package with a checkpoint).
+    Each is now one line and exit code 2 before any work; the copy stays clean."""
+    calls = [["utils.countdown", "make-eval", "--n", "5", "--out", "README.md"],
+             ["utils.traces", "problems", "--n", "3", "--out", "configs/countdown_top20.yaml"],
+             ["utils.toy_lm", "train", "--out", "utils/countdown", "--steps", "1"],
+             ["utils.rlvr", "run", "--config", "countdown_top20", "--standin", "--out", "Makefile"]]
+    for call, r in zip(calls, run_mains(repo, calls), strict=True):
+        out = call[call.index("--out") + 1]
+        one_line_error(r, f"{out} is a committed artifact: pass --force")
+        assert r.out == ""
+    assert (repo / "utils" / "countdown" / "__init__.py").is_file()
+
+
+def test_guard_overwrite_refuses_everything_in_the_repository_but_build(tmp_path: Path) -> None:
+    """Finding 2, the one place that decides: any existing path inside the repository outside build/ -- a file, a
+    folder, the root itself, a link -- needs force; new paths, build/ and paths outside the repository do not."""
+    from utils.results import guard_overwrite
+
+    for p in ["README.md", "configs/countdown_top20.yaml", "utils/countdown", "utils", ".", "data/task_model"]:
+        with pytest.raises(FileExistsError, match="pass --force"):
+            guard_overwrite(REPO_ROOT / p)
+        assert guard_overwrite(REPO_ROOT / p, force=True) == REPO_ROOT / p
+    build = REPO_ROOT / "build"
+    build.mkdir(exist_ok=True)
+    with pytest.raises(FileExistsError):
+        guard_overwrite(build)  # build/ itself is not a place to put one file
+    link = build / f"guard_link_{os.getpid()}"
+    link.symlink_to(REPO_ROOT / "README.md")
+    try:
+        assert guard_overwrite(link) == link  # the link is replaced, not what it points to
+    finally:
+        link.unlink()
+    for p in [REPO_ROOT / "README.md.new", REPO_ROOT / "utils" / "nope", build / "anything", tmp_path]:
+        assert guard_overwrite(p) == p
+
+
+def test_atomic_dir_puts_the_old_copy_back_when_the_swap_is_interrupted(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 10: a KeyboardInterrupt at the second ``os.replace`` of ``atomic_dir`` left the target gone and the
+    folder empty. Now the old copy is put back and nothing else is left."""
+    import utils.results as R
+
+    d = tmp_path / "ckpt"
+    d.mkdir()
+    (d / "a").write_text("old", encoding="utf-8")
+    real_replace, calls = os.replace, []
+
+    def replace(src: object, dst: object) -> None:
+        calls.append((src, dst))
+        if len(calls) == 2:  # the swap: tmp -> target
+            raise KeyboardInterrupt
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(R.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        with R.atomic_dir(d) as tmp:
+            (tmp / "a").write_text("new", encoding="utf-8")
+    assert len(calls) == 3  # aside, the interrupted swap, back
+    assert (d / "a").read_text(encoding="utf-8") == "old" and sorted(x.name for x in tmp_path.iterdir()) == ["ckpt"]
+
+
+def test_atomic_writes_keep_the_mode(tmp_path: Path) -> None:
+    """Finding 11: every atomic write left 0600 files and 0700 folders (README.md became -rw-------). A replaced
+    file or folder keeps its mode; a new one gets the umask's default."""
+    import stat
+
+    from utils.results import atomic_dir, atomic_write_text, save_json
+
+    def mode(p: Path) -> int:
+        return stat.S_IMODE(p.stat().st_mode)
+
+    old_mask = os.umask(0o027)
+    try:
+        new = atomic_write_text(tmp_path / "new.txt", "x")
+        assert mode(new) == 0o640
+        kept = tmp_path / "kept.md"
+        kept.write_text("x", encoding="utf-8")
+        kept.chmod(0o664)
+        atomic_write_text(kept, "y")
+        assert mode(kept) == 0o664
+        assert mode(save_json({"a": 1}, tmp_path / "r.json")) == 0o640
+        with atomic_dir(tmp_path / "d") as t:
+            (t / "f").write_text("x", encoding="utf-8")
+        assert mode(tmp_path / "d") == 0o750
+        (tmp_path / "d").chmod(0o755)
+        with atomic_dir(tmp_path / "d") as t:
+            (t / "f").write_text("y", encoding="utf-8")
+        assert mode(tmp_path / "d") == 0o755
+    finally:
+        os.umask(old_mask)
