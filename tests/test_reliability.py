@@ -465,6 +465,82 @@ def test_junk_arguments_exit_0_or_2_in_one_line(stubbed: dict, capsys: pytest.Ca
 # ---- issue 18: findings 1-5, 10-12
 
 
+_TEXT_CALLS = {"open", "read_text", "write_text", "fdopen", "NamedTemporaryFile", "TemporaryFile",
+               "SpooledTemporaryFile", "TextIOWrapper"}
+
+
+def _unnamed_encodings(path: Path) -> list[str]:
+    """Text-mode reads and writes in ``path`` that leave the encoding to the locale: ``open``/``Path.open``/
+    ``read_text``/``write_text``/... without ``encoding=`` (binary modes are fine), and ``subprocess`` calls with
+    ``text=True`` or ``universal_newlines=True`` but no ``encoding=``."""
+    import ast
+
+    bad = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        kw = {k.arg: k.value for k in node.keywords}
+        if "encoding" in kw:
+            continue
+        if name in _TEXT_CALLS:
+            mode = kw.get("mode")
+            if mode is None:  # the mode as a positional argument: open(file, mode) or Path.open(mode)
+                pos = 1 if name in ("open", "fdopen") and isinstance(node.func, ast.Name) else 0
+                pos = 0 if name in ("NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile") else pos
+                mode = node.args[pos] if len(node.args) > pos and name not in ("read_text", "write_text") else None
+            if isinstance(mode, ast.Constant) and isinstance(mode.value, str) and "b" in mode.value:
+                continue
+            if name in ("NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile") and mode is None:
+                continue  # their default mode is binary (w+b)
+            bad.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}: {name}(...) without encoding=")
+        elif any(isinstance(kw.get(k), ast.Constant) and kw[k].value is True for k in ("text", "universal_newlines")):
+            bad.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}: {name}(..., text=True) without encoding=")
+    return bad
+
+
+def test_every_text_read_and_write_names_its_encoding() -> None:
+    """Finding 1 (static half): under a Latin-1 locale utils.readme read README in Latin-1 and wrote UTF-8
+    (``ψ`` became ``Ï``). Every text read and write in utils/ and scripts/ now says ``encoding="utf-8"``."""
+    files = sorted((REPO_ROOT / "utils").rglob("*.py")) + sorted((REPO_ROOT / "scripts").glob("*.py"))
+    bad = [line for f in files for line in _unnamed_encodings(f)]
+    assert not bad, "\n".join(bad)
+    # the checker itself catches what it should and passes what it should
+    probe = REPO_ROOT / "build" / "encoding_probe.py"
+    probe.parent.mkdir(exist_ok=True)
+    probe.write_text("from pathlib import Path\nimport subprocess\nopen('a')\nopen('a', 'rb')\nPath('a').read_text()\n"
+                     "Path('a').open('w')\nPath('a').open('wb')\nPath('a').write_text('x', encoding='utf-8')\n"
+                     "subprocess.run(['ls'], text=True)\n", encoding="utf-8")
+    try:
+        assert [s.split(": ", 1)[0].rsplit(":", 1)[1] for s in _unnamed_encodings(probe)] == ["3", "5", "6", "9"]
+    finally:
+        probe.unlink()
+
+
+def _latin1_locale() -> str | None:
+    try:
+        names = subprocess.run(["locale", "-a"], capture_output=True, text=True, encoding="utf-8").stdout.split()
+    except OSError:
+        return None
+    return next((n for n in names if n.lower().replace("-", "").endswith(("iso88591", "latin1"))), None)
+
+
+def test_readme_refresh_keeps_utf8_under_any_locale(repo: Path) -> None:
+    """Finding 1: ``LC_ALL=C PYTHONUTF8=0 python -m utils.readme`` died with a raw UnicodeDecodeError, and under a
+    Latin-1 locale it rewrote README as mojibake with exit code 0. Now README (and every notebook) comes back byte
+    for byte -- the copy's git status stays clean -- and keeps its mode."""
+    readme = repo / "README.md"
+    before, mode = readme.read_bytes(), readme.stat().st_mode
+    assert "ψ" in before.decode("utf-8")
+    locales = [{"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}]
+    if (latin1 := _latin1_locale()) is not None:  # not every machine has one installed
+        locales.append({"LC_ALL": latin1, "LANG": latin1, "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"})
+    for env in locales:
+        r = run(repo, "utils.readme", env=env)
+        assert r.rc == 0 and r.err == "", (env, r.err[-2000:])
+        assert readme.read_bytes() == before and readme.stat().st_mode == mode, env
+
+
 def test_nothing_in_the_repository_is_overwritten_without_force(repo: Path) -> None:
     """Finding 2: ``make-eval --out README.md``, ``traces problems --out configs/countdown_top20.yaml`` and
     ``toy_lm train --out utils/countdown`` succeeded without --force (the last replaced a package with a checkpoint).

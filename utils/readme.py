@@ -47,7 +47,7 @@ def notebook_index_markdown() -> str:
     """One row per notebook: title (from its first cell), what you'll learn, Colab badge."""
     rows = ["| notebook | what you'll learn | Colab |", "|---|---|---|"]
     for nb in notebook_paths():
-        first = "".join(json.loads(nb.read_text())["cells"][0]["source"])
+        first = "".join(json.loads(nb.read_text(encoding="utf-8"))["cells"][0]["source"])
         title = next((l[2:].strip() for l in first.splitlines() if l.startswith("# ")), nb.stem)
         learn = first.split("**What you'll learn**", 1)[-1].split("**What you need**", 1)[0]
         bullets = "; ".join(l[2:].strip() for l in learn.strip().splitlines() if l.startswith("- "))
@@ -59,7 +59,7 @@ def refresh_readme(readme: Path | None = None) -> Path:
     """Rewrite README.md's generated blocks (atomically): notebook index, run times, and the ledger of the
     ``default`` profile (the committed results)."""
     path = readme or REPO_ROOT / "README.md"
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     text = replace_block(text, "notebooks", notebook_index_markdown())
     text = replace_block(text, "runtimes", run_times_markdown())
     text = replace_block(text, "claims", ledger_markdown(load_claims("default")))

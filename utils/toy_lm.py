@@ -173,7 +173,7 @@ def _first_line(e: BaseException) -> str:
 def load_train_info(path: str | Path | None = None) -> dict[str, Any]:
     """The JSON saved next to a checkpoint: how it was made and what it measured."""
     p = Path(path) if path is not None else TASK_MODEL_DIR
-    return json.loads((p / INFO_FILE).read_text())
+    return json.loads((p / INFO_FILE).read_text(encoding="utf-8"))
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -354,7 +354,7 @@ def save_task_model(model: Any, tokenizer: Any, out: str | Path, info: dict[str,
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         if info is not None:
-            (tmp / INFO_FILE).write_text(json.dumps(to_jsonable(info), indent=1) + "\n")
+            (tmp / INFO_FILE).write_text(json.dumps(to_jsonable(info), indent=1) + "\n", encoding="utf-8")
     return Path(out)
 
 

@@ -340,14 +340,14 @@ def _generate_cli(args: Any) -> int:
     done = [0]
 
     def append(batch_rows: list[dict[str, Any]]) -> None:
-        with partial.open("a") as f:
+        with partial.open("a", encoding="utf-8") as f:
             for r in batch_rows:
                 f.write(json.dumps(r) + "\n")
         done[0] += len(batch_rows)
         print(f"{done[0]} traces, {time.perf_counter() - t0:.0f} s", flush=True)
 
     partial.parent.mkdir(parents=True, exist_ok=True)
-    partial.write_text("")
+    partial.write_text("", encoding="utf-8")
     try:
         rows = generate_traces(
             model, tok, probs[:n_problems], samples=args.samples, seed=args.seed, temperature=args.temperature,
