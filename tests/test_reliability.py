@@ -633,3 +633,131 @@ def test_atomic_writes_keep_the_mode(tmp_path: Path) -> None:
         assert mode(tmp_path / "d") == 0o755
     finally:
         os.umask(old_mask)
+
+
+_SLEEPER = """
+import os, time
+from pathlib import Path
+
+def sleep_job(job, threads):
+    here = Path(__file__).parent
+    (here / f"started_{os.getpid()}").write_text("", encoding="utf-8")
+    time.sleep(120)
+    (here / f"finished_{os.getpid()}").write_text("", encoding="utf-8")  # a result written after the kill
+    return {}
+"""
+
+_POOL_PARENT = """
+import multiprocessing, os, sys
+from concurrent.futures import ProcessPoolExecutor, wait
+sys.path.insert(0, sys.argv[1])
+import sleeper
+from utils.workers import die_with_parent
+
+with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent,
+                         initargs=(os.getpid(),)) as ex:  # as utils.rlvr.run_many's workers start
+    wait([ex.submit(sleeper.sleep_job, None, 1) for _ in range(2)])
+"""
+
+
+def _alive(pid: int) -> bool:
+    """``pid`` runs (a zombie waiting for an init that does not reap is as good as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat_file.read_text(encoding="utf-8").rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(stat_file.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return kids
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_killed_parent_takes_its_pool_workers_with_it(repo: Path) -> None:
+    """Finding 4: SIGKILL of ``utils.reproduce`` during notebook 04 left the resource tracker and two spawn workers
+    (~580 MB each) alive with parent 1, and the workers wrote four result files after the kill. Workers started
+    the way run_many starts them (spawn pool, :func:`utils.workers.die_with_parent` as initializer) now die with
+    their parent: a parent running two sleeping jobs is killed, and within seconds every process it started
+    (workers and resource tracker) is gone and no worker wrote anything after the kill. (The pool here runs a
+    sleeping job instead of run_many's, whose workers spend ~20 s importing TRL; the next test checks run_many
+    starts its workers so.)"""
+    import signal
+
+    work = repo / "build" / "issue18_pool"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    (work / "sleeper.py").write_text(_SLEEPER, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("FORKING_TOKENS_PROFILE", "CI")}
+    env.update(PYTHONPATH=str(repo), OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", CUDA_VISIBLE_DEVICES="",
+               PYTHONWARNINGS="ignore")
+    parent = subprocess.Popen([sys.executable, "-c", _POOL_PARENT, str(work)], cwd=repo, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    started: list[int] = []
+    try:
+        for _ in range(1200):  # each worker imports transformers first
+            started = [int(p.name.split("_")[1]) for p in work.glob("started_*")]
+            if len(started) == 2 or parent.poll() is not None:
+                break
+            subprocess.run(["sleep", "0.1"], check=False)
+        assert len(started) == 2, parent.stderr.read().decode("utf-8", "replace")[-2000:] if parent.stderr else ""
+        family = set(_children(parent.pid)) | set(started)  # the workers and the resource tracker
+        assert set(started) <= family and len(family) >= 2
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        for _ in range(100):
+            if not any(_alive(p) for p in family):
+                break
+            subprocess.run(["sleep", "0.1"], check=False)
+        assert not [p for p in family if _alive(p)], "processes outlived their killed parent"
+        assert not list(work.glob("finished_*"))
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        for p in started:
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)  # only the workers this test started
+        if parent.stderr:
+            parent.stderr.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_run_many_starts_its_workers_to_die_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 4, the wiring: run_many's pool passes this process's pid to every worker, and the worker's first act
+    is :func:`utils.workers.die_with_parent` with it (checked with stand-ins: nothing is spawned or trained)."""
+    import concurrent.futures
+
+    import utils.workers
+    from utils.rlvr import run as R
+    from utils.rlvr.config import load_config
+
+    class Stop(Exception):
+        pass
+
+    seen: dict = {}
+
+    def pool(*args: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", pool)
+    cfg = load_config("countdown_top20", profile="ci")
+    with pytest.raises(Stop):
+        R.run_many([R.Job(cfg, 0), R.Job(cfg, 1)], workers=2, verbose=False)
+    assert seen["initializer"] is R._worker_init and seen["initargs"][-1] == os.getpid()
+
+    def armed(parent_pid: int) -> None:
+        seen["armed"] = parent_pid
+        raise Stop  # before the initializer changes anything in this process
+
+    monkeypatch.setattr(utils.workers, "die_with_parent", armed)
+    with pytest.raises(Stop):
+        R._worker_init(*seen["initargs"])
+    assert seen["armed"] == os.getpid()
