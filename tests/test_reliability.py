@@ -761,3 +761,14 @@ def test_run_many_starts_its_workers_to_die_with_it(monkeypatch: pytest.MonkeyPa
     with pytest.raises(Stop):
         R._worker_init(*seen["initargs"])
     assert seen["armed"] == os.getpid()
+
+
+def test_ci_true_is_the_ci_profile_for_the_main_job(repo: Path) -> None:
+    """Finding 3: ``CI=true python -m utils.reproduce --only 01`` ran the default profile and rewrote the committed
+    notebook, README and run times, although get_profile() said ci. The main job now asks get_profile() too: the
+    notebook goes to build/ci and nothing committed changes (the notebook run itself is stubbed)."""
+    r = run(repo, "--only", "01", code=_STUB_REPRODUCE, env={"CI": "true"})
+    assert r.rc == 0, r.err[-2000:]
+    calls = json.loads(r.out.strip().splitlines()[-1])
+    assert calls == [["01_token_entropy.ipynb", "ci", str(repo / "build" / "ci" / "notebooks" / "01_token_entropy.ipynb")]]
+

@@ -2,8 +2,10 @@
 
 ``python -m utils.reproduce [--profile default] [--only 01 03] [--debug]`` (what ``make reproduce`` runs).
 
-* Everything is checked before the first notebook starts: the profile (``CI`` means ``ci``; anything but ci,
-  default, full is one line and exit code 2), the ``--only`` prefixes, and the recorded run times.
+* Everything is checked before the first notebook starts: the profile (``--profile``, else the environment's as
+  :func:`utils.config.get_profile` reads it -- ``FORKING_TOKENS_PROFILE``, else ``ci`` when ``CI=true``, else
+  ``default``; ``CI`` means ``ci``; anything but ci, default, full is one line and exit code 2), the ``--only``
+  prefixes, and the recorded run times.
 * Each notebook runs in a fresh kernel with ``FORKING_TOKENS_PROFILE`` set, from the notebooks/ folder, with a
   progress bar (one tick per cell); the first failing cell stops the job, naming notebook and cell.
 * ``default`` writes the executed notebooks back to ``notebooks/`` (the committed ones); ``ci`` and ``full`` write
@@ -87,7 +89,8 @@ PROG = "python -m utils.reproduce"
 
 def parser() -> Parser:
     ap = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--profile", default=None, help="ci | default | full (default: FORKING_TOKENS_PROFILE, else default)")
+    ap.add_argument("--profile", default=None,
+                    help="ci | default | full (default: FORKING_TOKENS_PROFILE, else ci when CI=true, else default)")
     ap.add_argument("--only", nargs="*", help="notebook number prefixes to run, e.g. 01 03 (default: all)")
     ap.add_argument("--no-ledger", action="store_true", help="do not rebuild the claims ledger at the end")
     ap.add_argument("--record-times", action="store_true", help="ci profile: also record its run times (committed)")
@@ -97,8 +100,7 @@ def parser() -> Parser:
 
 def _check(args: argparse.Namespace) -> tuple[str, list[Path], dict[str, float], bool]:
     """Everything that can be wrong with the arguments or the recorded run times, before any work."""
-    profile = resolve_profile(args.profile) if args.profile is not None else resolve_profile(
-        os.environ.get(PROFILE_ENV) or "default")
+    profile = resolve_profile(args.profile)  # None: the environment's, decided by utils.config.get_profile
     all_paths = notebook_paths()
     only = args.only or []
     missing = [o for o in only if not o.strip() or not any(p.name.startswith(o) for p in all_paths)]
