@@ -772,3 +772,52 @@ def test_ci_true_is_the_ci_profile_for_the_main_job(repo: Path) -> None:
     calls = json.loads(r.out.strip().splitlines()[-1])
     assert calls == [["01_token_entropy.ipynb", "ci", str(repo / "build" / "ci" / "notebooks" / "01_token_entropy.ipynb")]]
 
+
+_STUB_LEDGER = """
+import sys
+import utils.reproduce as r
+from utils.claims import Ledger
+
+mode = sys.argv[1]
+
+def stub(path, profile, timeout=3600, write_to=None):  # a notebook whose cells record two ledger rows
+    ledger = Ledger(path.name)
+    for i, cid in enumerate(["seed.off_by_one", "seed.epsilon_fp16"][: 1 if mode == "one" else 2]):
+        if mode != "silent":
+            ledger.record(cid, section="s", verdict="corrected", why=f"{mode} run, row {i}", basis="documented")
+        if mode == "interrupted":
+            raise KeyboardInterrupt  # Ctrl-C after the first row's cell
+    return 1.0
+
+r.execute_notebook = stub
+sys.exit(r.main(sys.argv[2:]))
+"""
+
+
+def test_an_interrupted_notebook_leaves_its_ledger_rows_alone(repo: Path) -> None:
+    """Finding 5: SIGINT during notebook 04, then ``--only 06``: claims/04.json held the rows recorded before the
+    interruption and the rebuilt claims.md listed them unmarked. A notebook's rows now replace its old rows only when
+    it finished (the notebooks are stubbed: each records rows through utils.claims.Ledger as a cell would)."""
+    claims = repo / "build" / "ci" / "results" / "claims"
+    rows_file, ledger_md = claims / "04.json", repo / "build" / "ci" / "results" / "claims.md"
+
+    def rows() -> dict[str, str]:
+        return {k: v["why"] for k, v in json.loads(rows_file.read_text(encoding="utf-8"))["rows"].items()}
+
+    try:
+        r = run(repo, "finished", "--profile", "ci", "--only", "04", code=_STUB_LEDGER)
+        assert r.rc == 0, r.err[-2000:]
+        old = rows_file.read_bytes()
+        assert rows() == {"seed.off_by_one": "finished run, row 0", "seed.epsilon_fp16": "finished run, row 1"}
+        r = run(repo, "interrupted", "--profile", "ci", "--only", "04", code=_STUB_LEDGER)
+        one_line_error(r, "python -m utils.reproduce: interrupted", code=130)
+        assert rows_file.read_bytes() == old and not list(claims.glob("*.staged"))
+        r = run(repo, "silent", "--profile", "ci", "--only", "06", code=_STUB_LEDGER)
+        assert r.rc == 0, r.err[-2000:]
+        md = ledger_md.read_text(encoding="utf-8")
+        assert "finished run, row 0" in md and "interrupted run" not in md
+        r = run(repo, "one", "--profile", "ci", "--only", "04", code=_STUB_LEDGER)  # a finished run replaces them all
+        assert r.rc == 0 and rows() == {"seed.off_by_one": "one run, row 0"}, r.err[-2000:]
+    finally:
+        rows_file.unlink(missing_ok=True)
+

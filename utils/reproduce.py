@@ -7,7 +7,8 @@
   ``default``; ``CI`` means ``ci``; anything but ci, default, full is one line and exit code 2), the ``--only``
   prefixes, and the recorded run times.
 * Each notebook runs in a fresh kernel with ``FORKING_TOKENS_PROFILE`` set, from the notebooks/ folder, with a
-  progress bar (one tick per cell); the first failing cell stops the job, naming notebook and cell.
+  progress bar (one tick per cell); the first failing cell stops the job, naming notebook and cell. A notebook's
+  claims-ledger rows replace its old ones only when it finished (:func:`utils.claims.staged_claims`).
 * ``default`` writes the executed notebooks back to ``notebooks/`` (the committed ones); ``ci`` and ``full`` write
   them to ``build/<profile>/notebooks/``. Each file is written atomically.
 * Wall times go to ``data/results/run_times_default.json`` / ``data/results/full/run_times_full.json`` (``ci``
@@ -113,6 +114,8 @@ def _check(args: argparse.Namespace) -> tuple[str, list[Path], dict[str, float],
 
 
 def _reproduce(args: argparse.Namespace) -> int:
+    from utils.claims import staged_claims
+
     profile, paths, times, record = _check(args)
     os.environ[PROFILE_ENV] = profile
     out_dir = notebooks_out_dir(profile)
@@ -121,7 +124,8 @@ def _reproduce(args: argparse.Namespace) -> int:
     for p in paths:
         try:
             timeout = 12 * 3600 if profile == "full" else 3600  # a full-profile cell may train for hours
-            times[p.name] = round(execute_notebook(p, profile, timeout=timeout, write_to=out_dir / p.name), 1)
+            with staged_claims(p.name, profile):  # its ledger rows count only if it finishes
+                times[p.name] = round(execute_notebook(p, profile, timeout=timeout, write_to=out_dir / p.name), 1)
         except NotebookFailed as e:
             print(f"\nFAILED: {e}\nOpen notebooks/{p.name}, fix that cell, then rerun: make reproduce", file=sys.stderr)
             return 1
