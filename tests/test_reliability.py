@@ -821,3 +821,102 @@ def test_an_interrupted_notebook_leaves_its_ledger_rows_alone(repo: Path) -> Non
     finally:
         rows_file.unlink(missing_ok=True)
 
+
+def test_readme_command_line_has_the_shared_shape(repo: Path) -> None:
+    """Finding 12, utils.readme: ``--help`` was ignored (README rewritten), a corrupt claims/05.json was a raw
+    traceback, and so was a read-only tree. Now: help and exit 0, nothing written; the corrupt file named in one
+    line, exit 2, nothing written; a failing write one line, exit 1. (The read-only tree is stood in for by a write
+    that fails with EACCES: as root a read-only mode would not stop the write.)"""
+    r = run(repo, "utils.readme", "--help")
+    assert r.rc == 0 and r.out.startswith("usage: python -m utils.readme") and r.err == "", r.err[-2000:]
+    one_line_error(run(repo, "utils.readme", "--bogus"), "unrecognized arguments: --bogus")
+    claims05 = repo / "data" / "results" / "claims" / "05.json"
+    claims05.write_text(claims05.read_text(encoding="utf-8")[:200], encoding="utf-8")
+    try:
+        one_line_error(run(repo, "utils.readme"), "data/results/claims/05.json is truncated or not valid JSON",
+                       "regenerate it with: make reproduce (notebook 05)")
+    finally:
+        _git(repo, "checkout", "--", "data/results/claims/05.json")
+    code = ("import errno, os, sys, tempfile\n"
+            "def denied(*a, dir=None, **k): raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dir))\n"
+            "tempfile.mkstemp = denied\n"
+            "import utils.readme\n"
+            "sys.exit(utils.readme.main(sys.argv[1:]))")
+    one_line_error(run(repo, code=code), "python -m utils.readme: error: PermissionError: [Errno 13] Permission denied",
+                   "(rerun with --debug for the traceback)", code=1)
+
+
+_SLEEPING_NOTEBOOK = """
+import sys
+from pathlib import Path
+import nbformat
+import utils.reproduce as r
+
+nb = nbformat.v4.new_notebook()
+nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+ready = Path(sys.argv[1]) / "ready"
+nb.cells = [nbformat.v4.new_code_cell(
+    f"import os, time\\nfrom pathlib import Path\\nPath({str(ready)!r}).write_text(str(os.getpid()))\\ntime.sleep(120)")]
+path = Path(sys.argv[1]) / "99_sleep.ipynb"
+nbformat.write(nb, path)
+r.notebook_paths = lambda: [path]
+sys.exit(r.main(["--profile", "ci"]))
+"""
+
+
+@pytest.mark.parametrize(("sig", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_interrupting_the_main_job_is_one_line(repo: Path, sig: str, code: int) -> None:
+    """Finding 12, utils.reproduce: SIGINT during a cell said "cell 17 failed: KeyboardInterrupt ... fix that cell"
+    with exit code 1, SIGTERM an AttributeError (here: nbclient's own signal handlers killed the kernel, then its
+    cleanup failed an assertion). Now the running cell is interrupted, the kernel goes down, nothing of the notebook
+    is written, and the job ends with one line, ``interrupted``: exit code 130 for SIGINT, 143 (128 + 15, what a
+    shell reports for SIGTERM) for SIGTERM. A one-cell notebook that sleeps stands in for notebook 04."""
+    import signal
+
+    work = repo / "build" / f"issue18_{sig}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("FORKING_TOKENS_PROFILE", "CI")}
+    env.update(PYTHONPATH=str(repo), OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    p = subprocess.Popen([sys.executable, "-c", _SLEEPING_NOTEBOOK, str(work)], cwd=repo, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        for _ in range(1200):
+            if (work / "ready").exists() and (work / "ready").read_text(encoding="utf-8") or p.poll() is not None:
+                break
+            subprocess.run(["sleep", "0.1"], check=False)
+        kernel = int((work / "ready").read_text(encoding="utf-8"))
+        p.send_signal(getattr(signal, sig))
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    lines = [line for line in err.strip().splitlines() if not line.startswith("[IPKernelApp] WARNING")]
+    assert p.returncode == code and lines == ["python -m utils.reproduce: interrupted"], (p.returncode, err[-3000:])
+    assert not (repo / "build" / "ci" / "notebooks" / "99_sleep.ipynb").exists()
+    for _ in range(100):
+        if not _alive(kernel):
+            break
+        subprocess.run(["sleep", "0.1"], check=False)
+    assert not _alive(kernel)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_cell_interrupted_in_the_kernel_is_an_interruption_not_a_failing_cell(tmp_path: Path) -> None:
+    """Finding 12: a KeyboardInterrupt in the kernel (the kernel interrupted from elsewhere) was reported as
+    "cell 0 failed: KeyboardInterrupt ... fix that cell"; it is an interruption, and nothing is written."""
+    import nbformat
+
+    from utils import reproduce
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("raise KeyboardInterrupt")]
+    path = tmp_path / "99_interrupted.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        reproduce.execute_notebook(path, "ci", timeout=60)
+    assert path.read_bytes() == before
