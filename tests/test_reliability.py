@@ -920,3 +920,50 @@ def test_a_cell_interrupted_in_the_kernel_is_an_interruption_not_a_failing_cell(
     with pytest.raises(KeyboardInterrupt):
         reproduce.execute_notebook(path, "ci", timeout=60)
     assert path.read_bytes() == before
+
+
+def test_an_interrupted_run_many_stops_its_workers_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 4/12: interrupted (Ctrl-C, or SIGTERM now that it raises), run_many's ``with`` pool waited for every
+    running job to finish -- minutes of training -- before the one line. It now kills its workers and returns at
+    once (stand-ins: a pool whose ``as_completed`` is interrupted)."""
+    import concurrent.futures
+
+    from utils.cli import Terminated
+    from utils.rlvr import run as R
+    from utils.rlvr.config import load_config
+
+    killed: list[int] = []
+    shut: list[dict] = []
+
+    class Proc:
+        def __init__(self, pid: int) -> None:
+            self.pid = pid
+
+        def kill(self) -> None:
+            killed.append(self.pid)
+
+    class Pool:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self._processes = {1: Proc(1), 2: Proc(2)}
+
+        def __enter__(self) -> Pool:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            shut.append({"exit": True})
+
+        def submit(self, fn: object, *args: object) -> object:
+            return object()
+
+        def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+            shut.append({"wait": wait, "cancel_futures": cancel_futures})
+
+    def interrupted(futures: object) -> object:
+        raise Terminated
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(concurrent.futures, "as_completed", interrupted)
+    cfg = load_config("countdown_top20", profile="ci")
+    with pytest.raises(Terminated):
+        R.run_many([R.Job(cfg, 0), R.Job(cfg, 1)], workers=2, verbose=False)
+    assert sorted(killed) == [1, 2] and shut[0] == {"wait": False, "cancel_futures": True}

@@ -458,8 +458,14 @@ def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: b
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
                                  initargs=(threads, get_profile(), os.getpid())) as ex:
-            futures = {ex.submit(_run_job, jobs[i], threads): i for i in todo}
-            for f in as_completed(futures):
-                report(futures[f], f.result())
+            try:
+                futures = {ex.submit(_run_job, jobs[i], threads): i for i in todo}
+                for f in as_completed(futures):
+                    report(futures[f], f.result())
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM (utils.cli.Terminated): stop the workers, do not wait
+                for proc in list((getattr(ex, "_processes", None) or {}).values()):
+                    proc.kill()
+                ex.shutdown(wait=False, cancel_futures=True)
+                raise
     return [r for r in results if r is not None]
 
