@@ -469,14 +469,17 @@ _TEXT_CALLS = {"open", "read_text", "write_text", "fdopen", "NamedTemporaryFile"
                "SpooledTemporaryFile", "TextIOWrapper"}
 
 
-def _unnamed_encodings(path: Path) -> list[str]:
-    """Text-mode reads and writes in ``path`` that leave the encoding to the locale: ``open``/``Path.open``/
-    ``read_text``/``write_text``/... without ``encoding=`` (binary modes are fine), and ``subprocess`` calls with
-    ``text=True`` or ``universal_newlines=True`` but no ``encoding=``."""
+def _unnamed_encodings(path: Path, source: str | None = None, where: str = "") -> list[str]:
+    """Text-mode reads and writes in ``path`` (or in ``source``, a notebook cell, named ``where``) that leave the
+    encoding to the locale: ``open``/``Path.open``/``read_text``/``write_text``/... without ``encoding=`` (binary
+    modes are fine), and ``subprocess`` calls with ``text=True`` or ``universal_newlines=True`` but no
+    ``encoding=``."""
     import ast
 
     bad = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    name_of = where or str(path.relative_to(REPO_ROOT))
+    tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
+    for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
@@ -493,17 +496,24 @@ def _unnamed_encodings(path: Path) -> list[str]:
                 continue
             if name in ("NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile") and mode is None:
                 continue  # their default mode is binary (w+b)
-            bad.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}: {name}(...) without encoding=")
+            bad.append(f"{name_of}:{node.lineno}: {name}(...) without encoding=")
         elif any(isinstance(kw.get(k), ast.Constant) and kw[k].value is True for k in ("text", "universal_newlines")):
-            bad.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}: {name}(..., text=True) without encoding=")
+            bad.append(f"{name_of}:{node.lineno}: {name}(..., text=True) without encoding=")
     return bad
 
 
 def test_every_text_read_and_write_names_its_encoding() -> None:
     """Finding 1 (static half): under a Latin-1 locale utils.readme read README in Latin-1 and wrote UTF-8
-    (``ψ`` became ``Ï``). Every text read and write in utils/ and scripts/ now says ``encoding="utf-8"``."""
+    (``ψ`` became ``Ï``). Every text read and write in utils/, scripts/ and the notebooks' code cells now says
+    ``encoding="utf-8"``."""
     files = sorted((REPO_ROOT / "utils").rglob("*.py")) + sorted((REPO_ROOT / "scripts").glob("*.py"))
     bad = [line for f in files for line in _unnamed_encodings(f)]
+    for nb in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):  # the notebooks' code cells too
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        for i, cell in enumerate(cells):
+            src = "".join(cell["source"])
+            if cell["cell_type"] == "code" and not any(line.lstrip().startswith(("%", "!")) for line in src.splitlines()):
+                bad += _unnamed_encodings(nb, src, f"{nb.relative_to(REPO_ROOT)} cell {i}")
     assert not bad, "\n".join(bad)
     # the checker itself catches what it should and passes what it should
     probe = REPO_ROOT / "build" / "encoding_probe.py"
