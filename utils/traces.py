@@ -366,8 +366,8 @@ def _generate_cli(args: Any) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: ``problems`` writes the problem set; ``generate`` writes traces (see the module docstring).
 
-    Both write to ``build/`` unless ``--out`` names a file; a committed file under ``data/`` is replaced only with
-    ``--force``, and only once the new file is complete (``generate`` shows its progress in ``<out>.partial``,
+    Both write to ``build/`` unless ``--out`` names a file; an existing file of the repository outside ``build/`` is
+    replaced only with ``--force``, and only once the new file is complete (``generate`` shows its progress in ``<out>.partial``,
     removed at the end). Every argument is checked before the model loads: one line, exit code 2 (``--debug``: the
     traceback)."""
     from utils.cli import run
