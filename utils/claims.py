@@ -12,10 +12,18 @@ A notebook records a row with one short call, :meth:`Ledger.record`; ``make repr
 
 Every row says its profile, its n and its budget. The published wording of each claim lives once, in
 :data:`PUBLISHED`.
+
+**Only finished notebooks feed the ledger.** ``make reproduce`` runs each notebook inside :func:`staged_claims`:
+its rows go to a staging file (``claims/NN.json.staged``, which :func:`load_claims` never reads) and replace the
+notebook's rows in ``claims/NN.json`` only when the notebook finished; a failed or interrupted notebook leaves its
+old rows as they were. Cells run by hand (Jupyter, no staging) record each row as it runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,12 +33,15 @@ from utils.results import ResultsError, atomic_write_text, load_json, repo_relat
 from utils.stats import Evidence, all_of, describe, gated_verdict
 from utils.stats import verdict as stats_verdict
 
-__all__ = ["PUBLISHED", "SOURCES", "VERDICTS", "Claim", "Ledger", "build_ledger", "ledger_markdown", "load_claims"]
+__all__ = ["PUBLISHED", "SOURCES", "STAGE_ENV", "VERDICTS", "Claim", "Ledger", "build_ledger", "ledger_markdown",
+           "load_claims", "staged_claims"]
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "partly reproduced", "corrected", "not testable here")
 SOURCES = ("write-up", "Wang et al. 2025", "Cheng et al. 2025")
 BASES = ("experiment", "documented", "descriptive")
 SCHEMA = "forking-tokens/claims/1"
+#: Set (to ``1``) by :func:`staged_claims` for the notebook's kernel: rows go to the staging file.
+STAGE_ENV = "FORKING_TOKENS_STAGE_CLAIMS"
 
 #: The claims as published (quote or close paraphrase) and their source, by ledger id.
 PUBLISHED: dict[str, tuple[str, str]] = {
@@ -130,7 +141,8 @@ class Ledger:
         source: str | None = None,
         profile: str | None = None,
     ) -> None:
-        """Validate one row, store it in ``results_dir()/claims/<notebook prefix>.json`` and print one line.
+        """Validate one row, store it in ``results_dir()/claims/<notebook prefix>.json`` (while the notebook runs
+        under :func:`staged_claims`: in its staging file) and print one line.
 
         With ``evidence`` (and the paper's ``direction``) the verdict is computed, never passed; a ``control``
         gates it (see :func:`utils.stats.gated_verdict`). Without evidence, ``verdict`` and ``why`` are required and
@@ -184,11 +196,12 @@ class Ledger:
             raise ValueError(f"source must be one of {SOURCES}, got {c.source!r}")
         if c.basis not in BASES:
             raise ValueError(f"basis must be one of {BASES}, got {c.basis!r}")
-        path = _claims_dir() / f"{self.notebook[:2]}.json"
+        own = _rows_path(self.notebook)
         for other in sorted(_claims_dir().glob("*.json")):  # one claim, one notebook: no two contradicting rows
-            if other != path and c.id in (load_json(other, schema=SCHEMA)["rows"] or {}):
+            if other != own and c.id in (load_json(other, schema=SCHEMA)["rows"] or {}):
                 raise ValueError(f"claim {c.id!r} is already recorded by notebook {other.stem} ({repo_relative(other)}): "
                                  "a claim belongs to one notebook; record it there, or remove the stale row")
+        path = _staged_path(self.notebook) if os.environ.get(STAGE_ENV) == "1" else own
         rows = load_json(path, schema=SCHEMA)["rows"] if path.exists() else {}
         rows[c.id] = asdict(c)
         save_json({"rows": rows}, path, schema=SCHEMA)
@@ -199,6 +212,37 @@ def _claims_dir(profile: str | None = None) -> Path:
     d = results_dir(profile) / "claims"
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def _rows_path(notebook: str, profile: str | None = None) -> Path:
+    return results_dir(profile) / "claims" / f"{notebook[:2]}.json"
+
+
+def _staged_path(notebook: str, profile: str | None = None) -> Path:
+    return results_dir(profile) / "claims" / f"{notebook[:2]}.json.staged"
+
+
+@contextlib.contextmanager
+def staged_claims(notebook: str, profile: str | None = None) -> Iterator[None]:
+    """Run a notebook (the ``with`` block; its kernel inherits the environment) with its ledger rows staged: they
+    replace the notebook's rows in ``claims/NN.json`` when the block ends normally, and are dropped when it raises
+    (a failing cell, Ctrl-C), so an unfinished run never mixes into the ledger. A notebook that recorded nothing
+    leaves its rows as they were."""
+    staged, final = _staged_path(notebook, profile), _rows_path(notebook, profile)
+    staged.unlink(missing_ok=True)  # left by an earlier run that was killed
+    previous = os.environ.get(STAGE_ENV)
+    os.environ[STAGE_ENV] = "1"
+    try:
+        yield
+        if staged.exists():
+            rows = load_json(staged, schema=SCHEMA, regenerate=f"make reproduce (notebook {notebook[:2]})")["rows"]
+            save_json({"rows": rows}, final, schema=SCHEMA)
+    finally:
+        staged.unlink(missing_ok=True)
+        if previous is None:
+            os.environ.pop(STAGE_ENV, None)
+        else:
+            os.environ[STAGE_ENV] = previous
 
 
 def load_claims(profile: str | None = None) -> list[dict[str, Any]]:

@@ -5,7 +5,10 @@
   a bad argument, an unknown profile, a config that does not validate, a committed file without ``--force``, a
   missing or corrupt input file).
 * **Any other failure** gives one line too, ``<prog>: error: <Type>: <message> (rerun with --debug for the
-  traceback)``, and exit code 1. Ctrl-C gives ``interrupted`` and exit code 130.
+  traceback)``, and exit code 1. Ctrl-C (SIGINT) gives ``interrupted`` and exit code 130; SIGTERM gives
+  ``interrupted`` too, with exit code 143 (128 + 15, what a shell reports for a process SIGTERM ended, so a
+  supervisor can tell a termination from a Ctrl-C). Either way the code below unwinds first (``finally`` blocks,
+  atomic writes abandoned), since SIGTERM is raised as :class:`Terminated`, a ``KeyboardInterrupt``.
 * ``--debug`` shows the traceback instead of the one line.
 * Abbreviated options are not accepted (``--forc`` is not ``--force``).
 
@@ -16,8 +19,11 @@ inside ``body`` raise :class:`UsageError` for a bad input found after parsing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,12 +31,33 @@ from typing import Any, NoReturn
 from utils.config import REPO_ROOT, ProfileError
 from utils.results import ResultsError
 
-__all__ = ["Parser", "UsageError", "add_debug", "check_range", "check_seeds", "finite_float", "one_line", "path_arg", "printable",
-           "run", "temperature_arg", "whole_number"]
+__all__ = ["Parser", "Terminated", "UsageError", "add_debug", "check_range", "check_seeds", "finite_float", "one_line", "path_arg",
+           "printable", "run", "temperature_arg", "whole_number"]
 
 
 class UsageError(ValueError):
     """A bad input found after parsing (exit code 2, one line)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it unwinds like a Ctrl-C (exit code 143)."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Any:
+    """While the block runs (in the main thread), SIGTERM raises :class:`Terminated`; the handler is put back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _usage_errors() -> tuple[type[BaseException], ...]:
@@ -72,12 +99,13 @@ class Parser(argparse.ArgumentParser):
 def run(body: Callable[[], int | None], prog: str, debug: bool = False) -> int:
     """Run a command's ``body`` and turn its failures into one line and an exit code (see the module docstring)."""
     try:
-        return int(body() or 0)
-    except KeyboardInterrupt:
+        with _sigterm_raises():
+            return int(body() or 0)
+    except KeyboardInterrupt as e:
         if debug:
             raise
         print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        return 143 if isinstance(e, Terminated) else 130
     except _usage_errors() as e:
         if debug:
             raise

@@ -27,7 +27,7 @@ def repo_url() -> str:
     """The public repository address from pyproject.toml (``[project.urls] Repository``)."""
     import tomllib
 
-    data = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    data = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     return data["project"]["urls"]["Repository"].rstrip("/")
 
 

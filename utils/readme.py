@@ -2,16 +2,22 @@
 measured run times and the claims ledger. ``make reproduce`` refreshes them after the notebooks ran;
 the text between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` is never edited by hand.
 
-``python -m utils.readme`` rewrites those blocks and every notebook's "How long" line from the files already
-recorded (run times, claims), without running a notebook.
+``python -m utils.readme [--debug]`` rewrites those blocks and every notebook's "How long" line from the files
+already recorded (run times, claims), without running a notebook. Every input is read and checked before anything is
+written: a corrupt run-times or claims file is one line naming it and exit code 2; any other failure (a read-only
+tree) one line and exit code 1; Ctrl-C ``interrupted`` and 130 (``utils.cli``).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from utils.claims import ledger_markdown, load_claims
+from utils.cli import Parser, add_debug, run
 from utils.config import REPO_ROOT
 from utils.notebook import badge_markdown, load_run_times, notebook_paths
 from utils.results import atomic_write_text
@@ -47,7 +53,7 @@ def notebook_index_markdown() -> str:
     """One row per notebook: title (from its first cell), what you'll learn, Colab badge."""
     rows = ["| notebook | what you'll learn | Colab |", "|---|---|---|"]
     for nb in notebook_paths():
-        first = "".join(json.loads(nb.read_text())["cells"][0]["source"])
+        first = "".join(json.loads(nb.read_text(encoding="utf-8"))["cells"][0]["source"])
         title = next((l[2:].strip() for l in first.splitlines() if l.startswith("# ")), nb.stem)
         learn = first.split("**What you'll learn**", 1)[-1].split("**What you need**", 1)[0]
         bullets = "; ".join(l[2:].strip() for l in learn.strip().splitlines() if l.startswith("- "))
@@ -55,26 +61,48 @@ def notebook_index_markdown() -> str:
     return "\n".join(rows)
 
 
-def refresh_readme(readme: Path | None = None) -> Path:
-    """Rewrite README.md's generated blocks (atomically): notebook index, run times, and the ledger of the
-    ``default`` profile (the committed results)."""
-    path = readme or REPO_ROOT / "README.md"
-    text = path.read_text()
+def readme_text(readme: Path | None = None) -> str:
+    """README.md with its generated blocks brought up to date: notebook index, run times, and the ledger of the
+    ``default`` profile (the committed results). Reads only; raises for a corrupt input file."""
+    text = (readme or REPO_ROOT / "README.md").read_text(encoding="utf-8")
     text = replace_block(text, "notebooks", notebook_index_markdown())
     text = replace_block(text, "runtimes", run_times_markdown())
-    text = replace_block(text, "claims", ledger_markdown(load_claims("default")))
-    atomic_write_text(path, text)
+    return replace_block(text, "claims", ledger_markdown(load_claims("default")))
+
+
+def refresh_readme(readme: Path | None = None) -> Path:
+    """Rewrite README.md's generated blocks (atomically, see :func:`readme_text`)."""
+    path = readme or REPO_ROOT / "README.md"
+    atomic_write_text(path, readme_text(path))
     return path
 
 
-def main() -> int:
-    """Refresh README's blocks and the notebooks' "How long" lines from the recorded files (no notebook runs)."""
+PROG = "python -m utils.readme"
+
+
+def parser() -> Parser:
+    ap = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_debug(ap)
+    return ap
+
+
+def _refresh() -> int:
     from utils.reproduce import refresh_openings
 
+    path = REPO_ROOT / "README.md"
+    text = readme_text(path)  # every input checked before anything is written
     refresh_openings(notebook_paths())
-    print(f"README blocks refreshed: {refresh_readme().relative_to(REPO_ROOT)}")
+    atomic_write_text(path, text)
+    print(f"README blocks refreshed: {path.relative_to(REPO_ROOT)}")
     return 0
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """Refresh README's blocks and the notebooks' "How long" lines from the recorded files (no notebook runs); see
+    the module docstring for the exit codes."""
+    args = parser().parse_args(argv)
+    return run(_refresh, PROG, args.debug)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -2,10 +2,16 @@
 
 ``python -m utils.reproduce [--profile default] [--only 01 03] [--debug]`` (what ``make reproduce`` runs).
 
-* Everything is checked before the first notebook starts: the profile (``CI`` means ``ci``; anything but ci,
-  default, full is one line and exit code 2), the ``--only`` prefixes, and the recorded run times.
+* Everything is checked before the first notebook starts: the profile (``--profile``, else the environment's as
+  :func:`utils.config.get_profile` reads it -- ``FORKING_TOKENS_PROFILE``, else ``ci`` when ``CI=true``, else
+  ``default``; ``CI`` means ``ci``; anything but ci, default, full is one line and exit code 2), the ``--only``
+  prefixes, and the recorded run times.
 * Each notebook runs in a fresh kernel with ``FORKING_TOKENS_PROFILE`` set, from the notebooks/ folder, with a
-  progress bar (one tick per cell); the first failing cell stops the job, naming notebook and cell.
+  progress bar (one tick per cell); the first failing cell stops the job, naming notebook and cell. A notebook's
+  claims-ledger rows replace its old ones only when it finished (:func:`utils.claims.staged_claims`).
+* Ctrl-C or SIGTERM interrupts the running cell (the kernel's whole process group, workers included), writes
+  nothing of that notebook -- no executed notebook, no ledger rows (:func:`utils.claims.staged_claims`) -- and ends
+  with one line, ``interrupted``, and exit code 130 (SIGTERM: 143). A second signal stops at once.
 * ``default`` writes the executed notebooks back to ``notebooks/`` (the committed ones); ``ci`` and ``full`` write
   them to ``build/<profile>/notebooks/``. Each file is written atomically.
 * Wall times go to ``data/results/run_times_default.json`` / ``data/results/full/run_times_full.json`` (``ci``
@@ -16,12 +22,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from utils.cli import Parser, UsageError, add_debug, run
+from utils.cli import Parser, Terminated, UsageError, add_debug, run
 from utils.config import PROFILE_ENV, REPO_ROOT, notebooks_out_dir, resolve_profile
 from utils.notebook import load_run_times, notebook_paths, refresh_how_long, run_times_path
 from utils.results import atomic_path, save_json
@@ -29,6 +39,70 @@ from utils.results import atomic_path, save_json
 
 class NotebookFailed(RuntimeError):
     pass
+
+
+def _kernel_pid(client: Any) -> int | None:
+    """The pid of the client's running kernel, if one runs (jupyter_client's local provisioner)."""
+    proc = getattr(getattr(getattr(client, "km", None), "provisioner", None), "process", None)
+    pid = getattr(proc, "pid", None)
+    return pid if isinstance(pid, int) and proc.poll() is None else None
+
+
+class _SignalsInterruptKernel:
+    """While a notebook runs (``with``): the first SIGINT or SIGTERM interrupts the kernel's process group -- the
+    cell stops with KeyboardInterrupt, pool workers too, and nbclient shuts the kernel down as usual -- instead of
+    breaking into nbclient's event loop; a second one, or one before the kernel runs, raises here at once.
+    ``got`` lists the signals received.
+
+    nbclient adds loop handlers of its own for both signals once the kernel starts, which kill the kernel mid-cell
+    and end in an AssertionError of its cleanup; :meth:`take_over`, its ``on_notebook_start`` hook (the kernel is
+    ready), removes them and puts this handler back."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.got, self.previous = client, [], {}  # type: ignore[var-annotated]
+        self.active = threading.current_thread() is threading.main_thread()
+
+    def handler(self, signum: int, frame: Any) -> None:
+        self.got.append(signum)
+        pid = _kernel_pid(self.client)
+        if len(self.got) == 1 and pid is not None:
+            with contextlib.suppress(OSError):
+                pgid = os.getpgid(pid)
+                if pgid != os.getpgrp():  # the kernel leads its own session (jupyter_client starts it so)
+                    os.killpg(pgid, signal.SIGINT)
+                else:
+                    os.kill(pid, signal.SIGINT)
+                return
+        raise _interrupted(self.got)
+
+    def take_over(self, **_: Any) -> None:
+        if not self.active:
+            return
+        import asyncio
+
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+            for s in self.SIGNALS:
+                loop.remove_signal_handler(s)
+        for s in self.SIGNALS:
+            signal.signal(s, self.handler)
+
+    def __enter__(self) -> _SignalsInterruptKernel:
+        if self.active:
+            self.previous = {s: signal.signal(s, self.handler) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for s, h in self.previous.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
+
+
+def _interrupted(got: list[int]) -> KeyboardInterrupt:
+    """The exception that reports an interruption: :class:`utils.cli.Terminated` for SIGTERM (exit code 143),
+    else ``KeyboardInterrupt`` (130)."""
+    return Terminated() if signal.SIGTERM in got else KeyboardInterrupt()
 
 
 def execute_notebook(path: Path, profile: str, timeout: int = 3600, write_to: Path | None = None) -> float:
@@ -51,13 +125,23 @@ def execute_notebook(path: Path, profile: str, timeout: int = 3600, write_to: Pa
         resources={"metadata": {"path": str(path.parent)}},
         on_cell_executed=lambda cell, cell_index, execute_reply: bar.update(1) if cell.cell_type == "code" else None,
     )
+    signals = _SignalsInterruptKernel(client)
+    client.on_notebook_start = signals.take_over
+    got = signals.got
     t0 = time.perf_counter()
     try:
-        client.execute()
+        with signals:
+            client.execute()
     except CellExecutionError as e:
+        if got or getattr(e, "ename", "") == "KeyboardInterrupt":  # interrupted, not a failing cell
+            raise _interrupted(got) from None
         idx = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
         first_line = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
         raise NotebookFailed(f"{path.name}: cell {idx} failed: {first_line}") from None
+    except BaseException:
+        if got:  # whatever nbclient raised while the interrupted kernel went down
+            raise _interrupted(got) from None
+        raise
     finally:
         bar.close()
         if previous is None:
@@ -87,7 +171,8 @@ PROG = "python -m utils.reproduce"
 
 def parser() -> Parser:
     ap = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--profile", default=None, help="ci | default | full (default: FORKING_TOKENS_PROFILE, else default)")
+    ap.add_argument("--profile", default=None,
+                    help="ci | default | full (default: FORKING_TOKENS_PROFILE, else ci when CI=true, else default)")
     ap.add_argument("--only", nargs="*", help="notebook number prefixes to run, e.g. 01 03 (default: all)")
     ap.add_argument("--no-ledger", action="store_true", help="do not rebuild the claims ledger at the end")
     ap.add_argument("--record-times", action="store_true", help="ci profile: also record its run times (committed)")
@@ -97,8 +182,7 @@ def parser() -> Parser:
 
 def _check(args: argparse.Namespace) -> tuple[str, list[Path], dict[str, float], bool]:
     """Everything that can be wrong with the arguments or the recorded run times, before any work."""
-    profile = resolve_profile(args.profile) if args.profile is not None else resolve_profile(
-        os.environ.get(PROFILE_ENV) or "default")
+    profile = resolve_profile(args.profile)  # None: the environment's, decided by utils.config.get_profile
     all_paths = notebook_paths()
     only = args.only or []
     missing = [o for o in only if not o.strip() or not any(p.name.startswith(o) for p in all_paths)]
@@ -111,6 +195,8 @@ def _check(args: argparse.Namespace) -> tuple[str, list[Path], dict[str, float],
 
 
 def _reproduce(args: argparse.Namespace) -> int:
+    from utils.claims import staged_claims
+
     profile, paths, times, record = _check(args)
     os.environ[PROFILE_ENV] = profile
     out_dir = notebooks_out_dir(profile)
@@ -119,7 +205,8 @@ def _reproduce(args: argparse.Namespace) -> int:
     for p in paths:
         try:
             timeout = 12 * 3600 if profile == "full" else 3600  # a full-profile cell may train for hours
-            times[p.name] = round(execute_notebook(p, profile, timeout=timeout, write_to=out_dir / p.name), 1)
+            with staged_claims(p.name, profile):  # its ledger rows count only if it finishes
+                times[p.name] = round(execute_notebook(p, profile, timeout=timeout, write_to=out_dir / p.name), 1)
         except NotebookFailed as e:
             print(f"\nFAILED: {e}\nOpen notebooks/{p.name}, fix that cell, then rerun: make reproduce", file=sys.stderr)
             return 1

@@ -11,8 +11,10 @@ through this module:
   wrong with it and how to regenerate it, instead of skipping a truncated file.
 * **Portable.** :func:`to_jsonable` stores every path inside the repository relative to its root
   (``data/results/...``), never the absolute path of the machine that ran it.
-* **No silent overwrites.** :func:`guard_overwrite` refuses to replace a committed artifact (under ``data/``,
-  ``figures/`` or ``notebooks/``) unless the caller passes ``force``.
+* **Modes kept.** A replaced file or folder keeps its permission bits; a new one gets the umask's default (not the
+  0600/0700 of a temporary file).
+* **No silent overwrites.** :func:`guard_overwrite` refuses to replace anything that exists inside the repository
+  outside ``build/`` (a committed artifact, a source file, a package folder) unless the caller passes ``force``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import json
 import math
 import os
 import shutil
+import stat
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,6 @@ from typing import Any
 from utils.config import REPO_ROOT
 
 __all__ = [
-    "COMMITTED_ROOTS",
     "ResultsError",
     "atomic_dir",
     "atomic_path",
@@ -47,9 +50,7 @@ __all__ = [
     "write_jsonl",
 ]
 
-#: Folders (relative to the repository root) whose files are committed artifacts: command lines refuse to
-#: overwrite them without ``--force``.
-COMMITTED_ROOTS = ("data", "figures", "notebooks")
+_UMASK_LOCK = threading.Lock()
 
 
 class ResultsError(ValueError):
@@ -97,10 +98,30 @@ def to_jsonable(obj: Any) -> Any:
     raise TypeError(f"cannot store {type(obj).__name__} in JSON: {obj!r:.80}")
 
 
+def _new_mode(folder: bool) -> int:
+    """The permission bits a plain ``open``/``mkdir`` would give a new file (``folder``: folder): 0666/0777 less
+    the umask (read by setting it and putting it back, under a lock)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return (0o777 if folder else 0o666) & ~mask
+
+
+def _mode_for(target: Path, folder: bool) -> int:
+    """The mode ``target`` should have once replaced: its current permission bits when it is of the same kind (file
+    or folder), else the default for a new one."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return _new_mode(folder)
+    return stat.S_IMODE(st.st_mode) if stat.S_ISDIR(st.st_mode) == folder else _new_mode(folder)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; when the block ends without an error it replaces ``path``
-    (``os.replace``: atomic on one file system), else it is deleted and ``path`` is untouched.
+    (``os.replace``: atomic on one file system), else it is deleted and ``path`` is untouched. The new file keeps
+    the mode of the file it replaces (the umask's default for a new one).
 
     ``suffix`` (default: ``path``'s own) keeps writers that pick a format from the extension happy."""
     target = Path(path)
@@ -110,6 +131,7 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _mode_for(target, folder=False))
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
@@ -134,18 +156,27 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 @contextlib.contextmanager
 def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield an empty temporary folder next to ``path``; on success it takes ``path``'s place (an existing folder is
-    moved aside first and deleted after the swap), on an error it is deleted and ``path`` is untouched."""
+    moved aside first and deleted after the swap), on an error it is deleted and ``path`` is untouched. Should the
+    swap itself be interrupted (an error or Ctrl-C between the two renames), the old folder is put back. The new
+    folder keeps the mode of the one it replaces (the umask's default for a new one)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     old = None
     try:
         yield tmp
+        os.chmod(tmp, _mode_for(target, folder=True))
         if target.exists():
             old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
             os.rmdir(old)
             os.replace(target, old)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except BaseException:
+            if old is not None and not target.exists():
+                os.replace(old, target)  # the old copy back where it was
+                old = None
+            raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -173,7 +204,7 @@ def load_json(path: str | Path, schema: str | None = None, regenerate: str | Non
     p = Path(path)
     how = f"; regenerate it with: {regenerate}" if regenerate else ""
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ResultsError(f"{repo_relative(p)} is missing{how}") from None
     except OSError as e:
@@ -202,7 +233,7 @@ def read_jsonl(path: str | Path, regenerate: str | None = None) -> list[dict[str
     if not p.exists():
         raise ResultsError(f"{repo_relative(p)} is missing{how}")
     rows = []
-    for i, line in enumerate(p.read_text().splitlines(), 1):
+    for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -213,13 +244,21 @@ def read_jsonl(path: str | Path, regenerate: str | None = None) -> list[dict[str
 
 
 def guard_overwrite(path: str | Path, force: bool = False) -> Path:
-    """Return ``path`` as a ``Path`` if writing it is safe: it does not exist, or it lies outside the committed
-    folders (:data:`COMMITTED_ROOTS`), or ``force`` is set. Raises ``FileExistsError`` otherwise (command lines
-    turn it into one line and exit code 2)."""
+    """Return ``path`` as a ``Path`` if writing it is safe: it does not exist, or it lies outside the repository, or
+    inside ``build/`` (where the commands write), or ``force`` is set. Anything else that exists inside the
+    repository -- a committed artifact, a source file, README.md, a package folder -- raises ``FileExistsError``
+    (command lines turn it into one line and exit code 2). Call it before any heavy work."""
     p = Path(path)
-    if force or not p.exists():
+    if force or not (p.exists() or p.is_symlink()):
         return p
-    rel = repo_relative(p)
-    if any(rel == r or rel.startswith(r + "/") for r in COMMITTED_ROOTS):
-        raise FileExistsError(f"{rel} is a committed artifact: pass --force to overwrite it, or --out to write elsewhere")
-    return p
+    full = Path(os.path.abspath(p))
+    full = full.parent.resolve() / full.name if full.name else full.resolve()  # a link itself, not what it points to
+    try:
+        rel = full.relative_to(REPO_ROOT.resolve())
+    except ValueError:  # outside the repository
+        return p
+    if rel.parts[:1] == ("build",) and len(rel.parts) > 1:
+        return p
+    shown = rel.as_posix() if rel.parts else "the repository root"
+    raise FileExistsError(f"{shown} is a committed artifact: pass --force to overwrite it, or --out to write elsewhere "
+                          "(only build/ is written without --force)")

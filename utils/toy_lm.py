@@ -173,7 +173,7 @@ def _first_line(e: BaseException) -> str:
 def load_train_info(path: str | Path | None = None) -> dict[str, Any]:
     """The JSON saved next to a checkpoint: how it was made and what it measured."""
     p = Path(path) if path is not None else TASK_MODEL_DIR
-    return json.loads((p / INFO_FILE).read_text())
+    return json.loads((p / INFO_FILE).read_text(encoding="utf-8"))
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -354,7 +354,7 @@ def save_task_model(model: Any, tokenizer: Any, out: str | Path, info: dict[str,
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         if info is not None:
-            (tmp / INFO_FILE).write_text(json.dumps(to_jsonable(info), indent=1) + "\n")
+            (tmp / INFO_FILE).write_text(json.dumps(to_jsonable(info), indent=1) + "\n", encoding="utf-8")
     return Path(out)
 
 
@@ -371,7 +371,8 @@ def parser() -> Any:
     sub = ap.add_subparsers(dest="cmd", required=True)
     tr = sub.add_parser("train", help="train the task model from scratch and measure it")
     tr.add_argument("--out", type=path_arg, default=REPO_ROOT / "build" / "task_model",
-                    help="checkpoint folder (default build/task_model; a committed one under data/ needs --force)")
+                    help="checkpoint folder (default build/task_model; an existing one in the repository outside build/ "
+                         "needs --force)")
     tr.add_argument("--force", action="store_true", help="allow replacing a committed checkpoint")
     tr.add_argument("--seed", type=whole_number(0), default=0)
     tr.add_argument("--steps", type=whole_number(1), default=1200)

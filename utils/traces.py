@@ -370,14 +370,14 @@ def _generate_cli(args: Any) -> int:
     done = [0]
 
     def append(batch_rows: list[dict[str, Any]]) -> None:
-        with partial.open("a") as f:
+        with partial.open("a", encoding="utf-8") as f:
             for r in batch_rows:
                 f.write(json.dumps(r) + "\n")
         done[0] += len(batch_rows)
         print(f"{done[0]} traces, {time.perf_counter() - t0:.0f} s", flush=True)
 
     partial.parent.mkdir(parents=True, exist_ok=True)
-    partial.write_text("")
+    partial.write_text("", encoding="utf-8")
     try:
         rows = generate_traces(
             model, tok, probs[:n_problems], samples=args.samples, seed=args.seed, temperature=args.temperature,
@@ -396,8 +396,8 @@ def _generate_cli(args: Any) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: ``problems`` writes the problem set; ``generate`` writes traces (see the module docstring).
 
-    Both write to ``build/`` unless ``--out`` names a file; a committed file under ``data/`` is replaced only with
-    ``--force``, and only once the new file is complete (``generate`` shows its progress in ``<out>.partial``,
+    Both write to ``build/`` unless ``--out`` names a file; an existing file of the repository outside ``build/`` is
+    replaced only with ``--force``, and only once the new file is complete (``generate`` shows its progress in ``<out>.partial``,
     removed at the end). Every argument is checked before the model loads: one line, exit code 2 (``--debug``: the
     traceback)."""
     from utils.cli import run

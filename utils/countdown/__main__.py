@@ -1,8 +1,9 @@
 """``python -m utils.countdown make-eval``: write a held-out problem set (see data/README.md).
 
 It writes to ``build/countdown_eval.jsonl`` (``build/countdown_eval_<n>num.jsonl`` for other difficulties) unless
-``--out`` names a file; a committed file under ``data/`` is replaced only with ``--force``, and only once the new
-set is complete. Regenerating the shipped set::
+``--out`` names a file; an existing file of the repository outside ``build/`` (a committed set under ``data/``, or
+anything else) is replaced only with ``--force``, and only once the new set is complete. Regenerating the shipped
+set::
 
     python -m utils.countdown make-eval --n 500 --seed 2506 --out data/countdown_eval.jsonl --force
 
@@ -36,7 +37,7 @@ def parser() -> Parser:
     mk.add_argument("--target-range", type=whole_number(), nargs=2, default=(10, 99), metavar=("LO", "HI"))
     mk.add_argument("--out", type=path_arg, default=None,
                     help="output file (default build/countdown_eval[_<n>num].jsonl; a committed one needs --force)")
-    mk.add_argument("--force", action="store_true", help="allow replacing a committed file under data/")
+    mk.add_argument("--force", action="store_true", help="allow replacing an existing file of the repository outside build/")
     add_debug(mk)
     return ap
 

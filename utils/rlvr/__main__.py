@@ -2,8 +2,9 @@
 
 Everything is checked before the model loads -- the profile, the config file and every ``--set`` override, the seed,
 where the result goes -- and a bad input gives one line on stderr and exit code 2 (``--debug`` shows the
-traceback). The result goes to ``build/rlvr/<name>_seed<seed>.json`` unless ``--out`` names another file; a
-committed file (under ``data/``) is replaced only with ``--force``.
+traceback). The result goes to ``build/rlvr/<name>_seed<seed>.json`` unless ``--out`` names another file;
+an existing file of the repository outside ``build/`` (a committed result under ``data/``, or anything else) is
+replaced only with ``--force``.
 """
 
 from __future__ import annotations

@@ -383,10 +383,13 @@ def _run_job(job: Job, threads: int) -> dict[str, Any]:
     return run_condition(cfg, job.seed, out=job.out, verbose=False, save_model=job.save_model)
 
 
-def _worker_init(threads: int, profile: str) -> None:
+def _worker_init(threads: int, profile: str, parent_pid: int) -> None:
     import os
     import warnings
 
+    from utils.workers import die_with_parent
+
+    die_with_parent(parent_pid)  # a killed parent (or notebook kernel) takes its workers with it
     os.environ["OMP_NUM_THREADS"] = str(threads)
     os.environ["FORKING_TOKENS_PROFILE"] = profile  # results record the parent's profile
     torch.set_num_threads(threads)
@@ -421,7 +424,8 @@ def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: b
 
     On a small shared CPU several 1-thread processes beat one multi-threaded run for a model this small. Each
     worker imports TRL once (~10 s) and then takes jobs from the queue. ``workers <= 1`` runs in this process.
-    A job's config keeps its own ``num_threads`` if it sets one. Prints one line per finished job.
+    A job's config keeps its own ``num_threads`` if it sets one. Prints one line per finished job. The workers end
+    with this process, even when it is killed (:func:`utils.workers.die_with_parent`).
     ``resume=True`` reads back the jobs whose results file already holds a complete run of the same config and
     seed (:func:`finished_run`) instead of training them again, so an interrupted sweep loses no work.
     """
@@ -450,13 +454,20 @@ def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: b
             report(i, _run_job(jobs[i], threads))
     else:
         import multiprocessing
+        import os
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(threads, get_profile())) as ex:
-            futures = {ex.submit(_run_job, jobs[i], threads): i for i in todo}
-            for f in as_completed(futures):
-                report(futures[f], f.result())
+                                 initargs=(threads, get_profile(), os.getpid())) as ex:
+            try:
+                futures = {ex.submit(_run_job, jobs[i], threads): i for i in todo}
+                for f in as_completed(futures):
+                    report(futures[f], f.result())
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM (utils.cli.Terminated): stop the workers, do not wait
+                for proc in list((getattr(ex, "_processes", None) or {}).values()):
+                    proc.kill()
+                ex.shutdown(wait=False, cancel_futures=True)
+                raise
     return [r for r in results if r is not None]
 
