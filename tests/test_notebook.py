@@ -46,6 +46,14 @@ def test_notebook_committed_executed_without_local_paths(path) -> None:
     assert "Claim(" not in text, "a cell prints a dataclass repr"
 
 
+@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.name)
+def test_notebook_kernelspec_is_what_jupyterlab_writes(path) -> None:
+    """JupyterLab rewrote 'Python 3' to ipykernel's 'Python 3 (ipykernel)' on open, marking every notebook modified."""
+    from utils.reproduce import KERNELSPEC
+
+    assert json.loads(path.read_text(encoding="utf-8"))["metadata"]["kernelspec"] == KERNELSPEC
+
+
 def test_how_long_line_is_generated() -> None:
     line = how_long_line("01_token_entropy.ipynb")
     assert line.startswith("**How long** (measured by `make reproduce`") and "default" in line

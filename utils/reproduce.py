@@ -37,6 +37,11 @@ from utils.notebook import load_run_times, notebook_paths, refresh_how_long, run
 from utils.results import atomic_path, save_json
 
 
+#: The kernelspec as JupyterLab writes it for ipykernel's ``python3`` kernel: stored so, opening a notebook does not
+#: mark it modified (and autosave does not rewrite it).
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
 class NotebookFailed(RuntimeError):
     pass
 
@@ -150,6 +155,7 @@ def execute_notebook(path: Path, profile: str, timeout: int = 3600, write_to: Pa
             os.environ[PROFILE_ENV] = previous
     seconds = time.perf_counter() - t0
     nb.metadata["forking_tokens"] = {"profile": profile}
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     with atomic_path(write_to or path) as tmp:
         nbformat.write(nb, tmp)
     return seconds
