@@ -573,6 +573,8 @@ _CLIS = {
     "ladder": (["lr-sweep"], ["--rungs", "--out-dir", "--force", "--workers", "--debug"]),
     "rlvr": (["run"], ["--config", "--seed", "--out", "--force", "--save-model", "--profile", "--dry-run", "--standin",
                        "--set"]),
+    "robustness": (["check"], ["--stored", "--perturbed", "--perturbation", "--out", "--force", "--debug", "--help"]),
+    "readme": ([], ["--help"]),
 }
 
 
@@ -617,19 +619,26 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
     monkeypatch.setattr(rlvr_run, "run_condition", lambda cfg, seed, out=None, standin=False, dry_run=False,
                         save_model=None, **k: {"trainer": "T"} if dry_run else
                         {"path": str(out), "final": {}, "timing": {"median_step_s": 0.0, "total_s": 0.0}})
+    import utils.robustness as robustness
+
+    monkeypatch.setattr(robustness, "check", lambda *a, **k: {"claims": {}})
+    monkeypatch.setattr(robustness, "save_json", lambda obj, path, **k: path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FORKING_TOKENS_PROFILE", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from utils.countdown.__main__ import main as countdown_main
     from utils.exploration import main as exploration_main
     from utils.ladder import main as ladder_main
+    from utils.readme import main as readme_main
     from utils.reproduce import main as reproduce_main
     from utils.rlvr.__main__ import main as rlvr_main
+    from utils.robustness import main as robustness_main
     from utils.toy_lm import main as toy_lm_main
     from utils.traces import main as traces_main
 
     return {"countdown": countdown_main, "traces": traces_main, "toy_lm": toy_lm_main, "exploration": exploration_main,
-            "reproduce": reproduce_main, "rlvr": rlvr_main, "ladder": ladder_main}
+            "reproduce": reproduce_main, "rlvr": rlvr_main, "ladder": ladder_main, "robustness": robustness_main,
+            "readme": readme_main}
 
 
 def test_junk_arguments_exit_0_or_2_in_one_line(stubbed: dict, capsys: pytest.CaptureFixture[str]) -> None:

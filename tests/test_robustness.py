@@ -71,7 +71,13 @@ def test_identical_runs_never_diverge(tmp_path: Path) -> None:
 def test_missing_runs_are_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="holds no run files"):
         rb.verdicts(tmp_path)
+    with pytest.raises(NotADirectoryError, match="is not a folder of runs"):
+        rb.verdicts(tmp_path / "nothing")
+    _write_runs(tmp_path / "half")
     _write_runs(tmp_path)
+    (tmp_path / "half" / "04_all_seed5.json").unlink()  # a re-make still under way: refuse, do not compare 5 seeds with 6
+    with pytest.raises(ValueError, match=r"has 04_all seeds \[0, 1, 2, 3, 4\]"):
+        rb.check(tmp_path, tmp_path / "half", "x")
     for f in tmp_path.glob("04_random20_*.json"):
         f.unlink()
     with pytest.raises(FileNotFoundError, match="has no runs of 04_random20"):
@@ -86,7 +92,7 @@ def test_cli_writes_build_and_guards_committed_files(tmp_path: Path, capsys: pyt
     assert "wang.top20_matches_full: reproduced -> reproduced (holds)" in capsys.readouterr().out
     assert rb.main(["check", "--stored", str(tmp_path / "a"), "--perturbed", str(tmp_path / "nothing"),
                     "--perturbation", "none", "--out", str(tmp_path / "x.json")]) == 2
-    assert "holds no run files" in capsys.readouterr().err
+    assert "is not a folder of runs" in capsys.readouterr().err
 
 
 def test_committed_check_covers_the_headline_rows() -> None:

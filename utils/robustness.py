@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from utils.config import DATA_DIR
-from utils.results import guard_overwrite, load_json, repo_relative, save_json
+from utils.results import ResultsError, guard_overwrite, load_json, repo_relative, save_json
 
 __all__ = ["HEADLINE_04", "Contrast", "check", "divergence", "ledger_note", "verdicts"]
 
@@ -60,6 +60,8 @@ def _runs(folder: str | Path) -> dict[str, list[dict[str, Any]]]:
     from utils.rlvr.readout import by_name
     from utils.rlvr.run import RESULTS_SCHEMA
 
+    if not Path(folder).is_dir():
+        raise NotADirectoryError(f"{repo_relative(folder)} is not a folder of runs")
     files = sorted(Path(folder).glob("*_seed*.json"))
     if not files:
         raise FileNotFoundError(f"{repo_relative(folder)} holds no run files (*_seed*.json)")
@@ -100,10 +102,16 @@ def check(stored: str | Path, perturbed: str | Path, perturbation: str,
     and per arm how far the re-made runs drifted (in units of the committed arm's seed SD)."""
     from utils.rlvr.readout import values
 
-    before, after = verdicts(stored, contrasts), verdicts(perturbed, contrasts)
     runs_a, runs_b = _runs(stored), _runs(perturbed)
+    names = sorted({n for c in contrasts for n in (c.a, c.b)})
+    for name in names:  # the same seeds on both sides, or the comparison mixes designs
+        seeds_a, seeds_b = (sorted(r["seed"] for r in runs.get(name, [])) for runs in (runs_a, runs_b))
+        if seeds_a != seeds_b:
+            raise ResultsError(f"{repo_relative(perturbed)} has {name} seeds {seeds_b}, {repo_relative(stored)} has "
+                             f"{seeds_a}: re-make the missing runs first")
+    before, after = verdicts(stored, contrasts), verdicts(perturbed, contrasts)
     arms = {}
-    for name in sorted({n for c in contrasts for n in (c.a, c.b)}):
+    for name in names:
         pairs = [(x, y) for x in runs_a[name] for y in runs_b[name] if x["seed"] == y["seed"]]
         div = [divergence(x, y) for x, y in pairs]
         sd = float(np.std(values(runs_a[name]), ddof=1))
