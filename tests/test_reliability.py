@@ -616,6 +616,8 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
 
     monkeypatch.setattr(claims, "build_ledger", lambda profile=None: REPO_ROOT / "build" / "claims.md")
     monkeypatch.setattr(readme, "refresh_readme", lambda *a, **k: REPO_ROOT / "README.md")
+    monkeypatch.setattr(readme, "refresh_openings", lambda paths: None)
+    monkeypatch.setattr(readme, "atomic_write_text", lambda path, text: path)
     monkeypatch.setattr(rlvr_run, "run_condition", lambda cfg, seed, out=None, standin=False, dry_run=False,
                         save_model=None, **k: {"trainer": "T"} if dry_run else
                         {"path": str(out), "final": {}, "timing": {"median_step_s": 0.0, "total_s": 0.0}})

@@ -29,14 +29,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from utils.config import REPO_ROOT, ProfileError
+from utils.errors import ModelUnavailableError, UsageError
 from utils.results import ResultsError
 
 __all__ = ["Parser", "Terminated", "UsageError", "add_debug", "check_range", "check_seeds", "finite_float", "one_line", "path_arg",
            "printable", "run", "temperature_arg", "whole_number"]
 
 
-class UsageError(ValueError):
-    """A bad input found after parsing (exit code 2, one line)."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -61,8 +60,6 @@ def _sigterm_raises() -> Any:
 
 
 def _usage_errors() -> tuple[type[BaseException], ...]:
-    from utils.models import ModelUnavailableError
-
     return (UsageError, ProfileError, ResultsError, FileExistsError, FileNotFoundError, NotADirectoryError,
             IsADirectoryError, ModelUnavailableError)
 

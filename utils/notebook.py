@@ -216,3 +216,17 @@ def opening_problems(nb: Any, notebook_filename: str) -> list[str]:
 def notebook_paths() -> list[Path]:
     """The series' notebooks in order."""
     return sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def refresh_openings(paths: list[Path]) -> None:
+    """Rewrite the "How long" line of the committed notebooks from the recorded run times (markdown only; a notebook
+    whose line is current is not touched)."""
+    import nbformat
+
+    from utils.results import atomic_path
+
+    for p in paths:
+        nb = nbformat.read(p, as_version=4)
+        if refresh_how_long(nb, p.name):
+            with atomic_path(p) as tmp:
+                nbformat.write(nb, tmp)

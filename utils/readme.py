@@ -19,7 +19,7 @@ from pathlib import Path
 from utils.claims import ledger_markdown, load_claims
 from utils.cli import Parser, add_debug, run
 from utils.config import REPO_ROOT
-from utils.notebook import badge_markdown, load_run_times, notebook_paths
+from utils.notebook import badge_markdown, load_run_times, notebook_paths, refresh_openings
 from utils.results import atomic_write_text
 
 
@@ -87,8 +87,6 @@ def parser() -> Parser:
 
 
 def _refresh() -> int:
-    from utils.reproduce import refresh_openings
-
     path = REPO_ROOT / "README.md"
     text = readme_text(path)  # every input checked before anything is written
     refresh_openings(notebook_paths())

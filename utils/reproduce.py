@@ -33,7 +33,7 @@ from typing import Any
 
 from utils.cli import Parser, Terminated, UsageError, add_debug, run
 from utils.config import PROFILE_ENV, REPO_ROOT, notebooks_out_dir, resolve_profile
-from utils.notebook import load_run_times, notebook_paths, refresh_how_long, run_times_path
+from utils.notebook import load_run_times, notebook_paths, refresh_openings, run_times_path
 from utils.results import atomic_path, save_json
 
 
@@ -159,17 +159,6 @@ def execute_notebook(path: Path, profile: str, timeout: int = 3600, write_to: Pa
     with atomic_path(write_to or path) as tmp:
         nbformat.write(nb, tmp)
     return seconds
-
-
-def refresh_openings(paths: list[Path]) -> None:
-    """Rewrite the "How long" line of the committed notebooks from the recorded run times (markdown only)."""
-    import nbformat
-
-    for p in paths:
-        nb = nbformat.read(p, as_version=4)
-        if refresh_how_long(nb, p.name):
-            with atomic_path(p) as tmp:
-                nbformat.write(nb, tmp)
 
 
 PROG = "python -m utils.reproduce"
