@@ -44,7 +44,7 @@ def test_solution_passes_its_check(notebook: str, title: str, solution: str | No
     checks = re.findall(r"\b(check_\w+)\(", solution)
     assert checks, f"{notebook}: the solution of {title!r} must end by calling its check"
     ns: dict = {"__name__": "exercise"}
-    exec("import numpy as np\nimport torch\nfrom utils.exercises import *\n" + solution, ns)  # noqa: S102
+    exec("import math\nimport numpy as np\nimport torch\nfrom utils.exercises import *\n" + solution, ns)  # noqa: S102
     out = capsys.readouterr().out
     assert "✗" not in out and out.count("✓") >= len(checks), out
 
@@ -57,3 +57,47 @@ def test_untouched_stub_says_not_implemented(name: str, capsys: pytest.CaptureFi
     exercises.CHECKS[name](stub)
     out = capsys.readouterr().out
     assert out.startswith("✗") and "not implemented yet" in out and len(out.strip().splitlines()) == 1
+
+
+def _out(check: str, fn, capsys: pytest.CaptureFixture[str]) -> str:
+    exercises.CHECKS[check](fn)
+    return capsys.readouterr().out
+
+
+def test_the_write_ups_epsilon_trick_fails_in_float16(capsys: pytest.CaptureFixture[str]) -> None:
+    """softmax then log(p + 1e-10) passed every case before the float16 one: 1e-10 rounds to 0 in float16."""
+    import torch
+
+    def writeup(logits, unit="nats"):
+        p = torch.softmax(logits, -1)
+        h = -(p * torch.log(p + 1e-10)).sum(-1)
+        return h / torch.log(torch.tensor(2.0)) if unit == "bits" else h
+
+    out = _out("check_entropy_from_logits", writeup, capsys)
+    assert out.startswith("✗") and "float16" in out and "1e-10 rounds to 0" in out
+
+
+def test_a_threshold_fails_on_equal_entropies(capsys: pytest.CaptureFixture[str]) -> None:
+    """A strict-< quantile threshold passed the four old cases and keeps nothing when every entropy is equal."""
+    import torch
+
+    def threshold(ent, mask, rho):
+        valid = mask.bool()
+        return (ent < torch.quantile(ent[valid], 1 - rho)) & valid if valid.any() else valid
+
+    out = _out("check_bottom_k_mask", threshold, capsys)
+    assert out.startswith("✗") and "expected 8 selected, got 0" in out and "rank the tokens" in out
+
+
+@pytest.mark.parametrize(("wrong", "why"), [
+    ("unbiased=False", "std with ddof=0"), ("no_eps", "missing the + 1e-4"), ("batch", "whole batch")])
+def test_group_advantage_mistakes_say_why(wrong: str, why: str, capsys: pytest.CaptureFixture[str]) -> None:
+    def fn(r, g):
+        x = r.view(-1, g)
+        if wrong == "batch":
+            return (r - r.mean()) / (r.std() + 1e-4)
+        sd = x.std(1, unbiased=False, keepdim=True) + 1e-4 if wrong == "unbiased=False" else x.std(1, keepdim=True)
+        return ((x - x.mean(1, keepdim=True)) / sd).view(-1)
+
+    out = _out("check_group_advantages", fn, capsys)
+    assert out.startswith("✗") and why in out, out

@@ -86,8 +86,10 @@ def check_entropy_from_logits(fn: Callable[..., torch.Tensor]) -> None:
             if not isinstance(got, torch.Tensor):
                 raise ExerciseFailed(f"{what}: return a tensor, got {type(got).__name__}")
             if torch.isnan(got.double()).any():
-                raise ExerciseFailed(f"{what}: NaN in the result -- a masked entry has p = 0 and log p = -inf, and "
-                                     "0 * -inf is NaN: count those terms as 0")
+                why = ("in float16, p underflows to 0 and 1e-10 rounds to 0 too, so log(p + 1e-10) is -inf: compute in "
+                       "float32 (logits.float()) with log_softmax" if logits.dtype == torch.float16 else
+                       "a masked entry has p = 0 and log p = -inf, and 0 * -inf is NaN: count those terms as 0")
+                raise ExerciseFailed(f"{what}: NaN in the result -- {why}")
             _close(got, token_entropy(logits, unit=unit), f"{what} ({unit})", atol=1e-4)
         return run
 
@@ -99,7 +101,8 @@ def check_entropy_from_logits(fn: Callable[..., torch.Tensor]) -> None:
              case(torch.zeros(1000), "nats", "a uniform distribution over 1000 tokens (ln 1000)"),
              case(torch.randn(3, 5, 11, generator=g), "bits", "random logits of shape (3, 5, 11)"),
              case(masked, "nats", "rows with masked (-inf) entries"),
-             case(torch.randn(2, 50, generator=g) * 200, "nats", "very large logits (exp overflows without log-softmax)")]
+             case(torch.randn(2, 50, generator=g) * 200, "nats", "very large logits (exp overflows without log-softmax)"),
+             case((torch.randn(4, 500, generator=g) * 8).half(), "bits", "float16 logits (the write-up's epsilon trick)")]
     run_check("entropy from logits", cases)
 
 
@@ -329,13 +332,15 @@ def check_bottom_k_mask(fn: Callable[..., torch.Tensor]) -> None:
     mask does not keep -- must equal ``entropy_mask(..., mode="bottom")``."""
     from utils.rlvr.losses import entropy_mask
 
-    def case(B: int, T: int, rho: float, seed: int, ties: bool = False) -> Callable[[], None]:
+    def case(B: int, T: int, rho: float, seed: int, ties: bool = False, equal: bool = False) -> Callable[[], None]:
         def run() -> None:
             g = torch.Generator().manual_seed(seed)
             ent = torch.rand(B, T, generator=g) * 3
             if ties:
                 ent = ent.round()
-            lengths = torch.randint(0, T + 1, (B,), generator=g)
+            if equal:  # every token the same entropy: a threshold keeps all or none, a ranking keeps N - ceil(rho N)
+                ent = torch.ones(B, T)
+            lengths = torch.full((B,), T) if equal else torch.randint(0, T + 1, (B,), generator=g)
             mask = (torch.arange(T)[None, :] < lengths[:, None]).int()
             got = fn(ent.clone(), mask.clone(), rho)
             want = entropy_mask(ent, mask, rho, "bottom")
@@ -345,13 +350,16 @@ def check_bottom_k_mask(fn: Callable[..., torch.Tensor]) -> None:
             if (got & ~mask.bool()).any():
                 raise ExerciseFailed("a padding position was selected: restrict to completion_mask")
             if int(got.sum()) != int(want.sum()):
+                why = (" -- all entropies are equal here, so a threshold (< or <= a quantile) keeps all or none: rank "
+                       "the tokens instead" if equal else "")
                 raise ExerciseFailed(f"rho={rho}, {int(mask.sum())} valid tokens: expected {int(want.sum())} "
-                                     f"selected, got {int(got.sum())} (bottom keeps N - ceil(rho N))")
+                                     f"selected, got {int(got.sum())} (bottom keeps N - ceil(rho N)){why}")
             if not torch.equal(got, want):
                 raise ExerciseFailed(f"rho={rho}: right count, wrong tokens (ties go to the earlier position in top)")
         return run
 
-    cases = [case(4, 6, 0.2, 0), case(3, 10, 0.5, 1), case(5, 7, 0.1, 2, ties=True), case(2, 4, 0.2, 3)]
+    cases = [case(4, 6, 0.2, 0), case(3, 10, 0.5, 1), case(5, 7, 0.1, 2, ties=True), case(2, 4, 0.2, 3),
+             case(1, 10, 0.2, 4, equal=True)]
     run_check("bottom-k mask", cases)
 
 
@@ -364,10 +372,27 @@ def check_group_advantages(fn: Callable[..., torch.Tensor]) -> None:
         x = r.view(-1, g)
         return ((x - x.mean(1, keepdim=True)) / (x.std(1, keepdim=True) + 1e-4)).view(-1)
 
+    def mistakes(r: torch.Tensor, g: int) -> dict[str, torch.Tensor]:
+        x = r.view(-1, g)
+        centred = x - x.mean(1, keepdim=True)
+        return {"std with ddof=0 (the population std); GRPO uses the unbiased std (ddof=1)":
+                (centred / (x.std(1, unbiased=False, keepdim=True) + 1e-4)).view(-1),
+                "missing the + 1e-4 in the denominator (a group whose rewards are all equal has std 0)":
+                (centred / x.std(1, keepdim=True)).view(-1),
+                "normalised over the whole batch; GRPO normalises within each group of group_size completions":
+                ((r - r.mean()) / (r.std() + 1e-4))}
+
     def case(rewards: list[float], g: int, what: str) -> Callable[[], None]:
         def run() -> None:
             r = torch.tensor(rewards, dtype=torch.float32)   # rewards are 0.0 / 1.0 floats, as TRL passes them
-            _close(fn(r.clone(), g), ref(r, g), what)
+            got, want = fn(r.clone(), g), ref(r, g)
+            off = isinstance(got, torch.Tensor) and got.shape == want.shape and not torch.allclose(
+                got.double(), want.double(), atol=1e-5, rtol=1e-4)
+            if off:  # say why, when the answer is one of the usual mistakes
+                for why, wrong in mistakes(r, g).items():
+                    if torch.allclose(got.double(), wrong.double(), atol=1e-5, rtol=1e-4, equal_nan=True):
+                        raise ExerciseFailed(f"{what}: {why}")
+            _close(got, want, what)
         return run
 
     cases = [case([1, 0, 0, 1], 2, "two groups of two"), case([0, 0, 0, 0, 1, 0, 0, 0], 4, "one correct in a group of 4"),
