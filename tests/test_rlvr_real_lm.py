@@ -110,3 +110,18 @@ def test_trl_route_trains_the_same_steps_and_its_mask_is_ours(offline_one_thread
         assert c["n_count"] == math.ceil(0.2 * c["n_valid"] - 1e-9)
         # the count rule keeps exactly ceil(rho N); it parts from TRL's only at ties or a rounding edge
         assert c["count_differs"] <= c["n_tied"] + 1, c
+
+
+@needs_wheel
+def test_bf16_configs_keep_float32_master_weights(offline_one_thread: None) -> None:
+    """bf16 is mixed precision: weights loaded in bf16 would lose every AdamW update at lr 1e-6 (shown below)."""
+    from utils.rlvr.tasks import load_policy_info
+
+    model, _, info = load_policy_info(load_config(CONFIG, profile="ci", bf16=True))
+    assert {p.dtype for p in model.parameters()} == {torch.float32} and info["source"] == "gguf-wheel"
+    w = model.model.embed_tokens.weight.detach()[:64].clone()
+    for dtype, moved in ((torch.bfloat16, False), (torch.float32, True)):
+        p = torch.nn.Parameter(w.to(dtype).clone())
+        p.grad = torch.ones_like(p)
+        torch.optim.AdamW([p], lr=1e-6, weight_decay=0.1).step()
+        assert bool((p.detach() != w.to(dtype)).float().mean() > 0.5) is moved

