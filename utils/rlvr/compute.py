@@ -193,7 +193,9 @@ def gpu_memory_estimate(cfg: RunConfig, shape: dict[str, int], prompt_tokens: in
       are alive at the peak, hence ``total_low`` / ``total_high``;
     * ``activations``: the layer inputs gradient checkpointing keeps (float32 residual stream) plus one layer's
       recomputed MLP (bf16);
-    * ``kv_cache``: the generation batch's (``prompts_per_step * num_generations`` sequences) keys and values, float32.
+    * ``kv_cache``: the generation batch's (``prompts_per_step * num_generations`` sequences) keys and values, float32;
+    * ``update_tracking``: with ``track_updates``, the float32 copy of the weights taken before each step to log the
+      update's norm (on the GPU, like the weights).
 
     CUDA context, allocator fragmentation and the evaluation's generation are not counted."""
     b = cfg.prompts_per_step * cfg.num_generations // cfg.gradient_accumulation_steps
@@ -206,6 +208,8 @@ def gpu_memory_estimate(cfg: RunConfig, shape: dict[str, int], prompt_tokens: in
     per_layer_saved = b * seq * h * 4 if checkpointed else b * seq * (10 * h + 3 * shape["intermediate_size"]) * 2
     activations = (layers * per_layer_saved + b * seq * 3 * shape["intermediate_size"] * 2) / GB
     kv_cache = layers * 2 * kv * seq * cfg.prompts_per_step * cfg.num_generations * 4 / GB
-    fixed = states + activations + kv_cache
+    tracking = 4 * n_params(shape) / GB if cfg.track_updates else 0.0
+    fixed = states + activations + kv_cache + tracking
     return {"n_params": float(n_params(shape)), "weights_and_adamw": states, "logits_per_copy": logits,
-            "activations": activations, "kv_cache": kv_cache, "total_low": fixed + logits, "total_high": fixed + 3 * logits}
+            "activations": activations, "kv_cache": kv_cache, "update_tracking": tracking,
+            "total_low": fixed + logits, "total_high": fixed + 3 * logits}
