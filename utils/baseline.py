@@ -103,7 +103,9 @@ def unbiased_sq_norm(K: np.ndarray, idx: np.ndarray | None = None) -> float:
 
 
 def _cos(dot: float, sq_a: float, sq_b: float) -> float:
-    return float(dot / np.sqrt(sq_a * sq_b)) if sq_a > 0 and sq_b > 0 else float("nan")
+    """Cosine from unbiased products; clipped to [-1, 1] (the unbiased squared norms can undershoot on a
+    resample), NaN when a squared norm is not positive."""
+    return float(np.clip(dot / np.sqrt(sq_a * sq_b), -1.0, 1.0)) if sq_a > 0 and sq_b > 0 else float("nan")
 
 
 def _tq(df: int) -> float:
