@@ -112,7 +112,8 @@ def arm_evidence(groups: dict[str, list[dict[str, Any]]], label: str, fn: Callab
 
 def arm_table(groups: dict[str, list[dict[str, Any]]], k: int) -> list[dict[str, Any]]:
     """One row per arm: n, final entropy, pass@1, pass@k (means) and each minus the arm's baseline with the paired
-    95 % CI (``diff``/``lo``/``hi`` keys per metric), for the notebook's table and figure."""
+    95 % CI (``diff``/``lo``/``hi``/``n`` keys per metric; absent with fewer than 2 seeds paired), for the notebook's
+    table and figure."""
     metrics = {"entropy": final_entropy, "pass@1": pass1, f"pass@{k}": passk(k)}
     rows = []
     for label, arm in ARMS.items():
@@ -121,7 +122,7 @@ def arm_table(groups: dict[str, list[dict[str, Any]]], k: int) -> list[dict[str,
         row: dict[str, Any] = {"arm": label, "vs": arm.baseline or "–", "n": len(groups[label])}
         for m, fn in metrics.items():
             row[m] = float(np.mean([fn(r) for r in groups[label]]))
-            if arm.baseline in groups:
+            if arm.baseline in groups and len(paired(groups[label], groups[arm.baseline], fn)[2]) >= 2:
                 ev = arm_evidence(groups, label, fn, m)
                 row.update({f"{m} diff": ev.diff, f"{m} lo": ev.ci95[0], f"{m} hi": ev.ci95[1], f"{m} n": ev.n_a})
         rows.append(row)
