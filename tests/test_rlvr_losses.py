@@ -227,3 +227,16 @@ def test_role_mask_padding_and_edges() -> None:
     assert not role_mask(pri, torch.zeros_like(mask), 0.2).any()
     with pytest.raises(ValueError, match="shape"):
         role_mask(pri[:, :3], mask, 0.2)
+
+
+def test_psi_uncapped_is_alpha_h_and_never_binds() -> None:
+    """cap=False (notebook 05's control): psi = alpha * H on every completion token, whatever the advantage."""
+    adv = torch.tensor([1.0, -1.0, 0.0])
+    ent = torch.tensor([[0.05, 3.0], [0.5, 2.0], [1.0, 1.0]])
+    mask = torch.tensor([[1, 1], [1, 0], [1, 1]])
+    shaped, psi, binds = adv_plus_psi(adv, ent, mask, alpha=0.4, kappa=2.0, cap=False)
+    torch.testing.assert_close(psi, 0.4 * ent * mask)
+    torch.testing.assert_close(shaped, adv[:, None] + psi)
+    assert not binds.any()
+    capped = adv_plus_psi(adv, ent, mask, alpha=0.4, kappa=2.0)[1]
+    assert (capped <= psi + 1e-7).all() and (capped[2] == 0).all()  # the cap only lowers psi; A = 0 gets none

@@ -143,3 +143,13 @@ def test_resume_treats_fields_added_later_as_their_defaults(tmp_path: Path) -> N
     save_json(r, tmp_path / "a.json")
     assert finished_run(Job(cfg, 0, str(tmp_path / "a.json"))) is not None
     assert finished_run(Job(cfg.replace(final_eval_path="data/countdown_eval_hard.jsonl"), 0, str(tmp_path / "a.json"))) is None
+
+
+def test_uncapped_psi_run_logs_alpha_times_entropy(tmp_path: Path) -> None:
+    """psi_cap=false (notebook 05's control) trains through the trainer's hook: psi is alpha * H, never capped."""
+    out = tmp_path / "r.json"
+    assert main(["run", "--config", "configs/countdown_top20.yaml", "--standin", "--profile", "ci", "--out", str(out),
+                 "--set", *TINY, "condition=all", "rho=1.0", "advantage=entropy", "psi_cap=false", "alpha=0.4"]) == 0
+    t = json.loads(out.read_text())["train"]
+    assert all(abs(p - 0.4 * h) < 1e-4 * max(1.0, h) for p, h in zip(t["psi_mean"], t["entropy"]))
+    assert max(t["psi_clip_frac"]) == 0.0

@@ -37,7 +37,7 @@ __all__ = ["PUBLISHED", "SOURCES", "STAGE_ENV", "VERDICTS", "Claim", "Ledger", "
            "load_claims", "staged_claims"]
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "partly reproduced", "corrected", "not testable here")
-SOURCES = ("write-up", "Wang et al. 2025", "Cheng et al. 2025")
+SOURCES = ("write-up", "Wang et al. 2025", "Cheng et al. 2025", "Yu et al. 2025 (DAPO)", "derived here")
 BASES = ("experiment", "documented", "descriptive")
 SCHEMA = "forking-tokens/claims/1"
 #: Set (to ``1``) by :func:`staged_claims` for the notebook's kernel: rows go to the staging file.
@@ -71,6 +71,12 @@ PUBLISHED: dict[str, tuple[str, str]] = {
     "entbonus.passk_large_k": ("The entropy advantage gives clearly better pass@k at large k than plain GRPO", "Cheng et al. 2025"),
     "entbonus.rl_shrinks_coverage": ("Plain RL shrinks pass@k at large k below the base model's: fewer problems solved at all", "Cheng et al. 2025"),
     "entbonus.seed_crossover_32": ("The entropy bonus underperforms the baseline in the first 32 tries and solves more beyond 32 tries", "write-up"),
+    "entbonus.psi_entropy": ("The entropy-based advantage promotes exploration (read here: the policy's token entropy stays above plain GRPO's)", "Cheng et al. 2025"),
+    "entbonus.passk_psi_large_alpha": ("The entropy advantage gives better pass@k at large k than plain GRPO (read here at alpha = 4, where the cap binds on most uncertain tokens)", "Cheng et al. 2025"),
+    "entbonus.psi_uncapped_is_baseline": ("Without its cap, psi = alpha * H_t depends on the state only: a baseline with zero expected policy gradient, so training with it is equivalent to GRPO (final entropy and pass@1)", "derived here"),
+    "entbonus.positive_control_entropy": ("An explicit entropy regulariser (loss - c * mean token entropy, TRL's entropy_coef) raises the policy's entropy over GRPO: the positive control", "derived here"),
+    "entbonus.passk_entreg": ("Keeping the entropy up with an explicit regulariser gives better pass@k at large k than GRPO", "derived here"),
+    "entbonus.passk_cliphigh": ("Clip-higher (eps_high = 0.28) keeps entropy from collapsing and sampling diverse (read here: better pass@k at large k than the symmetric clip)", "Yu et al. 2025 (DAPO)"),
     "entbonus.seed_moving_baseline": ("The method gives a bonus to tokens whose entropy rises above a moving baseline", "write-up"),
 }
 

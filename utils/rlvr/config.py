@@ -74,6 +74,7 @@ class RunConfig:
     kappa: float = 2.0
     variant: str = "paper"  # paper | seed (NOT the paper's rule; the write-up's moving-baseline reading)
     ema: float = 0.9
+    psi_cap: bool = True  # False: psi = alpha * H uncapped (NOT the paper's rule: a state baseline, notebook 05's control)
     loss_type: str = "dapo"
     epsilon: float = 0.2
     epsilon_high: float = 0.28

@@ -217,21 +217,24 @@ def adv_plus_psi(
     alpha: float = 0.4,
     kappa: float = 2.0,
     baseline: float | None = None,
+    cap: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Cheng et al.'s shaping with its parts: returns ``(A + psi, psi, cap_binds)``.
 
     ``baseline=None`` is the paper's rule ``psi = min(alpha * H.detach(), |A| / kappa)``; a float gives the
     write-up's variant ``min(alpha * max(H - b, 0), |A| / kappa)``. ``cap_binds`` marks the tokens where
-    ``|A| / kappa`` is the smaller term.
+    ``|A| / kappa`` is the smaller term. ``cap=False`` drops the cap (NOT the paper's rule): ``psi = alpha * H``,
+    a function of the state alone, i.e. a baseline whose expected policy gradient is zero (notebook 05's
+    control); ``cap_binds`` is then all False.
     """
     if kappa <= 0:
         raise ValueError("kappa must be > 0 (and > 1 to keep the sign)")
     a = broadcast_advantages(adv, entropy).to(entropy.dtype if entropy.is_floating_point() else torch.float32)
     h = entropy.detach().to(a.dtype)
     raw = alpha * (h if baseline is None else (h - baseline).clamp(min=0.0))
-    cap = a.abs() / kappa
-    psi = torch.minimum(raw, cap)
-    binds = raw > cap
+    ceiling = a.abs() / kappa
+    psi = torch.minimum(raw, ceiling) if cap else raw
+    binds = raw > ceiling if cap else torch.zeros_like(raw, dtype=torch.bool)
     if mask is not None:
         m = mask.bool()
         psi = psi * m

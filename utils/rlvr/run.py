@@ -199,7 +199,8 @@ def build_trainer(
         role_ranker=role_ranker,
     )
     if cfg.advantage == "entropy":
-        trainer = EntropyAdvantageGRPOTrainer(alpha=cfg.alpha, kappa=cfg.kappa, variant=cfg.variant, ema=cfg.ema, **common)
+        trainer = EntropyAdvantageGRPOTrainer(alpha=cfg.alpha, kappa=cfg.kappa, variant=cfg.variant, ema=cfg.ema,
+                                              cap=cfg.psi_cap, **common)
     else:
         trainer = TokenSelectGRPOTrainer(**common)
     from transformers.trainer_callback import PrinterCallback

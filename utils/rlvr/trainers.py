@@ -118,6 +118,8 @@ class EntropyAdvantageGRPOTrainer(TokenSelectGRPOTrainer):
     ``variant="seed"``: NOT the paper's rule, the popular write-up's "bonus for tokens whose entropy rises above a
     moving baseline": ``psi = min(alpha * max(H_t - b, 0), |A_t| / kappa)``, ``b`` an exponential moving average
     (decay ``ema``) of the batch-mean entropy, initialised to the first batch's mean and updated after use.
+    ``cap=False``: NOT the paper's rule, ``psi = alpha * H_t`` without the cap -- a function of the state alone,
+    so its expected policy gradient is zero (notebook 05's control for what the cap does).
 
     ``H_t`` is the current policy's entropy at the sampling temperature, taken from the forward pass TRL already
     runs in ``_compute_loss`` (hook: ``_get_per_token_logps_and_entropies``), so the overhead is a few element-wise
@@ -132,12 +134,14 @@ class EntropyAdvantageGRPOTrainer(TokenSelectGRPOTrainer):
         kappa: float = 2.0,
         variant: str = "paper",
         ema: float = 0.9,
+        cap: bool = True,
         **kwargs: Any,
     ) -> None:
         if variant not in ("paper", "seed"):
             raise ValueError(f"variant must be paper or seed, got {variant!r}")
         super().__init__(*args, **kwargs)
         self.alpha, self.kappa, self.variant, self.ema = float(alpha), float(kappa), variant, float(ema)
+        self.cap = bool(cap)
         self.entropy_baseline: float | None = None
         self._shaping_inputs: dict[str, Any] | None = None
 
@@ -166,7 +170,8 @@ class EntropyAdvantageGRPOTrainer(TokenSelectGRPOTrainer):
                 baseline = self.entropy_baseline
                 if self.model.training:
                     self.entropy_baseline = self.ema * self.entropy_baseline + (1 - self.ema) * batch_mean
-            shaped, psi, binds = adv_plus_psi(inputs["advantages"], entropies, mask, self.alpha, self.kappa, baseline)
+            shaped, psi, binds = adv_plus_psi(inputs["advantages"], entropies, mask, self.alpha, self.kappa, baseline,
+                                              self.cap)
             inputs["advantages"] = shaped
             mode = "train" if self.model.training else "eval"
             n = mask.sum().clamp(min=1).float()
