@@ -1,5 +1,6 @@
 """Exercise checks of notebook 05's mechanism (the baseline identity and the cap), registered in
-:data:`utils.exercises.CHECKS` like every other check (``utils.exercises`` imports this module at its end)."""
+:data:`utils.exercise_checks.CHECKS` like every other check (``utils.exercises`` imports this module at its end and
+re-exports its checks)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Callable
 
 import torch
 
-from utils.exercises import ExerciseFailed, _close, _register, run_check
+from utils.exercise_checks import ExerciseFailed, run_check
+from utils.exercise_checks import close as _close
+from utils.exercise_checks import register as _register
 
 __all__ = ["check_cap_trim", "check_score"]
 
