@@ -152,4 +152,4 @@ def test_uncapped_psi_run_logs_alpha_times_entropy(tmp_path: Path) -> None:
                  "--set", *TINY, "condition=all", "rho=1.0", "advantage=entropy", "psi_cap=false", "alpha=0.4"]) == 0
     t = json.loads(out.read_text())["train"]
     assert all(abs(p - 0.4 * h) < 1e-4 * max(1.0, h) for p, h in zip(t["psi_mean"], t["entropy"]))
-    assert max(t["psi_clip_frac"]) == 0.0
+    assert max(t["psi_clip_frac"]) < 1e-12  # a share of counted tokens: none binds
