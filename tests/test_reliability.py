@@ -365,15 +365,20 @@ def _committed_configs() -> dict[tuple[str, str], list]:
     build their jobs (data/results/full from the full profile, data/results from the default one)."""
     from utils import ladder
     from utils.rlvr import load_config
+    from utils.interventions import margins, sweep_config
+    from utils.rlvr.config import run_config_paths
 
     out: dict[tuple[str, str], list] = {}
     for prof in ("default", "full"):
-        for path in sorted((REPO_ROOT / "configs").glob("*.yaml")):
+        for path in run_config_paths():
             c = load_config(path, profile=prof)
             out.setdefault((prof, c.name), []).append(c)
         for rung in ladder.RUNGS:
             for j in ladder.lr_sweep_jobs(rung, ladder.SWEEP_DIR, profile=prof):
                 out.setdefault((prof, j.cfg.name), []).append(j.cfg)
+        for coef in margins("05")["entropy_coef_sweep"]["coefficients"]:  # notebook 05's sweep, made in the notebook
+            c = sweep_config(coef, profile=prof)
+            out.setdefault((prof, c.name), []).append(c)
     return out
 
 

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from utils.config import PROFILES, REPO_ROOT
-from utils.rlvr.config import ConfigError, RunConfig, config_path, load_config, parse_value
+from utils.rlvr.config import ConfigError, RunConfig, config_path, load_config, parse_value, run_config_paths
 
 # every run config; configs/margins.yaml holds the notebooks' pre-registered margins, not a run (utils.interventions)
-CONFIGS = sorted(p for p in (REPO_ROOT / "configs").rglob("*.yaml") if p.name != "margins.yaml")
+CONFIGS = run_config_paths()
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: str(p.relative_to(REPO_ROOT / "configs")))

@@ -22,7 +22,7 @@ from utils import stats
 from utils.config import REPO_ROOT
 
 __all__ = ["ARMS", "Arm", "arm_evidence", "arm_table", "budget", "choose_entropy_coef", "final_entropy", "margins", "paired",
-           "pass1", "passk", "record_rows"]
+           "pass1", "passk", "record_rows", "sweep_config"]
 
 MARGINS_PATH = REPO_ROOT / "configs" / "margins.yaml"
 
@@ -127,6 +127,15 @@ def arm_table(groups: dict[str, list[dict[str, Any]]], k: int) -> list[dict[str,
                 row.update({f"{m} diff": ev.diff, f"{m} lo": ev.ci95[0], f"{m} hi": ev.ci95[1], f"{m} n": ev.n_a})
         rows.append(row)
     return rows
+
+
+def sweep_config(coef: float, profile: str | None = None) -> Any:
+    """The run config of the entropy-coefficient sweep at ``coef`` (plain GRPO plus TRL's ``entropy_coef``), as
+    notebook 05 builds it: ``05_countdown_entadv_entreg_c<coef>``."""
+    from utils.rlvr import load_config
+
+    return load_config("countdown_entadv_grpo", profile=profile, name=f"05_countdown_entadv_entreg_c{coef:g}",
+                       grpo_overrides={"entropy_coef": coef})
 
 
 def choose_entropy_coef(sweep: dict[float, list[dict[str, Any]]], grpo: Sequence[dict[str, Any]], min_rise: float

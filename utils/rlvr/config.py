@@ -30,7 +30,7 @@ from utils.config import PROFILES, REPO_ROOT, resolve_profile
 from utils.results import repo_relative
 from utils.rlvr.losses import CONDITIONS, NORMALISERS
 
-__all__ = ["ConfigError", "RunConfig", "config_path", "load_config", "parse_value"]
+__all__ = ["ConfigError", "RunConfig", "config_path", "load_config", "parse_value", "run_config_paths"]
 
 CONFIG_DIR = REPO_ROOT / "configs"
 TASKS = ("countdown", "gsm8k", "math_problems", "standin")
@@ -309,6 +309,15 @@ def _read_raw(p: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     for k, v in (raw.pop("profiles", None) or {}).items():
         profiles.setdefault(k, {}).update(v or {})
     return {**base, **raw, "profiles": profiles}
+
+
+#: Files in ``configs/`` that are not run configs (``margins.yaml``: the notebooks' pre-registered margins).
+NOT_RUN_CONFIGS = frozenset({"margins.yaml"})
+
+
+def run_config_paths() -> list[Path]:
+    """Every run config in ``configs/`` (sorted), the files of :data:`NOT_RUN_CONFIGS` left out."""
+    return sorted(p for p in CONFIG_DIR.glob("*.yaml") if p.name not in NOT_RUN_CONFIGS)
 
 
 def load_config(path: str | Path, profile: str | None = None, **overrides: Any) -> RunConfig:
