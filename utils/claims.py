@@ -277,11 +277,12 @@ def ledger_markdown(rows: list[dict[str, Any]], link_prefix: str = "") -> str:
         "| claim (as published) | source | our measurement | n · budget · profile | verdict | where |\n"
         "|---|---|---|---|---|---|\n"
     )
-    from utils.robustness import ledger_note
+    from utils.robustness import ledger_notes
 
+    notes = ledger_notes()  # does a verdict survive a re-run with another reduction order?
     lines = []
     for r in rows:
-        note = ledger_note(r["id"])  # does the verdict survive a re-run with another reduction order?
+        note = notes.get(r["id"])
         why = r["why"] + (f" — {note}" if note else "")
         where = f"[{r['notebook'][:2]} · {r['section']}]({link_prefix}notebooks/{r['notebook']})"
         if r.get("figure"):

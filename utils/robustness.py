@@ -30,7 +30,7 @@ import numpy as np
 from utils.config import DATA_DIR
 from utils.results import ResultsError, guard_overwrite, load_json, repo_relative, save_json
 
-__all__ = ["HEADLINE_04", "Contrast", "check", "divergence", "ledger_note", "verdicts"]
+__all__ = ["HEADLINE_04", "Contrast", "check", "divergence", "ledger_note", "ledger_notes", "verdicts"]
 
 SCHEMA = "forking-tokens/robustness/v1"
 ROBUSTNESS_DIR = DATA_DIR / "results" / "robustness"
@@ -68,12 +68,14 @@ def _runs(folder: str | Path) -> dict[str, list[dict[str, Any]]]:
     return by_name([load_json(f, schema=RESULTS_SCHEMA) for f in files])
 
 
-def verdicts(folder: str | Path, contrasts: Sequence[Contrast] = HEADLINE_04) -> dict[str, dict[str, Any]]:
-    """Each contrast decided from the runs in ``folder``: ``{claim: {"verdict", "evidence", "seeds"}}``."""
+def verdicts(folder: str | Path, contrasts: Sequence[Contrast] = HEADLINE_04,
+             runs: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, dict[str, Any]]:
+    """Each contrast decided from the runs in ``folder`` (or ``runs``, already read from it):
+    ``{claim: {"verdict", "evidence", "seeds"}}``."""
     from utils.rlvr.readout import values
     from utils.stats import compare, verdict
 
-    runs = _runs(folder)
+    runs = _runs(folder) if runs is None else runs
     out = {}
     for c in contrasts:
         missing = [n for n in (c.a, c.b) if n not in runs]
@@ -109,7 +111,7 @@ def check(stored: str | Path, perturbed: str | Path, perturbation: str,
         if seeds_a != seeds_b:
             raise ResultsError(f"{repo_relative(perturbed)} has {name} seeds {seeds_b}, {repo_relative(stored)} has "
                              f"{seeds_a}: re-make the missing runs first")
-    before, after = verdicts(stored, contrasts), verdicts(perturbed, contrasts)
+    before, after = verdicts(stored, contrasts, runs_a), verdicts(perturbed, contrasts, runs_b)
     arms = {}
     for name in names:
         pairs = [(x, y) for x in runs_a[name] for y in runs_b[name] if x["seed"] == y["seed"]]
@@ -130,22 +132,25 @@ def check(stored: str | Path, perturbed: str | Path, perturbation: str,
             "claims": claims, "arms": arms}
 
 
-def ledger_note(claim: str, folder: str | Path = ROBUSTNESS_DIR) -> str | None:
-    """The sentence the ledger adds to ``claim``'s verdict from the committed robustness checks, or ``None`` when
-    no check covers it: "holds under <perturbation>", or "FRAGILE: <verdict> under <perturbation>"."""
-    notes = []
+def ledger_notes(folder: str | Path = ROBUSTNESS_DIR) -> dict[str, str]:
+    """``{claim: sentence}``: what the ledger adds to each verdict a committed robustness check covers --
+    "holds when re-run with <perturbation>", or "FRAGILE: <verdict> when re-run with <perturbation>" (several checks
+    joined by "; "). Reads each check once."""
+    notes: dict[str, list[str]] = {}
     for p in sorted(Path(folder).glob("*.json")):
         data = load_json(p, schema=SCHEMA, regenerate="python -m utils.robustness check ...")
-        c = data["claims"].get(claim)
-        if c is None:
-            continue
-        after = c["perturbed"]
-        d, (lo, hi) = after["evidence"]["diff"], after["evidence"]["ci95"]
-        if c["holds"]:
-            notes.append(f"holds when re-run with {data['perturbation']} ({d:+.3f} [{lo:+.3f}, {hi:+.3f}])")
-        else:
-            notes.append(f"FRAGILE: {after['verdict']} when re-run with {data['perturbation']} ({d:+.3f} [{lo:+.3f}, {hi:+.3f}])")
-    return "; ".join(notes) or None
+        for claim, c in data["claims"].items():
+            after = c["perturbed"]
+            d, (lo, hi) = after["evidence"]["diff"], after["evidence"]["ci95"]
+            head = "holds" if c["holds"] else f"FRAGILE: {after['verdict']}"
+            notes.setdefault(claim, []).append(f"{head} when re-run with {data['perturbation']} "
+                                               f"({d:+.3f} [{lo:+.3f}, {hi:+.3f}])")
+    return {claim: "; ".join(ns) for claim, ns in notes.items()}
+
+
+def ledger_note(claim: str, folder: str | Path = ROBUSTNESS_DIR) -> str | None:
+    """The sentence :func:`ledger_notes` has for ``claim``, or ``None`` when no committed check covers it."""
+    return ledger_notes(folder).get(claim)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
