@@ -376,6 +376,8 @@ def _committed_configs() -> dict[tuple[str, str], list]:
         for rung in ladder.RUNGS:
             for j in ladder.lr_sweep_jobs(rung, ladder.SWEEP_DIR, profile=prof):
                 out.setdefault((prof, j.cfg.name), []).append(j.cfg)
+        for j in ladder.design_jobs(profile=prof):  # notebook 06's base-model ladder
+            out.setdefault((prof, j.cfg.name), []).append(j.cfg)
         for coef in margins("05")["entropy_coef_sweep"]["coefficients"]:  # notebook 05's sweep, made in the notebook
             c = sweep_config(coef, profile=prof)
             out.setdefault((prof, c.name), []).append(c)
