@@ -1,0 +1,126 @@
+"""The scale trend of notebook 06 with the base model as the unit.
+
+A claim about model *size* is randomised over base models, not over RL seeds: each base model's SFT run is one draw
+of "a model of this size", and its RL seeds only measure that one model more precisely. So the unit of the trend is
+the base model (design: ``configs/margins.yaml`` section "06", :func:`utils.ladder.design`):
+
+* :func:`gap_table` -- per base model, the paired gap ``top20 - all`` at a budget (one difference per RL seed: both
+  arms of a seed share their training prompts), its mean and SD over seeds, and both arms' endpoints;
+* :func:`analyse` -- the slope of the per-model gaps on log10(parameters): least squares with ``df = models - 2``
+  (the decision), the random-intercept model on every seed's gap (the check: in a balanced design it gives the same
+  slope), the seed-level analysis that treats RL seeds as independent (shown as the wrong answer), the
+  between-model and within-model SDs, the minimum detectable slope and how many models per size a decisive answer
+  would need;
+* :func:`trend_verdict` -- the pre-registered rule: 95 % CI above 0 reproduced, below 0 not reproduced, 90 % CI
+  inside +/- the slope margin not reproduced (no trend of a size that matters), else inconclusive.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from utils import stats
+
+__all__ = ["analyse", "gap_table", "models_needed", "size_table", "trend_verdict"]
+
+
+def _endpoint(run: dict[str, Any], budget: int) -> float:
+    from utils.rlvr.readout import endpoint
+
+    return endpoint(run, last=2, step=budget)
+
+
+def gap_table(runs: Sequence[dict[str, Any]], budget: int, params: dict[str, int]) -> list[dict[str, Any]]:
+    """One row per base model: ``rung``, ``model_seed``, ``params``, ``x`` (log10 parameters), ``seeds``, the per-seed
+    paired gaps ``gaps`` (top20 - all at ``budget``), their mean ``gap`` and SD ``gap_sd``, the arms' per-seed and
+    mean endpoints (``all_seeds``, ``top20_seeds``, ``all``, ``top20``), and the base model's pass@1 at step 0 (``base``). Runs are named
+    ``06_<rung>_s<model seed>_<arm>`` (:func:`utils.ladder.design_jobs`); every seed must have both arms."""
+    by: dict[tuple[str, int], dict[str, dict[int, dict[str, Any]]]] = {}
+    for r in runs:
+        _, rung, m, arm = r["name"].split("_", 3)
+        by.setdefault((rung, int(m[1:])), {}).setdefault(arm, {})[int(r["seed"])] = r
+    rows = []
+    for (rung, m), arms in sorted(by.items(), key=lambda kv: (params[kv[0][0]], kv[0][1])):
+        if set(arms) != {"all", "top20"} or set(arms["all"]) != set(arms["top20"]):
+            raise ValueError(f"base model {rung} s{m}: every RL seed needs both arms (all, top20), got "
+                             + ", ".join(f"{a}: {sorted(v)}" for a, v in arms.items()))
+        seeds = sorted(arms["all"])
+        top = np.array([_endpoint(arms["top20"][s], budget) for s in seeds])
+        base = np.array([_endpoint(arms["all"][s], budget) for s in seeds])
+        d = top - base
+        rows.append({"rung": rung, "model_seed": m, "params": int(params[rung]), "x": math.log10(params[rung]),
+                     "seeds": seeds, "gaps": d.tolist(), "gap": float(d.mean()), "gap_sd": float(d.std(ddof=1)),
+                     "all": float(base.mean()), "top20": float(top.mean()), "all_seeds": base.tolist(),
+                     "top20_seeds": top.tolist(),
+                     "base": float(np.mean([arms["all"][s]["eval"]["pass1"][0] for s in seeds]))})
+    return rows
+
+
+def size_table(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per size: the number of base models, the mean of their gaps with its 95 % t interval over models, the SD
+    between the models' gaps, and the mean within-model SD over seeds."""
+    out = []
+    for rung in dict.fromkeys(r["rung"] for r in rows):
+        mine = [r for r in rows if r["rung"] == rung]
+        s = stats.seed_summary([r["gap"] for r in mine])
+        out.append({"rung": rung, "params": mine[0]["params"], "models": len(mine), "gap": s["mean"],
+                    "ci95": (s["ci95_lo"], s["ci95_hi"]), "sd_between_models": s["sd"],
+                    "sd_within_model": float(np.mean([r["gap_sd"] for r in mine])),
+                    "all": float(np.mean([r["all"] for r in mine])), "top20": float(np.mean([r["top20"] for r in mine])),
+                    "base": float(np.mean([r["base"] for r in mine]))})
+    return out
+
+
+def models_needed(sd_between: float, sd_within: float, n_seeds: int, x_sizes: Sequence[float], target: float,
+                  max_models: int = 1000) -> int | None:
+    """The smallest number of base models per size for which the least-squares slope of model gaps detects a slope of
+    ``target`` with 80 % power at alpha = 0.05: ``(t_0.975 + t_0.8) * sqrt((sd_between^2 + sd_within^2 / n_seeds) /
+    (K * sum (x - mean x)^2)) <= target`` with ``df = K * sizes - 2``; ``None`` beyond ``max_models``."""
+    xs = np.asarray(x_sizes, float)
+    sxx = float(np.sum((xs - xs.mean()) ** 2))
+    var_unit = sd_between**2 + sd_within**2 / n_seeds
+    for k in range(2, max_models + 1):
+        if stats.mde(math.sqrt(var_unit / (k * sxx)), k * xs.size - 2) <= target:
+            return k
+    return None
+
+
+def trend_verdict(ev: stats.Evidence) -> str:
+    """The pre-registered verdict on "the gap grows with size" from the model-level slope (its ``margin`` is the
+    slope margin): reproduced / not reproduced by the 95 % CI against 0; not reproduced also when the 90 % CI lies
+    inside +/- margin (equivalent to flat); else inconclusive."""
+    v = stats.verdict(ev, "greater")
+    if v == "inconclusive" and ev.margin is not None and stats.verdict(ev, "equivalent") == "reproduced":
+        return "not reproduced"
+    return v
+
+
+def analyse(rows: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
+    """The trend with the base model as the unit, and beside it the seed-level analysis.
+
+    Returns ``model`` (least-squares slope of the per-model gaps, df = models - 2: the decision), ``mixed`` (random
+    intercept per base model, REML, on every seed's gap: the check), ``seed_level`` (the same runs with every RL seed
+    of a size treated as independent: :func:`utils.stats.trend` on the arms' endpoints -- too narrow, because it
+    ignores the spread between base models), ``sd_between`` / ``sd_within`` (from the mixed model), ``se_ratio``
+    (model-level SE / seed-level SE), ``mds`` (the model-level design's minimum detectable slope at 80 % power),
+    ``models_needed`` (per size, for an MDS of ``margin``) and ``verdict``."""
+    xs = [r["x"] for r in rows]
+    labels = ("top-20% − all gap", "0")
+    model = stats.slope(xs, [r["gap"] for r in rows], margin=margin, labels=labels, unit="base model")
+    mixed = stats.random_intercept_slope(xs, [r["gaps"] for r in rows], margin=margin, labels=labels, unit="base model")
+    sizes = list(dict.fromkeys(r["rung"] for r in rows))
+    x_size = [next(r["x"] for r in rows if r["rung"] == s) for s in sizes]
+    top = [[v for r in rows if r["rung"] == s for v in r["top20_seeds"]] for s in sizes]
+    alls = [[v for r in rows if r["rung"] == s for v in r["all_seeds"]] for s in sizes]
+    seed = stats.trend(x_size, top, alls, labels=("top-20%", "all"), unit="RL seed")
+    n_seeds = int(round(np.mean([len(r["gaps"]) for r in rows])))
+    sd_b, sd_w = mixed.detail["sd_between"], mixed.detail["sd_within"]
+    return {"model": model, "mixed": mixed, "seed_level": seed, "sd_between": sd_b, "sd_within": sd_w,
+            "se_ratio": model.se / seed.se if seed.se > 0 else float("inf"), "mds": model.mde,
+            "models_needed": models_needed(sd_b, sd_w, n_seeds, x_size, margin),
+            "models_per_size": len(rows) / len(sizes), "verdict": trend_verdict(model)}
+
