@@ -111,7 +111,9 @@ def _why(ev: Evidence, direction: str, v: str) -> str:
         if v == "not reproduced":
             return f"the 95% CI of {a} - {b} lies outside ±{m:g}"
         return f"the CI of {a} - {b} overlaps the margin ±{m:g}: the design cannot tell (detectable {ev.mde:.3f})"
-    what = f"the slope of {a} - {b}" if ev.test.startswith("trend") else f"{a} - {b}"
+    what = f"the slope of {a} - {b}" if ev.test.startswith("trend") or "slope" in ev.test else f"{a} - {b}"
+    if direction == "grows" and v == "not reproduced" and lo <= 0 <= hi:
+        return f"the 90% CI of {what} lies inside ±{ev.margin:g}: flat within the margin fixed in advance"
     if lo > 0:
         return f"the 95% CI of {what} lies above 0"
     if hi < 0:

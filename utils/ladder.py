@@ -29,6 +29,7 @@ import numpy as np
 from utils.config import BUILD_DIR, DATA_DIR
 
 __all__ = ["LR_GRID", "PRE_DIR", "RUNGS", "SWEEP_SEEDS", "base_model_dir", "design", "design_jobs", "entropy_stats",
+           "finished_runs",
            "lr_sweep_jobs", "model_jobs", "pick_lr", "rung_configs", "rung_table"]
 
 #: Rung name -> checkpoint folder (repository-relative), smallest first.
@@ -81,20 +82,46 @@ def model_jobs(rungs: Sequence[str] | None = None) -> list[tuple[str, int, list[
     return out
 
 
-def design_jobs(rungs: Sequence[str] | None = None, out_dir: str | Path = PRE_DIR, profile: str = "full") -> list[Any]:
+def design_jobs(rungs: Sequence[str] | None = None, out_dir: str | Path = PRE_DIR, profile: str = "full",
+                models: Sequence[int] | None = None) -> list[Any]:
     """The comparison's RL runs: every base model x arm x RL seed of :func:`design`, each a rung config with the base
-    model swapped in and named ``06_<rung>_s<model seed>_<arm>``."""
+    model swapped in and named ``06_<rung>_s<model seed>_<arm>``, ordered base model by base model (``models``: only
+    these SFT seeds)."""
     from utils.rlvr import Job
 
     d = design()
+    cfgs = {rung: rung_configs(rung, profile, d["arms"]) for rung in rungs or list(RUNGS)}
     jobs = []
-    for rung in rungs or list(RUNGS):
-        cfgs = rung_configs(rung, profile, d["arms"])
-        for m in d["base_model_seeds"]:
-            for arm, cfg in cfgs.items():
+    for m in models or d["base_model_seeds"]:  # model by model: an interrupted run leaves a balanced ladder
+        if m not in d["base_model_seeds"]:
+            raise ValueError(f"base model seed {m} is not in the design ({d['base_model_seeds']})")
+        for rung, by_arm in cfgs.items():
+            for arm, cfg in by_arm.items():
                 c = cfg.replace(model=base_model_dir(rung, m), name=f"06_{rung}_s{m}_{arm}")
                 jobs += [Job(c, s, str(Path(out_dir) / f"{c.name}_seed{s}.json")) for s in d["rl_seeds"]]
     return jobs
+
+
+def finished_runs(jobs: Sequence[Any]) -> tuple[list[dict[str, Any]], int]:
+    """The runs of the base models whose every job has finished (a complete full-profile run of the job,
+    :func:`utils.rlvr.readout.run_problem`), and the
+    number of jobs finished in all. A design that is still running (``python -m utils.ladder runs`` resumes it) is
+    analysed on its complete base models only, so every model keeps both arms and all of its seeds."""
+    from utils.results import load_json
+    from utils.rlvr.readout import run_problem
+
+    def finished(j: Any) -> dict[str, Any] | None:  # a complete run of this job (default or full profile)
+        try:
+            r = load_json(j.out)
+        except Exception:  # noqa: BLE001 - missing or broken: not finished
+            return None
+        return r if run_problem(r, j, threads=1) is None else None
+
+    by_model: dict[str, list[tuple[Any, dict[str, Any] | None]]] = {}
+    for j in jobs:
+        by_model.setdefault(j.cfg.model, []).append((j, finished(j)))
+    runs = [r for pairs in by_model.values() if all(r is not None for _, r in pairs) for _, r in pairs]
+    return runs, sum(r is not None for pairs in by_model.values() for _, r in pairs)  # type: ignore[misc]
 
 
 def rung_table(models: Sequence[int] = (0,)) -> list[dict[str, Any]]:
@@ -193,6 +220,7 @@ def parser() -> Any:
     ru.add_argument("--rungs", nargs="+", default=list(RUNGS), choices=list(RUNGS))
     ru.add_argument("--out-dir", type=path_arg, default=PRE_DIR, help="where the runs' JSON go (default: the committed folder)")
     ru.add_argument("--force", action="store_true", help="allow replacing a file there that is not a finished run of its job")
+    ru.add_argument("--models", type=whole_number(1), nargs="+", default=None, help="only these base models (SFT seeds)")
     ru.add_argument("--workers", type=whole_number(1), default=2)
     add_debug(ru)
     return ap
@@ -229,7 +257,11 @@ def _runs(a: Any) -> int:
     from utils.results import guard_overwrite
     from utils.rlvr.run import finished_run
 
-    jobs = design_jobs(a.rungs, a.out_dir)
+    if a.models and set(a.models) - set(design()["base_model_seeds"]):
+        from utils.errors import UsageError
+
+        raise UsageError(f"--models: the design's base models are {design()['base_model_seeds']}")
+    jobs = design_jobs(a.rungs, a.out_dir, models=a.models)
     missing = sorted({j.cfg.model for j in jobs if not toy_lm.is_task_model_dir(toy_lm.resolve_model_dir(j.cfg.model))})
     if missing:
         from utils.errors import UsageError

@@ -11,6 +11,8 @@ confidence intervals from t quantiles, the two-sided p-value, and the smallest d
 * ``claim="equivalent"`` (a ~ b, within a margin fixed before the runs): **reproduced** when the 90 % CI lies inside
   ``(-margin, margin)`` (two one-sided tests at 5 %), **not reproduced** when the 95 % CI lies entirely outside it,
   **inconclusive** otherwise.
+* ``claim="grows"`` (a trend's slope is positive, with a margin fixed before the runs): as ``"greater"``, and also
+  **not reproduced** when the 90 % CI lies inside ``(-margin, margin)`` (flat within the margin).
 
 "Inconclusive" is an honest outcome: the ``mde`` says how large a difference the design could have seen.
 A null result also needs a positive control (:func:`gated_verdict`): evidence that the manipulation acted at all.
@@ -46,7 +48,7 @@ __all__ = [
 ]
 
 #: What a paper's comparison claims about a vs b.
-CLAIMS = ("greater", "less", "equivalent")
+CLAIMS = ("greater", "less", "equivalent", "grows")
 #: What :func:`verdict` can say.
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
 ALPHA = 0.05
@@ -237,6 +239,11 @@ def verdict(ev: Evidence, claim: str) -> str:
         if lo > m or hi < -m:
             return "not reproduced"
         return "inconclusive"
+    if claim == "grows":
+        if ev.margin is None:
+            raise ValueError("a 'grows' claim needs the slope margin fixed before the runs")
+        v = verdict(ev, "greater")
+        return "not reproduced" if v == "inconclusive" and verdict(ev, "equivalent") == "reproduced" else v
     raise ValueError(f"claim must be one of {', '.join(CLAIMS)}, got {claim!r}")
 
 
@@ -269,7 +276,7 @@ def describe(ev: Evidence, digits: int = 3) -> str:
     f = f"{{:+.{digits}f}}"
     a, b = ev.labels
     n = f"n = {ev.n_a}" if ev.n_b == 0 else f"n = {ev.n_a}/{ev.n_b}"
-    if ev.test.startswith("trend"):
+    if ev.test.startswith("trend") or "slope" in ev.test:
         head = f"slope of {a} - {b}: {f.format(ev.diff)}"
     else:
         head = f"{a} {ev.mean_a:.{digits}f} vs {b} {ev.mean_b:.{digits}f}: diff {f.format(ev.diff)}"
