@@ -67,6 +67,8 @@ def size_table(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for rung in dict.fromkeys(r["rung"] for r in rows):
         mine = [r for r in rows if r["rung"] == rung]
         s = stats.seed_summary([r["gap"] for r in mine])
+        if len(mine) < 2:  # one base model: no interval over models
+            s["ci95_lo"] = s["ci95_hi"] = float("nan")
         out.append({"rung": rung, "params": mine[0]["params"], "models": len(mine), "gap": s["mean"],
                     "ci95": (s["ci95_lo"], s["ci95_hi"]), "sd_between_models": s["sd"],
                     "sd_within_model": float(np.mean([r["gap_sd"] for r in mine])),
@@ -154,10 +156,13 @@ def between_model_test(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "sd_model_means": math.sqrt(ms_b / n), "sd_within": math.sqrt(ms_w), "sd_predicted": math.sqrt(ms_w / n)}
 
 
-def record(ledger: Any, res: dict[int, dict[str, Any]], primary: int, figure: str, profile: str | None = None) -> None:
+def record(ledger: Any, res: dict[int, dict[str, Any]], primary: int, figure: str, profile: str | None = None,
+           runs_done: tuple[int, int] | None = None) -> None:
     """The notebook's one ledger row, ``wang.scale_trend``: decided by the model-level slope at the ``primary``
     budget (claim "grows", the slope margin fixed in advance); the other budgets, the random-intercept check, the
-    seed-level analysis, the SDs and the power go into its text and numbers."""
+    seed-level analysis, the SDs and the power go into its text and numbers. ``runs_done = (finished, planned)``:
+    while the pre-registered design is incomplete the row is not decided -- it says "inconclusive", gives the
+    interim numbers and how far the runs are (deciding on part of a design would be peeking)."""
     main = res[primary]
     m, sl = main["model"], main["seed_level"]
     others = "; ".join(f"at {b} steps {r['model'].diff:+.4f} [{r['model'].ci95[0]:+.4f}, {r['model'].ci95[1]:+.4f}] "
@@ -170,8 +175,14 @@ def record(ledger: Any, res: dict[int, dict[str, Any]], primary: int, figure: st
                 f"models {main['sd_between']:.4f}, within {main['sd_within']:.4f}; models per size to detect a slope of "
                 f"the margin: {main['models_needed'] or '> 1000'}; caveat: 0.09-1.35 M-parameter models on a toy task "
                 "are not 8-32 B models")
-    ledger.record("wang.scale_trend", section="6. The trend, with the base model as the unit", evidence=m,
-                  direction="grows", figure=figure, profile=profile, measured=measured,
+    decided: dict[str, Any] = {"evidence": m, "direction": "grows"}
+    if runs_done is not None and runs_done[0] < runs_done[1]:
+        decided = {"verdict": "inconclusive", "basis": "descriptive",
+                   "why": (f"the pre-registered design is not complete ({runs_done[0]} of {runs_done[1]} runs; "
+                           f"{m.n_a} base models analysed): interim slope {m.diff:+.4f} [95% CI {m.ci95[0]:+.4f}, "
+                           f"{m.ci95[1]:+.4f}]; `python -m utils.ladder models && python -m utils.ladder runs` resumes")}
+    ledger.record("wang.scale_trend", section="6. The trend, with the base model as the unit", **decided,
+                  figure=figure, profile=profile, measured=measured,
                   budget=f"gap read at {', '.join(str(b) for b in res)} GRPO steps (primary {primary}); endpoint: mean "
                          "of the evaluations at b - 50 and b (500 problems x 4 samples)",
                   numbers={str(b): {"model": r["model"].as_dict(), "mixed": r["mixed"].as_dict(),
