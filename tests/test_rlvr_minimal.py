@@ -22,6 +22,8 @@ import torch
 
 from utils.rlvr import minimal as M
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
+
 
 @pytest.fixture(scope="module")
 def captured():

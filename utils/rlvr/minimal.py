@@ -115,8 +115,8 @@ def grpo_step(
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
     optimizer.step()
     n = mask.sum()
-    return {"loss": float(loss.detach()), "reward": float(rewards.mean()), "entropy": float((entropy.detach() * mask).sum() / n),
-            "tokens_kept": float(selected.sum() / n), "grad_norm": float(grad_norm)}
+    return {"loss": float(loss.detach()), "reward": float(rewards.mean()), "tokens_kept": float(selected.sum() / n),
+            "entropy": float((entropy.detach() * mask).sum() / n), "grad_norm": float(grad_norm)}
 
 
 def hand_optimizer(model: Any, learning_rate: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
