@@ -18,6 +18,7 @@ first completion token).
 
 :func:`sample_group` is the sampling stage on its own (the trainer's generation settings), used by
 :func:`grpo_step` when it is given no completions, e.g. by the benchmark's hand-written loop (``utils.bench``).
+:func:`sample_batches` gives whole training batches exactly as the trainer builds them (notebooks 04 and 05).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import torch
 from utils.countdown import countdown_reward
 from utils.rlvr.losses import entropy_mask, masked_policy_loss
 
-__all__ = ["capture_trainer_step", "completion_mask", "grpo_step", "hand_optimizer", "sample_group"]
+__all__ = ["capture_trainer_step", "completion_mask", "grpo_step", "hand_optimizer", "sample_batches", "sample_group"]
 
 Sampled = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
@@ -166,3 +167,28 @@ def capture_trainer_step(cfg: Any, seed: int = 0) -> dict[str, Any]:
     got["logs"] = next(h for h in trainer.state.log_history if "reward" in h)
     got.update(trainer=trainer, ctx=ctx)
     return got
+
+
+def sample_batches(cfg: Any, n: int, seed: int = 0, model: Any = None) -> list[dict[str, Any]]:
+    """``n`` training batches exactly as TRL's trainer builds them for ``cfg`` (sampled completions, rewards, group
+    advantages), from ``model`` (default: the config's initial policy). Each dict holds ``input_ids`` (prompt +
+    completion), ``attention_mask``, ``completion_ids``, ``completion_mask``, ``advantages``, ``tokenizer`` and
+    ``trl_inputs`` (the batch as the trainer's ``compute_loss`` takes it). (Here since it moved out of ``utils.rlvr.run``.)"""
+    from utils.rlvr.run import build_trainer
+
+    trainer, ctx = build_trainer(cfg.replace(eval_n=0), seed)
+    if model is not None:
+        trainer.model = model
+        trainer.model_wrapped = model
+    loader = iter(trainer.get_train_dataloader())
+    out = []
+    torch.manual_seed(seed)
+    for _ in range(n):
+        inputs = trainer._generate_and_score_completions(next(loader))
+        out.append({
+            "input_ids": torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1),
+            "attention_mask": torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1),
+            "completion_ids": inputs["completion_ids"], "completion_mask": inputs["completion_mask"],
+            "advantages": inputs["advantages"], "tokenizer": ctx["tokenizer"], "trl_inputs": inputs,
+        })
+    return out
