@@ -18,6 +18,7 @@ the run module, what :func:`utils.rlvr.run.run_many` pays once per worker).
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -121,8 +122,8 @@ def step_rates(steps: int = 20, repeats: int = 3, seed: int = 0, verbose: bool =
 def worker_startup_s() -> float:
     """Seconds a fresh interpreter takes to import TRL and :mod:`utils.rlvr.run` (a worker's start-up)."""
     code = "import time; t = time.perf_counter(); import trl, utils.rlvr.run; print(time.perf_counter() - t)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT,
-                         env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8", check=True,
+                         cwd=REPO_ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
     return float(out.stdout.strip().splitlines()[-1])
 
 
