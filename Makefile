@@ -35,6 +35,7 @@ bench: $(STAMP)  ## benchmarks (not tests): ratios measured side by side, one ru
 	$(BIN)/python scripts/bench_entropy.py
 	$(BIN)/python scripts/bench_sampling.py
 	$(BIN)/python scripts/bench_rlvr.py
+	$(BIN)/python -m utils.bench  # the toy GRPO step: trainer vs hand-written floor, and a 100-step run profiled
 
 lab: $(STAMP)  ## open JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/

@@ -125,3 +125,14 @@ def test_bf16_configs_keep_float32_master_weights(offline_one_thread: None) -> N
         p.grad = torch.ones_like(p)
         torch.optim.AdamW([p], lr=1e-6, weight_decay=0.1).step()
         assert bool((p.detach() != w.to(dtype)).float().mean() > 0.5) is moved
+
+
+def test_gsm8k_reward_reads_ascii_digits_only() -> None:
+    """The answer parser matched ``\\d``, which takes Arabic-Indic '٣' or full-width '３' for 3 (and float() reads
+    them): such a completion scored 1.0. Only ASCII digits are numbers now."""
+    from utils.rlvr.tasks import gsm8k_reward
+
+    ref = ["#### 3"] * 5
+    got = gsm8k_reward([None] * 5, ["#### ٣", "#### ３", "the answer is ۳", "#### 3", "so 2, then #### 3."], ref)
+    assert got == [0.0, 0.0, 0.0, 1.0, 1.0]
+    assert gsm8k_reward([None] * 2, ["#### 1,234", "#### -7.5"], ["#### 1234", "#### -7.5"]) == [1.0, 1.0]

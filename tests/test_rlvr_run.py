@@ -153,3 +153,34 @@ def test_uncapped_psi_run_logs_alpha_times_entropy(tmp_path: Path) -> None:
     t = json.loads(out.read_text())["train"]
     assert all(abs(p - 0.4 * h) < 1e-4 * max(1.0, h) for p, h in zip(t["psi_mean"], t["entropy"]))
     assert max(t["psi_clip_frac"]) < 1e-12  # a share of counted tokens: none binds
+
+
+def test_run_many_refuses_two_jobs_writing_the_same_file_before_any_work(tmp_path: Path, monkeypatch) -> None:
+    """Two jobs with the same results file (or model folder) used to both train, the second silently replacing
+    the first's file; they are refused, naming the file, before any job starts."""
+    import utils.rlvr.run as run_mod
+    from utils.errors import UsageError
+
+    started = []
+    monkeypatch.setattr(run_mod, "_run_job", lambda job, threads: started.append(job))
+    cfg = load_config("countdown_top20", profile="ci")
+    same_out = [Job(cfg, 0, str(tmp_path / "a.json")), Job(cfg, 1, str(tmp_path / "x" / ".." / "a.json"))]
+    same_model = [Job(cfg, 0, str(tmp_path / "a.json"), str(tmp_path / "m")),
+                  Job(cfg, 1, str(tmp_path / "b.json"), str(tmp_path / "m"))]
+    same_default = [Job(cfg, 3), Job(cfg.replace(steps=5), 3)]  # both results_dir()/<name>_seed3.json
+    for jobs, what in ((same_out, "results file"), (same_model, "model folder"), (same_default, "results file")):
+        with pytest.raises(UsageError, match=f"jobs 0 and 1 would both write the {what} "):
+            run_mod.run_many(jobs, workers=1, verbose=False)
+    assert started == []
+
+
+def test_grpo_overrides_may_not_set_the_token_selection() -> None:
+    """grpo_overrides={top_entropy_quantile: ...} was silently ignored by the project's trainer (which sets it from
+    condition and rho) and silently replaced rho in TRL's own trainer; it is a config error now, before any load."""
+    from utils.rlvr.config import ConfigError
+    from utils.rlvr.run import build_trainer
+
+    cfg = load_config("countdown_top20", profile="ci").replace(grpo_overrides={"top_entropy_quantile": 0.5})
+    for stock in (False, True):
+        with pytest.raises(ConfigError, match="may not set top_entropy_quantile.*condition and rho"):
+            build_trainer(cfg, 0, stock_trl=stock)

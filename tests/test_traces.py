@@ -88,3 +88,31 @@ def test_answer_source():
     assert tr.answer_source("so the answer is 54.") == "stated"
     assert tr.answer_source("the answer is N equation, 10 > 2") == "last number"
     assert tr.answer_source("no idea") is None and tr.answer_source("") is None
+
+
+def test_generate_keeps_its_progress_file_in_build_not_next_to_out(tmp_path, monkeypatch):
+    """`generate` showed its progress in `<out>.partial` next to --out, truncating and then deleting whatever file
+    had that name (unguarded, even without --force); the progress file now lives in build/progress/."""
+    import types
+
+    import utils.models as models
+    from utils.config import BUILD_DIR
+
+    out = tmp_path / "traces.jsonl"
+    neighbour = tmp_path / "traces.jsonl.partial"
+    neighbour.write_text("not the progress file\n", encoding="utf-8")
+    seen = []
+
+    def fake_generate(model, tok, probs, on_batch=None, **kw):
+        rows = [{"correct": True, "problem": i} for i in range(2)]
+        on_batch(rows)
+        seen.append((BUILD_DIR / "progress" / "traces.jsonl.partial").read_text(encoding="utf-8"))
+        return rows
+
+    monkeypatch.setattr(models, "load_lm", lambda name: (None, None, types.SimpleNamespace(loaded=name)))
+    monkeypatch.setattr(tr, "generate_traces", fake_generate)
+    assert tr.main(["generate", "--n", "2", "--samples", "1", "--out", str(out)]) == 0
+    assert neighbour.read_text(encoding="utf-8") == "not the progress file\n"  # untouched
+    assert seen and seen[0].count("\n") == 2  # progress was written in build/progress/
+    assert not (BUILD_DIR / "progress" / "traces.jsonl.partial").exists()  # and removed at the end
+    assert out.read_text(encoding="utf-8").count("\n") == 2

@@ -39,7 +39,7 @@ def term_gradients(
 ) -> dict[str, torch.Tensor]:
     """The flattened gradients (float64, ascent directions) of one batch's loss terms, from one forward pass:
     ``"adv"``, ``"H"`` (the bonus per unit alpha, uncapped), ``"cap{alpha:g}"`` for each alpha, ``"entropy"``
-    (gradient of the mean completion-token entropy). ``batch`` as :func:`utils.rlvr.run.sample_batches` makes it."""
+    (gradient of the mean completion-token entropy). ``batch`` as :func:`utils.rlvr.minimal.sample_batches` makes it."""
     params = [p for p in model.parameters() if p.requires_grad]
     T = batch["completion_mask"].shape[1]
     logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, -T - 1 : -1]
@@ -197,10 +197,10 @@ MECHANISM_SCHEMA = "forking-tokens/psi-mechanism/1"
 def measure(cfg: Any, batches: int, group: int = 10, seed: int = 0, out: str | Path | None = None,
             alphas: Sequence[float] = (0.4, 4.0)) -> dict[str, Any]:
     """Sample ``batches`` training batches of ``cfg`` from its initial policy (exactly as the trainer builds them,
-    :func:`utils.rlvr.run.sample_batches`) and :func:`accumulate` their term gradients; the products (small) are
+    :func:`utils.rlvr.minimal.sample_batches`) and :func:`accumulate` their term gradients; the products (small) are
     written to ``out`` (atomic JSON) and returned with ``config`` and ``seed``. Read back with :func:`load_measure`."""
     from utils.results import save_json
-    from utils.rlvr.run import sample_batches
+    from utils.rlvr.minimal import sample_batches
     from utils.rlvr.tasks import load_policy
 
     model, _ = load_policy(cfg)

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from utils.config import DATA_DIR
+from utils.config import BUILD_DIR, DATA_DIR
 
 PROBLEMS_PATH = DATA_DIR / "math_problems.jsonl"
 TRACES_PATH = DATA_DIR / "traces_smollm2.jsonl"
@@ -304,7 +304,6 @@ PROG = "python -m utils.traces"
 
 def parser() -> Any:
     from utils.cli import Parser, add_debug, path_arg, temperature_arg, whole_number
-    from utils.config import BUILD_DIR
 
     ap = Parser(prog=PROG, description="Word problems and SmolLM2 traces (see data/README.md).")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -365,7 +364,8 @@ def _generate_cli(args: Any) -> int:
 
     torch.set_num_threads(args.threads)
     model, tok, info = load_lm(args.model)
-    partial = args.out.with_name(args.out.name + ".partial")
+    # progress file: in build/, never next to --out (a file of that name there, committed or not, is not ours)
+    partial = BUILD_DIR / "progress" / f"{args.out.name}.partial"
     t0 = time.perf_counter()
     done = [0]
 
@@ -397,8 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI: ``problems`` writes the problem set; ``generate`` writes traces (see the module docstring).
 
     Both write to ``build/`` unless ``--out`` names a file; an existing file of the repository outside ``build/`` is
-    replaced only with ``--force``, and only once the new file is complete (``generate`` shows its progress in ``<out>.partial``,
-    removed at the end). Every argument is checked before the model loads: one line, exit code 2 (``--debug``: the
+    replaced only with ``--force``, and only once the new file is complete (``generate`` shows its progress in
+    ``build/progress/<name of out>.partial``, removed at the end). Every argument is checked before the model loads: one line, exit code 2 (``--debug``: the
     traceback)."""
     from utils.cli import run
 

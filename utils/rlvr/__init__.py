@@ -15,6 +15,8 @@ Modules (each importable on its own; the names below are re-exported here):
 * :mod:`~utils.rlvr.config` -- :class:`RunConfig` and :func:`load_config` (YAML, run profiles, ``--set``);
 * :mod:`~utils.rlvr.tasks` -- policies and tasks (Countdown checkpoints, GSM8K, the stand-in);
 * :mod:`~utils.rlvr.run` -- one run, many runs, evaluation, reading results back;
+* :mod:`~utils.rlvr.minimal` -- one GRPO step written out by hand (equal to the trainer's), training batches as
+  the trainer builds them;
 * :mod:`~utils.rlvr.gradients` -- per-mask policy gradients and optimiser step sizes (notebook 04);
 * :mod:`~utils.rlvr.compute` -- FLOPs of one update (the write-up's compute claim).
 
@@ -77,7 +79,7 @@ _LAZY = {
     "load_runs": "utils.rlvr.run",
     "run_condition": "utils.rlvr.run",
     "run_many": "utils.rlvr.run",
-    "sample_batches": "utils.rlvr.run",
+    "sample_batches": "utils.rlvr.minimal",
     "load_policy": "utils.rlvr.tasks",
     "load_task": "utils.rlvr.tasks",
 }

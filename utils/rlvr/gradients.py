@@ -22,7 +22,7 @@ __all__ = ["alignment", "condition_masks", "first_step_update", "mask_gradients"
 
 def policy_logps_and_entropies(model: Any, batch: dict[str, Any], temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
     """The policy's log-probabilities of the sampled completion tokens (with grad) and its token entropies (nats,
-    detached), both (B, T), from one forward pass over ``batch`` (see :func:`utils.rlvr.run.sample_batches`)."""
+    detached), both (B, T), from one forward pass over ``batch`` (see :func:`utils.rlvr.minimal.sample_batches`)."""
     T = batch["completion_mask"].shape[1]
     logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, -T - 1 : -1]
     logits = logits.float() / temperature

@@ -22,6 +22,7 @@ Results schema (``"schema": "forking-tokens/rlvr-run/1"``)::
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import time
@@ -48,7 +49,6 @@ __all__ = [
     "run_condition",
     "finished_run",
     "run_many",
-    "sample_batches",
 ]
 
 
@@ -172,6 +172,9 @@ def build_trainer(
             raise ConfigError(f"{cfg.name}: TRL's own trainer implements condition top, normaliser all, advantage "
                               f"grpo only, got {cfg.condition}, {cfg.normaliser}, {cfg.advantage}")
         grpo_kwargs["top_entropy_quantile"] = cfg.rho
+    if "top_entropy_quantile" in cfg.grpo_overrides:  # the trainer sets it from condition and rho
+        raise ConfigError(f"{cfg.name}: grpo_overrides may not set top_entropy_quantile: the token selection is the "
+                          f"config's condition and rho (here {cfg.condition}, rho {cfg.rho:g})")
     grpo_kwargs.update(cfg.grpo_overrides)
     try:  # before the model loads: a bad grpo_overrides entry is a config error, not a crash after loading
         args = GRPOConfig(**grpo_kwargs)
@@ -207,29 +210,6 @@ def build_trainer(
 
     trainer.remove_callback(PrinterCallback)  # logs are read from state.log_history instead of printed
     return trainer, {"model": model, "tokenizer": tok, "held_out": held, "reward_fn": reward_fn, "policy": policy}
-
-
-def sample_batches(cfg: RunConfig, n: int, seed: int = 0, model: Any = None) -> list[dict[str, Any]]:
-    """``n`` training batches exactly as TRL's trainer builds them for ``cfg`` (sampled completions, rewards, group
-    advantages), from ``model`` (default: the config's initial policy). Each dict holds ``input_ids`` (prompt +
-    completion), ``attention_mask``, ``completion_ids``, ``completion_mask``, ``advantages``, ``tokenizer`` and
-    ``trl_inputs`` (the batch as the trainer's ``compute_loss`` takes it)."""
-    trainer, ctx = build_trainer(cfg.replace(eval_n=0), seed)
-    if model is not None:
-        trainer.model = model
-        trainer.model_wrapped = model
-    loader = iter(trainer.get_train_dataloader())
-    out = []
-    torch.manual_seed(seed)
-    for _ in range(n):
-        inputs = trainer._generate_and_score_completions(next(loader))
-        out.append({
-            "input_ids": torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1),
-            "attention_mask": torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1),
-            "completion_ids": inputs["completion_ids"], "completion_mask": inputs["completion_mask"],
-            "advantages": inputs["advantages"], "tokenizer": ctx["tokenizer"], "trl_inputs": inputs,
-        })
-    return out
 
 
 def _series(history: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
@@ -402,7 +382,6 @@ def _run_job(job: Job, threads: int) -> dict[str, Any]:
 
 
 def _worker_init(threads: int, profile: str, parent_pid: int) -> None:
-    import os
     import warnings
 
     from utils.workers import die_with_parent
@@ -435,6 +414,21 @@ def finished_run(job: Job, threads: int = 1) -> dict[str, Any] | None:
     return r if saved else None
 
 
+def _check_distinct_outputs(jobs: Sequence[Job]) -> None:
+    """:class:`~utils.errors.UsageError` if two jobs would write the same results file or model folder."""
+    from utils.errors import UsageError
+
+    seen: dict[tuple[str, Path], int] = {}
+    for i, j in enumerate(jobs):
+        out = Path(j.out) if j.out is not None else results_dir() / f"{j.cfg.name}_seed{j.seed}.json"
+        for what, p in (("results file", out), ("model folder", j.save_model)):
+            key = (what, Path(os.path.abspath(p))) if p is not None else None
+            if key is not None and key in seen:
+                raise UsageError(f"jobs {seen[key]} and {i} would both write the {what} {repo_relative(p)}")
+            if key is not None:
+                seen[key] = i
+
+
 def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: bool = True,
              resume: bool = False) -> list[dict[str, Any]]:
     """Run independent training jobs, ``workers`` at a time in fresh (spawned) processes with ``threads`` torch
@@ -446,8 +440,10 @@ def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: b
     with this process, even when it is killed (:func:`utils.workers.die_with_parent`).
     ``resume=True`` reads back the jobs whose results file already holds a complete run of the same config and
     seed (:func:`finished_run`) instead of training them again, so an interrupted sweep loses no work.
+    Two jobs that would write the same results file or model folder are refused before any work.
     """
     jobs = list(jobs)
+    _check_distinct_outputs(jobs)
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     t0 = time.perf_counter()
     if resume:
@@ -472,7 +468,6 @@ def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: b
             report(i, _run_job(jobs[i], threads))
     else:
         import multiprocessing
-        import os
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         ctx = multiprocessing.get_context("spawn")

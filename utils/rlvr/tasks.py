@@ -64,7 +64,8 @@ def standin_reward(prompts: Sequence[Any], completions: Sequence[Any], **kwargs:
     return [1.0 if "=" in _text(c) else 0.0 for c in completions]
 
 
-_NUM_RE = re.compile(r"-?\d[\d,]*\.?\d*")
+# ASCII digits only: \d (and float()) would also read e.g. Arabic-Indic or full-width digits as numbers
+_NUM_RE = re.compile(r"-?[0-9][0-9,]*\.?[0-9]*")
 
 
 def _last_number(text: str) -> float | None:
@@ -81,7 +82,8 @@ def _last_number(text: str) -> float | None:
 
 def gsm8k_reward(prompts: Sequence[Any], completions: Sequence[Any], answer: Sequence[str], **kwargs: Any) -> list[float]:
     """GSM8K reward: 1.0 when the last number in the completion (after ``####`` if present) equals the reference
-    answer (the number after ``####`` in the dataset's ``answer`` column), else 0.0."""
+    answer (the number after ``####`` in the dataset's ``answer`` column), else 0.0. Numbers are written in ASCII
+    digits (``"٣"`` or ``"３"`` is not 3)."""
     out = []
     for c, a in zip(completions, answer, strict=True):
         ref, got = _last_number(str(a)), _last_number(_text(c))
