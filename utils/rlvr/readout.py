@@ -111,7 +111,8 @@ def compare_runs(
     va, vb, seeds = paired_values(a, b, last, step)
     ev = compare(va, vb, paired=True, margin=margin, labels=labels)
     r = float(np.corrcoef(va, vb)[0, 1]) if va.size > 2 and va.std() > 0 and vb.std() > 0 else float("nan")
-    ev.detail = {"pairing": "by seed (same prompts and evaluation samples)", "seeds": seeds, "correlation": r}
+    ev.detail = {"pairing": "seed (same base model, training prompts and evaluation samples)", "seeds": seeds,
+                 "correlation": r}
     return ev
 
 
