@@ -126,3 +126,13 @@ def test_rho_contrasts_are_the_prespecified_family() -> None:
     evs = V.rho_contrasts(by)
     assert [e.labels[1] for e in evs] == ["rho 0.1", "rho 0.5", "rho 1"]
     assert all(e.detail["family_size"] == 3 and e.test.startswith("paired t") for e in evs)
+
+
+def test_first_steps_relation_tells_bits_from_rewards() -> None:
+    short = [_run("s", 0, 0.2)]
+    long = [_run("l", 0, 0.2)]
+    assert V.first_steps_relation(long, short) == "bit for bit"
+    long[0]["train"]["entropy"] = [0.3 + 1e-8, 0.3, 0.3]   # another reduction order: same rewards, last bits differ
+    assert V.first_steps_relation(long, short) == "same rewards"
+    long[0]["train"]["reward"] = [0.1, 0.25, 0.3]
+    assert V.first_steps_relation(long, short) == "different"

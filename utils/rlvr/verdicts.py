@@ -11,7 +11,8 @@ notebook prints it next to the verdict and the ledger row names it (:func:`desig
 * :func:`budget_verdicts` / :func:`verdict_runs` -- the equivalence verdict at every evaluated budget, none excluded,
   whether it changes, and the verdicts as one line;
 * :func:`rho_contrasts` -- ρ = 0.2 against each other ρ, paired by seed, Holm-corrected (:func:`utils.stats.holm`);
-* :func:`first_steps_identical` -- whether the budget sweep's first steps repeat the headline runs bit for bit.
+* :func:`first_steps_identical` / :func:`first_steps_relation` -- whether the budget sweep's first steps repeat the
+  headline runs bit for bit (or with the same rewards, another reduction order).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any
 from utils.interventions import margins
 from utils.stats import Evidence, holm, verdict
 
-__all__ = ["MARGINS_FILE", "budget_verdicts", "design", "first_steps_identical", "margin", "margin_line", "rho_contrasts",
+__all__ = ["MARGINS_FILE", "budget_verdicts", "design", "first_steps_identical", "first_steps_relation",
+           "margin", "margin_line", "rho_contrasts",
            "section", "verdict_runs"]
 
 MARGINS_FILE = "configs/margins.yaml"
@@ -103,6 +105,19 @@ def rho_contrasts(by_rho: dict[float, Sequence[dict[str, Any]]], focus: float = 
         raise ValueError(f"no runs for rho {missing}")
     raw = [compare_runs(by_rho[focus], by_rho[r], labels=(f"rho {focus:g}", f"rho {r:g}")) for r in others]
     return holm(raw)
+
+
+def first_steps_relation(long: Sequence[dict[str, Any]], short: Sequence[dict[str, Any]]) -> str:
+    """How the long runs' first steps relate to the short runs of the same seed: ``"bit for bit"``
+    (:func:`first_steps_identical`), ``"same rewards"`` (every training reward equal, entropies or evaluations differ
+    in the last digits: the same trajectory made with another reduction order), or ``"different"``."""
+    if first_steps_identical(long, short):
+        return "bit for bit"
+    by_seed = {r["seed"]: r for r in short}
+    shared = [(r, by_seed[r["seed"]]) for r in long if r["seed"] in by_seed]
+    if shared and all(a["train"]["reward"][: len(b["train"]["reward"])] == b["train"]["reward"] for a, b in shared):
+        return "same rewards"
+    return "different"
 
 
 def first_steps_identical(long: Sequence[dict[str, Any]], short: Sequence[dict[str, Any]]) -> bool:
