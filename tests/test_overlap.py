@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from utils.overlap import delta_by_bucket, pad_ragged, top_overlap
 
@@ -76,3 +77,54 @@ def test_selected_by_role() -> None:
     assert out["operand1"]["share_of_kept"] == pytest.approx(1.0) and out["result"]["share_selected"] == pytest.approx(0.0, abs=1e-12)
     assert sum(v["n"] for v in out.values()) == int(cm.sum())
     assert out["eos"]["n"] == 2
+
+
+def test_high_minus_rest_and_mean_abs_delta() -> None:
+    from utils.overlap import high_minus_rest, mean_abs_delta
+
+    base = [np.array([0.0, 0.0, 0.0, 0.0, 2.0]), np.array([0.0, 0.0, 0.0, 0.0, 3.0])]
+    new = [np.array([0.1, 0.1, 0.1, 0.1, 1.0]), np.array([0.1, 0.1, 0.1, 0.1, 2.0])]
+    assert mean_abs_delta(base, new) == pytest.approx((8 * 0.1 + 2 * 1.0) / 10)
+    assert high_minus_rest(base, new, 0.2) == pytest.approx(1.0 - 0.1)   # the change sits on the uncertain tokens
+    assert high_minus_rest(base, base, 0.2) == pytest.approx(0.0)
+
+
+def test_perturbed_model_is_seeded_and_scaled() -> None:
+    from utils.overlap import perturbed_model
+
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
+    a, b, c = perturbed_model(m, 0.1, 1), perturbed_model(m, 0.1, 1), perturbed_model(m, 0.1, 2)
+    wa, wb, wc, w0 = (x[0].weight.detach() for x in (a, b, c, m))
+    assert torch.equal(wa, wb) and not torch.equal(wa, wc)
+    assert torch.equal(perturbed_model(m, 0.0, 1)[0].weight, w0)
+    rel = float((wa - w0).pow(2).mean().sqrt() / w0.pow(2).mean().sqrt())
+    assert 0.03 < rel < 0.3   # about 0.1 of the tensor's rms (12 draws)
+    assert torch.equal(m[0].weight, w0)   # the original is untouched
+
+
+def test_matched_perturbation_hits_the_target() -> None:
+    """On a toy 'model' whose entropies are a smooth function of its weights, the search finds the scale that
+    moves the mean |dH| by the target, and the null can come out on either side of a trained model's value."""
+    from utils.overlap import matched_perturbation, perturbation_null
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(8, 1, bias=False)
+    x = torch.randn(40, 8)
+
+    def score(m: torch.nn.Module, n: int | None = None) -> list[np.ndarray]:
+        with torch.no_grad():
+            h = torch.nn.functional.softplus(m(x)).squeeze(1).double().numpy()
+        h = h if n is None else h[: 4 * n]
+        return [h[i: i + 4] for i in range(0, len(h), 4)]
+
+    base = score(model)
+    found = matched_perturbation(model, score, base, target=0.05, seed=0, rel_tol=0.02)
+    from utils.overlap import mean_abs_delta
+
+    assert mean_abs_delta(base, found["entropies"]) == pytest.approx(0.05, rel=0.02)
+    null = perturbation_null(model, score, base, target=0.05, seeds=[0, 1], n_search=5, rel_tol=0.02)
+    assert [r["seed"] for r in null] == [0, 1]
+    assert all(0 <= r["overlap"] <= 1 and r["mean_abs_delta"] > 0 for r in null)
+    with pytest.raises(ValueError, match="less than the target"):
+        matched_perturbation(model, score, base, target=1e6, seed=0)

@@ -95,9 +95,19 @@ def test_cli_writes_build_and_guards_committed_files(tmp_path: Path, capsys: pyt
     assert "is not a folder of runs" in capsys.readouterr().err
 
 
-def test_committed_check_covers_the_headline_rows() -> None:
+def test_committed_check_covers_the_runs_it_was_made_for() -> None:
+    """The committed check was made on the runs at lr 3e-4 (before the headline moved to the tuned 1e-4): it covers
+    those contrasts, the lr row among them, and no longer claims to cover the headline rows at 1e-4."""
     committed = sorted(rb.ROBUSTNESS_DIR.glob("*.json"))
     if not committed:
         pytest.skip("no committed robustness check")
-    for c in rb.HEADLINE_04:
+    for c in rb.LR3E4_04:
         assert rb.ledger_note(c.claim) is not None
+    assert rb.ledger_note("wang.top20_matches_full") is None
+
+
+def test_the_checks_margin_is_the_notebooks() -> None:
+    from utils.rlvr.verdicts import margin
+
+    assert all(c.margin == pytest.approx(margin("top20_matches_full"))
+               for c in (*rb.HEADLINE_04, *rb.LR3E4_04) if c.direction == "equivalent")

@@ -59,6 +59,7 @@ PUBLISHED: dict[str, tuple[str, str]] = {
     "wang.dual_temp_shape": ("Raising the forking tokens' temperature moderately helps, lowering it hurts sharply; the other tokens' temperature matters less.", "Wang et al. 2025"),
     "seed.compute_savings": ("Updating only on forking tokens gives an 80% reduction in backpropagation and up to 50% fewer FLOPs", "write-up"),
     "wang.top20_matches_full": ("Training only on the top-20% highest-entropy tokens matches full-gradient RLVR (Qwen3-8B) and beats it at 14B/32B", "Wang et al. 2025"),
+    "wang.top20_lr_dependence": ("Top-20% matches full-gradient RLVR as a property of the method, not of one learning rate (read here: the headline equivalence also holds at the untuned lr 3e-4, at every budget)", "derived here"),
     "wang.bottom80_hurts": ("Training only on the bottom-80% (low-entropy) tokens gives a marked decline", "Wang et al. 2025"),
     "wang.random20_control": ("It is which tokens are trained that matters: the high-entropy 20%, not any 20% (random-20% control; not run in the paper)", "Wang et al. 2025"),
     "wang.role20_control": ("The high-entropy tokens matter because of their entropy, not only their syntactic role (role-only control at the same count; not run in the paper)", "Wang et al. 2025"),

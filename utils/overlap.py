@@ -10,12 +10,18 @@ high-entropy. The helpers here measure both on any pair of models that score the
   next to the share a random selection of the same size would give (= k / N);
 * :func:`delta_by_bucket` -- mean |Delta H| (and mean Delta H) per base-entropy decile;
 * :func:`selected_by_role` -- for the Countdown task model, which kind of character a token mask selects
-  (operand, operator, result, ...; roles from :func:`utils.countdown.token_roles`).
+  (operand, operator, result, ...; roles from :func:`utils.countdown.token_roles`);
+* :func:`high_minus_rest` -- mean |Delta H| over the base model's top-rho positions minus over the rest;
+* :func:`perturbed_model` / :func:`matched_perturbation` -- the null a trained model is compared with: the base
+  model with random Gaussian noise on every weight, its size chosen so the mean |Delta H| on the same completions
+  matches the trained model's. Any change of the weights moves entropies; this asks whether RL moves them *where*
+  a random change of the same size would not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +29,9 @@ import torch
 
 from utils.rlvr.losses import entropy_mask
 
-__all__ = ["delta_by_bucket", "pad_ragged", "selected_by_role", "top_overlap"]
+__all__ = ["delta_by_bucket", "high_minus_rest", "matched_perturbation", "mean_abs_delta", "pad_ragged", "perturbation_null",
+           "perturbed_model",
+           "selected_by_role", "top_overlap"]
 
 
 def pad_ragged(arrays: Sequence[np.ndarray | Sequence[float]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -119,3 +127,93 @@ def selected_by_role(
             c[0] += 1
             c[1] += s_
     return {r: {"n": n, "share_selected": k / n, "share_of_kept": k / total_sel} for r, (n, k) in counts.items()}
+
+
+def _flat(arrays: Sequence[np.ndarray | Sequence[float]]) -> np.ndarray:
+    return np.concatenate([np.asarray(a, dtype=np.float64) for a in arrays]) if len(arrays) else np.zeros(0)
+
+
+def mean_abs_delta(base: Sequence[np.ndarray], new: Sequence[np.ndarray]) -> float:
+    """Mean |H_new - H_base| over all completion tokens (the size of an entropy change, in nats)."""
+    _check_same_shape(base, new)
+    return float(np.abs(_flat(new) - _flat(base)).mean())
+
+
+def high_minus_rest(base: Sequence[np.ndarray], new: Sequence[np.ndarray], rho: float = 0.2) -> float:
+    """Mean |Delta H| over the base model's top-``rho`` entropy positions (pooled tokens, the 1 - rho percentile as
+    the threshold) minus the mean over the other positions: > 0 when the change concentrates on high-entropy tokens."""
+    _check_same_shape(base, new)
+    hb, hn = _flat(base), _flat(new)
+    top = hb >= np.percentile(hb, 100 * (1 - rho))
+    if top.all() or not top.any():
+        raise ValueError("the base entropies do not split into a top share and a rest")
+    d = np.abs(hn - hb)
+    return float(d[top].mean() - d[~top].mean())
+
+
+def perturbed_model(model: torch.nn.Module, scale: float, seed: int) -> torch.nn.Module:
+    """A copy of ``model`` with every floating-point weight tensor ``w`` replaced by ``w + scale * rms(w) * z``,
+    ``z`` standard normal from ``torch.Generator().manual_seed(seed)`` (the same ``z`` for every ``scale``, so the
+    change grows smoothly with ``scale``). ``rms(w)``: the tensor's root mean square (1 for a LayerNorm gain)."""
+    if not (scale >= 0 and np.isfinite(scale)):
+        raise ValueError(f"scale must be a finite number >= 0, got {scale}")
+    out = copy.deepcopy(model)
+    g = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        for _, w in sorted(out.named_parameters(), key=lambda kv: kv[0]):
+            if not w.is_floating_point():
+                continue
+            z = torch.randn(w.shape, generator=g, dtype=torch.float32).to(w.dtype)
+            rms = w.detach().float().pow(2).mean().sqrt().clamp_min(1e-8)
+            w.add_(scale * float(rms) * z)
+    return out
+
+
+def matched_perturbation(
+    model: torch.nn.Module, score: Callable[[torch.nn.Module], Sequence[np.ndarray]], base: Sequence[np.ndarray],
+    target: float, seed: int, rel_tol: float = 0.03, max_iter: int = 20, lo: float = 1e-4, hi: float = 1.0,
+) -> dict[str, Any]:
+    """The random perturbation (:func:`perturbed_model`, noise seed ``seed``) whose mean |Delta H| on the scored
+    completions matches ``target`` within ``rel_tol`` (bisection on log(scale) between ``lo`` and ``hi``).
+
+    ``score(m)`` returns ``m``'s per-completion entropies on the completions ``base`` was scored on (pass a subset
+    to make the search cheap and re-score the returned ``model`` on the full set). Returns ``{"model", "scale",
+    "mean_abs_delta", "entropies", "iterations"}``; raises ``ValueError`` when even ``hi`` stays below ``target``."""
+    if not target > 0:
+        raise ValueError(f"target mean |dH| must be > 0, got {target}")
+    lo_, hi_ = float(np.log(lo)), float(np.log(hi))
+    m_hi = perturbed_model(model, hi, seed)
+    h_hi = score(m_hi)
+    if mean_abs_delta(base, h_hi) < target:
+        raise ValueError(f"a perturbation of scale {hi} changes the entropy by less than the target {target:.3g}")
+    best = {"model": m_hi, "scale": hi, "mean_abs_delta": mean_abs_delta(base, h_hi), "entropies": h_hi}
+    for it in range(1, max_iter + 1):
+        mid = 0.5 * (lo_ + hi_)
+        m = perturbed_model(model, float(np.exp(mid)), seed)
+        h = score(m)
+        d = mean_abs_delta(base, h)
+        if abs(d - target) < abs(best["mean_abs_delta"] - target):
+            best = {"model": m, "scale": float(np.exp(mid)), "mean_abs_delta": d, "entropies": h}
+        if abs(d - target) <= rel_tol * target:
+            break
+        lo_, hi_ = (mid, hi_) if d < target else (lo_, mid)
+    best["iterations"] = it
+    return best
+
+
+def perturbation_null(
+    model: torch.nn.Module, score: Callable[[torch.nn.Module], Sequence[np.ndarray]], base: Sequence[np.ndarray],
+    target: float, seeds: Sequence[int], n_search: int | None = None, rel_tol: float = 0.03, rho: float = 0.2,
+) -> list[dict[str, float]]:
+    """One matched random perturbation per noise seed (:func:`matched_perturbation`), searched on the first
+    ``n_search`` completions (all with ``None``) and measured on all of them: per seed ``{"seed", "scale",
+    "mean_abs_delta", "overlap", "high_minus_rest"}`` -- what a change of the weights of the trained model's size,
+    in no direction in particular, does to the entropy pattern. ``score(m, n=None)`` scores the first ``n``."""
+    k = len(base) if n_search is None else min(int(n_search), len(base))
+    out = []
+    for s in seeds:
+        found = matched_perturbation(model, lambda m: score(m, k), list(base)[:k], target, int(s), rel_tol=rel_tol)
+        h = score(found["model"], None)
+        out.append({"seed": int(s), "scale": float(found["scale"]), "mean_abs_delta": mean_abs_delta(base, h),
+                    "overlap": top_overlap(base, h, rho)["overlap"], "high_minus_rest": high_minus_rest(base, h, rho)})
+    return out

@@ -6,6 +6,7 @@
 * :func:`by_name` -- runs grouped by config name, sorted by seed;
 * :func:`curve` -- (steps, matrix seeds x evaluations) of one group;
 * :func:`evidence_by_step` -- ``utils.stats.compare`` of two groups' endpoints at every evaluation step;
+* :func:`compare_runs` / :func:`paired_values` -- two arms compared as the design pairs them (paired t by seed);
 * :func:`load_jobs` -- the results of a list of jobs from their files (for sections that show precomputed runs),
   failing with one line that names the command that makes them;
 * :func:`run_problem` -- why a stored results file is not a complete, sane run of a job (``None`` when it is): the
@@ -27,8 +28,8 @@ from utils.config import PROFILES, get_profile
 from utils.results import ResultsError, load_json, repo_relative
 from utils.stats import Evidence, compare
 
-__all__ = ["RESULTS_SCHEMA", "by_name", "curve", "endpoint", "eval_steps", "evidence_by_step", "load_jobs", "run_problem",
-           "values"]
+__all__ = ["RESULTS_SCHEMA", "by_name", "compare_runs", "curve", "endpoint", "eval_steps", "evidence_by_step", "load_jobs",
+           "paired_values", "run_problem", "values"]
 
 RESULTS_SCHEMA = "forking-tokens/rlvr-run/1"
 _KEYS = ("name", "seed", "profile", "config", "versions", "device", "standin", "eval", "train", "final", "timing")
@@ -69,18 +70,50 @@ def curve(runs: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
 
 def evidence_by_step(
     a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]], labels: tuple[str, str], margin: float | None = None,
-    last: int = 2,
+    last: int = 2, paired: bool = False,
 ) -> dict[int, Evidence]:
     """``{step: compare(endpoint of a at step, endpoint of b at step)}`` for every step where both groups have
-    ``last`` evaluations."""
+    ``last`` evaluations (``paired=True``: :func:`compare_runs`' paired t over the seeds both groups ran)."""
     steps, _ = curve(a)
     steps_b, _ = curve(b)
     out = {}
     for i, s in enumerate(steps.tolist()):
         if i + 1 < last or s not in steps_b.tolist():
             continue
-        out[s] = compare(values(a, last, s), values(b, last, s), margin=margin, labels=labels)
+        if paired:
+            out[s] = compare_runs(a, b, labels, margin=margin, last=last, step=s)
+        else:
+            out[s] = compare(values(a, last, s), values(b, last, s), margin=margin, labels=labels)
     return out
+
+
+def paired_values(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]], last: int = 2, step: int | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The endpoints of two groups of runs matched by seed: ``(a_values, b_values, seeds)``. Raises ``ValueError``
+    when the groups ran different seeds (a pairing would then drop runs silently) or a group repeats a seed."""
+    sa, sb = [r["seed"] for r in a], [r["seed"] for r in b]
+    if len(set(sa)) != len(sa) or len(set(sb)) != len(sb):
+        raise ValueError("a group of runs repeats a seed: it cannot be paired")
+    if sorted(sa) != sorted(sb):
+        raise ValueError(f"paired runs need the same seeds, got {sorted(sa)} and {sorted(sb)}")
+    ra, rb = sorted(a, key=lambda r: r["seed"]), sorted(b, key=lambda r: r["seed"])
+    return values(ra, last, step), values(rb, last, step), sorted(sa)
+
+
+def compare_runs(
+    a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]], labels: tuple[str, str], margin: float | None = None,
+    last: int = 2, step: int | None = None,
+) -> Evidence:
+    """Two arms' endpoints compared as the design pairs them: runs with the same seed share the base model, the
+    training prompts (the seed draws them) and the evaluation samples (fixed seed), so the comparison is the paired
+    t over seeds (:func:`utils.stats.compare` with ``paired=True``), and ``detail`` records the pairing and the
+    per-seed correlation of the two arms."""
+    va, vb, seeds = paired_values(a, b, last, step)
+    ev = compare(va, vb, paired=True, margin=margin, labels=labels)
+    r = float(np.corrcoef(va, vb)[0, 1]) if va.size > 2 and va.std() > 0 and vb.std() > 0 else float("nan")
+    ev.detail = {"pairing": "seed (same base model, training prompts and evaluation samples)", "seeds": seeds,
+                 "correlation": r}
+    return ev
 
 
 def load_jobs(jobs: Sequence[Any], regenerate: str) -> list[dict[str, Any]]:
