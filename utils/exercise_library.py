@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
-__all__ = ["as_logits_processor", "cap_trim", "compare_with_baseline", "dual_temperature", "fork_tokens",
-           "pass_at_k_one", "psi", "score"]
+__all__ = ["as_logits_processor", "bottom_mask", "cap_trim", "compare_with_baseline", "dual_temperature", "fork_rate_by_kind",
+           "fork_threshold", "fork_tokens", "gap_ci", "group_advantages", "pass_at_k_one", "psi", "score", "slope"]
 
 
 # --------------------------------------------------------------------------------------------- 01 token entropy
@@ -24,6 +24,27 @@ def fork_tokens(records: Sequence[Any], q: float = 80) -> list[str]:
     from utils.entropy import forks
 
     return [r.token for r in forks(records, q)]
+
+
+# -------------------------------------------------------------------------------------------- 02 forking tokens
+
+
+def fork_threshold(seqs: Sequence[Any], q: float) -> tuple[float, float]:
+    """Exercise 2.1: (:func:`utils.entropy.percentile_threshold` of all tokens pooled, :func:`utils.forking.share_above`)."""
+    import numpy as np
+
+    from utils.entropy import percentile_threshold
+    from utils.forking import share_above
+
+    thr = float(percentile_threshold(np.concatenate([np.asarray(s, float) for s in seqs]), q))
+    return thr, float(share_above(seqs, thr))
+
+
+def fork_rate_by_kind(entropies: Sequence[Any], kinds: Sequence[Sequence[str]], threshold: float) -> dict[str, float]:
+    """Exercise 2.2: ``utils.forking.group_table(...)["share_high"]`` as ``{kind: rate}``."""
+    from utils.forking import group_table
+
+    return {str(k): float(v) for k, v in group_table(entropies, kinds, threshold)["share_high"].to_dict().items()}
 
 
 # ------------------------------------------------------------------------------------------ 03 dual temperature
@@ -66,6 +87,23 @@ def compare_with_baseline(model: Any, tok: Any, problems: Sequence[Any], tau: fl
     return dg.compare_cells(runs, tuple(cell), (1.0, 1.0))
 
 
+# --------------------------------------------------------------------------------------------- 04 masked RLVR
+
+
+def group_advantages(rewards: torch.Tensor, group_size: int) -> torch.Tensor:
+    """Exercise 4.1: GRPO's advantage as TRL computes it (unbiased std of each group of ``group_size``, plus 1e-4) --
+    the formula :func:`utils.exercises.check_group_advantages` checks against."""
+    x = rewards.view(-1, group_size)
+    return ((x - x.mean(1, keepdim=True)) / (x.std(1, keepdim=True) + 1e-4)).view(-1)
+
+
+def bottom_mask(entropies: torch.Tensor, completion_mask: torch.Tensor, rho: float) -> torch.Tensor:
+    """Exercise 4.2: :func:`utils.rlvr.entropy_mask` with ``mode="bottom"``."""
+    from utils.rlvr.losses import entropy_mask
+
+    return entropy_mask(entropies, completion_mask, rho, mode="bottom")
+
+
 # -------------------------------------------------------------------------------------------- 05 entropy bonus
 
 
@@ -85,3 +123,22 @@ def score(logits: torch.Tensor, a: int) -> torch.Tensor:
 def cap_trim(advantages: torch.Tensor, entropies: torch.Tensor, alpha: float, kappa: float) -> torch.Tensor:
     """Exercise 5.3: the cap's trim ``alpha H - psi`` with the library's psi (detached)."""
     return alpha * entropies.detach() - psi(advantages, entropies, alpha, kappa)
+
+
+# --------------------------------------------------------------------------------------------- 06 scale ladder
+
+
+def gap_ci(top: Sequence[float], all_: Sequence[float]) -> tuple[float, float]:
+    """Exercise 6.1: ``utils.stats.compare(top, all_).ci95`` (Welch's t)."""
+    from utils.stats import compare
+
+    lo, hi = compare(list(top), list(all_)).ci95
+    return float(lo), float(hi)
+
+
+def slope(x: Sequence[float], gaps: Sequence[float]) -> float:
+    """Exercise 6.2: the least-squares slope of ``gaps`` against ``x`` (the slope ``utils.stats.trend`` reports)."""
+    import numpy as np
+
+    xs, ys = np.asarray(x, float), np.asarray(gaps, float)
+    return float(((xs - xs.mean()) * (ys - ys.mean())).sum() / ((xs - xs.mean()) ** 2).sum())
