@@ -3,7 +3,7 @@ lines that are bookkeeping, the longest code cell and the longest text output.
 
 * **Code lines**: the non-blank, non-comment lines of every code cell except the generated setup cell.
 * **Bookkeeping**: the lines of a statement (found with :mod:`ast`, so a call spread over many lines counts whole)
-  that writes the ledger (``Ledger(...)``, ``*.record(...)``, ``record_rows``, ``load_claims``, a ``ledger_*``
+  that writes the ledger (``Ledger(...)``, ``*.record(...)``, a ``record_*`` builder, ``load_claims``, a ``ledger_*``
   builder), saves results or figures (``save_*``), plumbs jobs (``Job(...)``, ``run_many``, ``load_jobs``), times a
   run (``time.perf_counter()``), or prints a table by hand (a ``print`` call whose source spans 3 or more lines).
 * **Longest text output**: the most lines of one cell's stream or ``text/plain`` output, not counting outputs that
@@ -26,7 +26,7 @@ __all__ = ["Measure", "measure_notebook", "main"]
 
 _BOOKKEEPING_CALLS = {"Ledger", "record", "record_rows", "load_claims", "build_ledger", "Job", "run_many", "load_jobs",
                       "perf_counter"}
-_BOOKKEEPING_PREFIXES = ("save_", "ledger_")
+_BOOKKEEPING_PREFIXES = ("save_", "ledger_", "record_")
 #: Targets (issue 22): bookkeeping share, lines of the longest code cell, lines of the longest text output.
 TARGETS = (0.10, 25, 15)
 
