@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["CHECKS", "ExerciseFailed", "close", "exercise_done", "register", "run_check"]
+__all__ = ["CHECKS", "ExerciseFailed", "close", "register", "run_check", "use"]
 
 
 class ExerciseFailed(AssertionError):
@@ -29,24 +29,53 @@ def close(got: Any, want: Any, what: str, atol: float = 1e-5) -> None:
                              f"(first of the entries that differ)")
 
 
-def run_check(name: str, cases: Iterable[Callable[[], None]]) -> None:
-    """Run ``cases`` (each raises :class:`ExerciseFailed` with a sentence, or returns); print one line."""
+#: The outcome of the last check run (:func:`use` reads it): None before any, else (passed, why not).
+_LAST: list[tuple[bool, str] | None] = [None]
+
+
+def run_check(name: str, cases: Iterable[Callable[[], None]]) -> bool:
+    """Run ``cases`` (each raises :class:`ExerciseFailed` with a sentence, or returns); print one line.
+
+    Returns whether every case passed (the notebooks' check functions return None, so a cell shows only the line)."""
     n = 0
+    why = ""
     try:
         for case in cases:
             case()
             n += 1
     except NotImplementedError:
+        why = "not implemented yet"
         print(f"✗ {name}: not implemented yet -- replace `raise NotImplementedError` with your code")
-        return
     except ExerciseFailed as e:
+        why = str(e)
         print(f"✗ {name}: {e}")
-        return
     except Exception as e:  # noqa: BLE001 - the learner's code may raise anything; say where, in one line
         where = traceback.extract_tb(e.__traceback__)[-1]
+        why = f"your code raised {type(e).__name__}"
         print(f"✗ {name}: your code raised {type(e).__name__}: {e} (line {where.lineno})")
-        return
-    print(f"✓ {name}: all {n} checks passed")
+    else:
+        print(f"✓ {name}: all {n} checks passed")
+    _LAST[0] = (not why, why)
+    return not why
+
+
+def use(learner_fn: Callable[..., Any], check: Callable[[Callable[..., Any]], Any], library_fn: Callable[..., Any],
+        name: str) -> Callable[..., Any]:
+    """The function the next cells use: ``learner_fn`` when it passes ``check``, else ``library_fn``.
+
+    Runs the check (which prints its one line); when it fails, prints one more line, e.g. ``→ Exercise 1.1 not done
+    yet: the next cells use the series' utils.entropy.token_entropy``, so the notebook goes on with the library's
+    version (:mod:`utils.exercise_library` adapts it to the exercise's signature where they differ). In a notebook:
+    ``find_forks = use(find_forks, check_find_forks, fork_tokens, "Exercise 1.2")``."""
+    _LAST[0] = None
+    check(learner_fn)
+    outcome = _LAST[0]
+    if outcome is not None and outcome[0]:
+        return learner_fn
+    lib = f"{getattr(library_fn, '__module__', '') or ''}.{getattr(library_fn, '__qualname__', repr(library_fn))}".lstrip(".")
+    state = "not done yet" if outcome is None or outcome[1] == "not implemented yet" else "does not pass its check yet"
+    print(f"→ {name} {state}: the next cells use the series' {lib}")
+    return library_fn
 
 
 #: Every check, by name (tests/test_exercises.py runs each notebook's solution through its check).
@@ -58,17 +87,3 @@ def register(fn: Callable[..., None]) -> Callable[..., None]:
     CHECKS[fn.__name__] = fn
     return fn
 
-
-def exercise_done(check: Callable[[Callable[..., Any]], None], fn: Callable[..., Any]) -> bool:
-    """Does the learner's ``fn`` pass ``check``? Runs the check silently; when it does not pass, prints one line
-    saying the next cells use the library's version instead (so a notebook runs on before the exercise is done)."""
-    import contextlib
-    import io
-
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        check(fn)
-    ok = buf.getvalue().lstrip().startswith("✓")
-    if not ok:
-        print(f"(exercise not done yet: the next cells use the library's version of {getattr(fn, '__name__', 'it')})")
-    return ok

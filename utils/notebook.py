@@ -2,8 +2,10 @@
 
 Every notebook starts with the same two cells: a markdown cell with the Colab badge, title and
 "what you'll learn / need / how long", and one setup code cell. The badge and the setup cell are
-generated from the repository address in ``pyproject.toml`` (``[project.urls] Repository``), so
-publishing the repository under another address changes one line; the "How long" line is generated from the
+generated from the repository address in ``pyproject.toml`` (``[project.urls] Repository``), the one setting
+every Colab badge (README's table, each notebook's first line) and the setup cell's ``git clone`` read: publishing the
+repository under another address is that line plus ``python -m utils.readme``, which regenerates README's table and
+every notebook's opening (:func:`refresh_openings`); the "How long" line is generated from the
 measured run times (:func:`how_long_line`, refreshed by ``make reproduce``). ``tests/test_notebook.py`` keeps
 every notebook's opening identical to this template.
 """
@@ -192,6 +194,25 @@ def refresh_how_long(nb: Any, notebook_filename: str) -> bool:
     return True
 
 
+def refresh_opening(nb: Any, notebook_filename: str) -> bool:
+    """Regenerate ``nb``'s opening from the current settings: the Colab badge (first line of the first cell), the
+    setup cell and the "How long" line; True if anything changed. Cells that are not the template's are left alone
+    (:func:`opening_problems` reports them)."""
+    changed = refresh_how_long(nb, notebook_filename)
+    cells = nb["cells"]
+    src = lambda c: "".join(c["source"]) if isinstance(c["source"], list) else c["source"]  # noqa: E731
+    lines = src(cells[0]).split("\n") if cells else []
+    badge = badge_markdown(notebook_filename)
+    if lines and lines[0].startswith("[![Open In Colab]") and lines[0] != badge:
+        cells[0]["source"] = "\n".join([badge, *lines[1:]])
+        changed = True
+    if len(cells) > 1 and cells[1]["cell_type"] == "code" and src(cells[1]).startswith(SETUP_MARKER) \
+            and src(cells[1]).strip() != setup_cell_source().strip():
+        cells[1]["source"] = setup_cell_source()
+        changed = True
+    return changed
+
+
 def opening_problems(nb: Any, notebook_filename: str) -> list[str]:
     """Ways in which a notebook's opening differs from the template (empty list: it matches)."""
     problems = []
@@ -219,14 +240,15 @@ def notebook_paths() -> list[Path]:
 
 
 def refresh_openings(paths: list[Path]) -> None:
-    """Rewrite the "How long" line of the committed notebooks from the recorded run times (markdown only; a notebook
-    whose line is current is not touched)."""
+    """Rewrite the openings of the committed notebooks (:func:`refresh_opening`: the Colab badge and setup cell from
+    the repository address, the "How long" line from the recorded run times); a notebook whose opening is current is
+    not touched."""
     import nbformat
 
     from utils.results import atomic_path
 
     for p in paths:
         nb = nbformat.read(p, as_version=4)
-        if refresh_how_long(nb, p.name):
+        if refresh_opening(nb, p.name):
             with atomic_path(p) as tmp:
                 nbformat.write(nb, tmp)
