@@ -242,7 +242,7 @@ def _models(a: Any) -> int:
         r, s, args = job
         env = {**__import__("os").environ, "OMP_NUM_THREADS": "1"}
         res = subprocess.run([sys.executable, "-m", "utils.toy_lm", *args, "--force"], cwd=REPO_ROOT, env=env,
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, encoding="utf-8")
         tail = (res.stdout.strip().splitlines() or [""])[-2:]
         print(f"{base_model_dir(r, s)}: exit {res.returncode}; " + " | ".join(tail), flush=True)
         return res.returncode
