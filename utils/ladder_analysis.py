@@ -102,9 +102,9 @@ def analyse(rows: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
     """The trend with the base model as the unit, and beside it the seed-level analysis.
 
     Returns ``model`` (least-squares slope of the per-model gaps, df = models - 2: the decision), ``mixed`` (random
-    intercept per base model, REML, on every seed's gap: the check), ``seed_level`` (the same runs with every RL seed
-    of a size treated as independent: :func:`utils.stats.trend` on the arms' endpoints -- too narrow, because it
-    ignores the spread between base models), ``sd_between`` / ``sd_within`` (from the mixed model), ``se_ratio``
+    intercept per base model, REML, on every seed's gap: the check), ``seed_level`` (the same paired gaps with every RL seed
+    treated as an independent point, df = seeds - 2 -- too narrow when base models differ, because it ignores
+    that the seeds of one base model share its offset), ``sd_between`` / ``sd_within`` (from the mixed model), ``se_ratio``
     (model-level SE / seed-level SE), ``mds`` (the model-level design's minimum detectable slope at 80 % power),
     ``models_needed`` (per size, for an MDS of ``margin``) and ``verdict``."""
     xs = [r["x"] for r in rows]
@@ -113,9 +113,9 @@ def analyse(rows: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
     mixed = stats.random_intercept_slope(xs, [r["gaps"] for r in rows], margin=margin, labels=labels, unit="base model")
     sizes = list(dict.fromkeys(r["rung"] for r in rows))
     x_size = [next(r["x"] for r in rows if r["rung"] == s) for s in sizes]
-    top = [[v for r in rows if r["rung"] == s for v in r["top20_seeds"]] for s in sizes]
-    alls = [[v for r in rows if r["rung"] == s for v in r["all_seeds"]] for s in sizes]
-    seed = stats.trend(x_size, top, alls, labels=("top-20%", "all"), unit="RL seed")
+    # the same paired gaps with the wrong unit: every RL seed's gap as an independent point (df = seeds - 2)
+    seed = stats.slope([r["x"] for r in rows for _ in r["gaps"]], [g for r in rows for g in r["gaps"]],
+                       margin=margin, labels=labels, unit="RL seed")
     n_seeds = int(round(np.mean([len(r["gaps"]) for r in rows])))
     sd_b, sd_w = mixed.detail["sd_between"], mixed.detail["sd_within"]
     return {"model": model, "mixed": mixed, "seed_level": seed, "sd_between": sd_b, "sd_within": sd_w,
@@ -171,7 +171,7 @@ def record(ledger: Any, res: dict[int, dict[str, Any]], primary: int, figure: st
                 f"within each); slope of the gap top-20% - all per 10x parameters at {primary} steps (primary budget, "
                 f"fixed in configs/margins.yaml before the runs); {others}; random-intercept check "
                 f"{main['mixed'].diff:+.4f} [{main['mixed'].ci95[0]:+.4f}, {main['mixed'].ci95[1]:+.4f}]; seed-level "
-                f"analysis (RL seeds as units, too narrow) [{sl.ci95[0]:+.4f}, {sl.ci95[1]:+.4f}]; SD between base "
+                f"analysis (RL seeds as units, the wrong unit) [{sl.ci95[0]:+.4f}, {sl.ci95[1]:+.4f}]; SD between base "
                 f"models {main['sd_between']:.4f}, within {main['sd_within']:.4f}; models per size to detect a slope of "
                 f"the margin: {main['models_needed'] or '> 1000'}; caveat: 0.09-1.35 M-parameter models on a toy task "
                 "are not 8-32 B models")
