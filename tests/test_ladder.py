@@ -97,10 +97,11 @@ def test_trend_verdict_follows_the_preregistered_rule() -> None:
         mid = (lo95 + hi95) / 2
         return stats.Evidence("x", 12, 0, 0, 0, mid, 0.01, 10, (lo95, hi95), (lo90, hi90), 0.5, 0.03, margin=0.02)
 
-    assert LA.trend_verdict(ev(0.001, 0.03, 0.004, 0.027)) == "reproduced"
-    assert LA.trend_verdict(ev(-0.03, -0.001, -0.027, -0.004)) == "not reproduced"
-    assert LA.trend_verdict(ev(-0.015, 0.016, -0.012, 0.013)) == "not reproduced"  # flat within the margin
-    assert LA.trend_verdict(ev(-0.03, 0.04, -0.02, 0.03)) == "inconclusive"
+    # the claim "the gap grows with size" (analyse's verdict) is stats.verdict with direction "grows"
+    assert stats.verdict(ev(0.001, 0.03, 0.004, 0.027), "grows") == "reproduced"
+    assert stats.verdict(ev(-0.03, -0.001, -0.027, -0.004), "grows") == "not reproduced"
+    assert stats.verdict(ev(-0.015, 0.016, -0.012, 0.013), "grows") == "not reproduced"  # flat within the margin
+    assert stats.verdict(ev(-0.03, 0.04, -0.02, 0.03), "grows") == "inconclusive"
 
 
 def test_models_needed_shrinks_with_less_noise() -> None:

@@ -19,6 +19,7 @@ the 96-wide rung is the shipped ``data/task_model``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,25 +104,17 @@ def design_jobs(rungs: Sequence[str] | None = None, out_dir: str | Path = PRE_DI
 
 
 def finished_runs(jobs: Sequence[Any]) -> tuple[list[dict[str, Any]], int]:
-    """The runs of the base models whose every job has finished (a complete full-profile run of the job,
-    :func:`utils.rlvr.readout.run_problem`), and the
-    number of jobs finished in all. A design that is still running (``python -m utils.ladder runs`` resumes it) is
-    analysed on its complete base models only, so every model keeps both arms and all of its seeds."""
-    from utils.results import load_json
-    from utils.rlvr.readout import run_problem
+    """The runs of the base models whose every job has finished (a complete default- or full-profile run of the job,
+    :func:`utils.rlvr.run.finished_run`), and the number of jobs finished in all. A design that is still running
+    (``python -m utils.ladder runs`` resumes it) is analysed on its complete base models only, so every model keeps
+    both arms and all of its seeds."""
+    from utils.rlvr.run import finished_run
 
-    def finished(j: Any) -> dict[str, Any] | None:  # a complete run of this job (default or full profile)
-        try:
-            r = load_json(j.out)
-        except Exception:  # noqa: BLE001 - missing or broken: not finished
-            return None
-        return r if run_problem(r, j, threads=1) is None else None
-
-    by_model: dict[str, list[tuple[Any, dict[str, Any] | None]]] = {}
+    by_model: dict[str, list[dict[str, Any] | None]] = {}
     for j in jobs:
-        by_model.setdefault(j.cfg.model, []).append((j, finished(j)))
-    runs = [r for pairs in by_model.values() if all(r is not None for _, r in pairs) for _, r in pairs]
-    return runs, sum(r is not None for pairs in by_model.values() for _, r in pairs)  # type: ignore[misc]
+        by_model.setdefault(j.cfg.model, []).append(finished_run(j, threads=1, any_profile=True))
+    runs = [r for rs in by_model.values() if all(r is not None for r in rs) for r in rs]
+    return runs, sum(r is not None for rs in by_model.values() for r in rs)  # type: ignore[misc]
 
 
 def rung_table(models: Sequence[int] = (0,)) -> list[dict[str, Any]]:
@@ -240,7 +233,7 @@ def _models(a: Any) -> int:
 
     def one(job: tuple[str, int, list[str]]) -> int:
         r, s, args = job
-        env = {**__import__("os").environ, "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
         res = subprocess.run([sys.executable, "-m", "utils.toy_lm", *args, "--force"], cwd=REPO_ROOT, env=env,
                              capture_output=True, text=True, encoding="utf-8")
         tail = (res.stdout.strip().splitlines() or [""])[-2:]
@@ -257,10 +250,11 @@ def _runs(a: Any) -> int:
     from utils.results import guard_overwrite
     from utils.rlvr.run import finished_run
 
-    if a.models and set(a.models) - set(design()["base_model_seeds"]):
+    seeds = design()["base_model_seeds"]
+    if a.models and set(a.models) - set(seeds):
         from utils.errors import UsageError
 
-        raise UsageError(f"--models: the design's base models are {design()['base_model_seeds']}")
+        raise UsageError(f"--models: the design's base models are {seeds}")
     jobs = design_jobs(a.rungs, a.out_dir, models=a.models)
     missing = sorted({j.cfg.model for j in jobs if not toy_lm.is_task_model_dir(toy_lm.resolve_model_dir(j.cfg.model))})
     if missing:

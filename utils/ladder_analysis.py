@@ -11,8 +11,9 @@ the base model (design: ``configs/margins.yaml`` section "06", :func:`utils.ladd
   slope), the seed-level analysis that treats RL seeds as independent (shown as the wrong answer), the
   between-model and within-model SDs, the minimum detectable slope and how many models per size a decisive answer
   would need;
-* :func:`trend_verdict` -- the pre-registered rule: 95 % CI above 0 reproduced, below 0 not reproduced, 90 % CI
-  inside +/- the slope margin not reproduced (no trend of a size that matters), else inconclusive.
+* the verdict is :func:`utils.stats.verdict` with direction ``"grows"``, the pre-registered rule: 95 % CI above 0
+  reproduced, below 0 not reproduced, 90 % CI inside +/- the slope margin not reproduced (no trend of a size that
+  matters), else inconclusive.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 
 from utils import stats
 
-__all__ = ["analyse", "between_model_test", "gap_table", "models_needed", "record", "size_table", "trend_verdict"]
+__all__ = ["analyse", "between_model_test", "gap_table", "models_needed", "record", "size_table"]
 
 
 def _endpoint(run: dict[str, Any], budget: int) -> float:
@@ -91,13 +92,6 @@ def models_needed(sd_between: float, sd_within: float, n_seeds: int, x_sizes: Se
     return None
 
 
-def trend_verdict(ev: stats.Evidence) -> str:
-    """The pre-registered verdict on "the gap grows with size" from the model-level slope (its ``margin`` is the
-    slope margin): reproduced / not reproduced by the 95 % CI against 0; not reproduced also when the 90 % CI lies
-    inside +/- margin (equivalent to flat); else inconclusive."""
-    return stats.verdict(ev, "grows")
-
-
 def analyse(rows: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
     """The trend with the base model as the unit, and beside it the seed-level analysis.
 
@@ -121,7 +115,7 @@ def analyse(rows: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
     return {"model": model, "mixed": mixed, "seed_level": seed, "sd_between": sd_b, "sd_within": sd_w,
             "se_ratio": model.se / seed.se if seed.se > 0 else float("inf"), "mds": model.mde,
             "models_needed": models_needed(sd_b, sd_w, n_seeds, x_size, margin),
-            "models_per_size": len(rows) / len(sizes), "verdict": trend_verdict(model)}
+            "models_per_size": len(rows) / len(sizes), "verdict": stats.verdict(model, "grows")}
 
 
 

@@ -397,18 +397,21 @@ def _worker_init(threads: int, profile: str, parent_pid: int) -> None:
     transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bars in a notebook's output
 
 
-def finished_run(job: Job, threads: int = 1) -> dict[str, Any] | None:
+def finished_run(job: Job, threads: int = 1, *, any_profile: bool = False) -> dict[str, Any] | None:
     """The results a job already wrote, if its file holds a complete, sane run of the same config (as
     :func:`run_many` runs it with ``threads``), seed and profile (:func:`utils.rlvr.readout.run_problem`: the whole
     config, the schema, the evaluation schedule, the numbers' ranges, no stand-in) and its saved model exists, else
-    None (the job is run again)."""
+    None (the job is run again).
+
+    ``any_profile``: accept a run of any profile that may stand for the active one (``default`` or ``full``; ``ci``
+    too while the active profile is ``ci``) instead of the active profile only -- for readers of precomputed runs."""
     if job.out is None or not Path(job.out).exists():
         return None
     try:
         r = load_json(job.out, schema=RESULTS_SCHEMA)
     except Exception:  # noqa: BLE001 - a broken file is simply not a finished run
         return None
-    if run_problem(r, job, threads=threads, profile=get_profile()) is not None:
+    if run_problem(r, job, threads=threads, profile=None if any_profile else get_profile()) is not None:
         return None
     saved = job.save_model is None or (Path(job.save_model) / "config.json").exists()
     return r if saved else None
