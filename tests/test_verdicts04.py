@@ -133,6 +133,11 @@ def test_first_steps_relation_tells_bits_from_rewards() -> None:
     long = [_run("l", 0, 0.2)]
     assert V.first_steps_relation(long, short) == "bit for bit"
     long[0]["train"]["entropy"] = [0.3 + 1e-8, 0.3, 0.3]   # another reduction order: same rewards, last bits differ
-    assert V.first_steps_relation(long, short) == "same rewards"
-    long[0]["train"]["reward"] = [0.1, 0.25, 0.3]
+    assert V.first_steps_relation(long, short) == "the same training rewards"
+    long[0]["train"]["reward"] = [0.1, 0.2, 0.35]   # drift: the trajectories part after two steps
+    drift = V.first_steps_relation(long, short)
+    assert drift == "the same training rewards for the first 2 steps (1 of 1 seeds then drift)"
+    long[0]["train"]["reward"] = [0.5, 0.25, 0.3]
     assert V.first_steps_relation(long, short) == "different"
+    assert V.weakest_relation(["bit for bit", drift, "the same training rewards"]) == drift
+    assert V.weakest_relation(["bit for bit", "different"]) == "different"

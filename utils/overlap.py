@@ -204,16 +204,18 @@ def matched_perturbation(
 def perturbation_null(
     model: torch.nn.Module, score: Callable[[torch.nn.Module], Sequence[np.ndarray]], base: Sequence[np.ndarray],
     target: float, seeds: Sequence[int], n_search: int | None = None, rel_tol: float = 0.03, rho: float = 0.2,
-) -> list[dict[str, float]]:
+) -> list[dict[str, Any]]:
     """One matched random perturbation per noise seed (:func:`matched_perturbation`), searched on the first
     ``n_search`` completions (all with ``None``) and measured on all of them: per seed ``{"seed", "scale",
     "mean_abs_delta", "overlap", "high_minus_rest"}`` -- what a change of the weights of the trained model's size,
-    in no direction in particular, does to the entropy pattern. ``score(m, n=None)`` scores the first ``n``."""
+    in no direction in particular, does to the entropy pattern, plus ``"abs_delta_by_decile"`` (mean |ΔH| per decile of
+    base entropy, :func:`delta_by_bucket`). ``score(m, n=None)`` scores the first ``n``."""
     k = len(base) if n_search is None else min(int(n_search), len(base))
     out = []
     for s in seeds:
         found = matched_perturbation(model, lambda m: score(m, k), list(base)[:k], target, int(s), rel_tol=rel_tol)
         h = score(found["model"], None)
         out.append({"seed": int(s), "scale": float(found["scale"]), "mean_abs_delta": mean_abs_delta(base, h),
-                    "overlap": top_overlap(base, h, rho)["overlap"], "high_minus_rest": high_minus_rest(base, h, rho)})
+                    "overlap": top_overlap(base, h, rho)["overlap"], "high_minus_rest": high_minus_rest(base, h, rho),
+                    "abs_delta_by_decile": [float(x) for x in delta_by_bucket(base, h, 10)["abs_delta"]]})
     return out

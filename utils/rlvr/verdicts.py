@@ -23,7 +23,7 @@ from typing import Any
 from utils.interventions import margins
 from utils.stats import Evidence, holm, verdict
 
-__all__ = ["MARGINS_FILE", "budget_verdicts", "design", "first_steps_identical", "first_steps_relation",
+__all__ = ["MARGINS_FILE", "budget_verdicts", "design", "first_steps_identical", "first_steps_relation", "weakest_relation",
            "margin", "margin_line", "rho_contrasts",
            "section", "verdict_runs"]
 
@@ -108,16 +108,42 @@ def rho_contrasts(by_rho: dict[float, Sequence[dict[str, Any]]], focus: float = 
 
 
 def first_steps_relation(long: Sequence[dict[str, Any]], short: Sequence[dict[str, Any]]) -> str:
-    """How the long runs' first steps relate to the short runs of the same seed: ``"bit for bit"``
-    (:func:`first_steps_identical`), ``"same rewards"`` (every training reward equal, entropies or evaluations differ
-    in the last digits: the same trajectory made with another reduction order), or ``"different"``."""
+    """How the long runs' first steps relate to the short runs of the same seed, as a phrase for prose:
+    ``"bit for bit"`` (:func:`first_steps_identical`); ``"the same training rewards"`` (every training reward equal,
+    entropies or evaluations differ in the last digits: the same trajectory made with another reduction order);
+    ``"the same training rewards for the first N steps"`` (then floating-point drift: a last-digit difference grew
+    until one sampled token differed -- N is the earliest such step over the seeds); or ``"different"`` (they differ
+    from the first step: not the same trajectory)."""
     if first_steps_identical(long, short):
         return "bit for bit"
     by_seed = {r["seed"]: r for r in short}
     shared = [(r, by_seed[r["seed"]]) for r in long if r["seed"] in by_seed]
-    if shared and all(a["train"]["reward"][: len(b["train"]["reward"])] == b["train"]["reward"] for a, b in shared):
-        return "same rewards"
-    return "different"
+    if not shared:
+        return "different"
+    same = []
+    for a, b in shared:
+        ra, rb = a["train"]["reward"], b["train"]["reward"]
+        same.append(next((i for i in range(len(rb)) if i >= len(ra) or ra[i] != rb[i]), len(rb)))
+    n = min(same)
+    if n == min(len(b["train"]["reward"]) for _, b in shared):
+        return "the same training rewards"
+    diverged = sum(k < len(b["train"]["reward"]) for k, (_, b) in zip(same, shared))
+    return f"the same training rewards for the first {n} steps ({diverged} of {len(shared)} seeds then drift)" if n else "different"
+
+
+def weakest_relation(relations: Sequence[str]) -> str:
+    """The weakest of several :func:`first_steps_relation` phrases (e.g. one per arm): different < the fewest shared
+    steps < the same rewards < bit for bit."""
+    def rank(r: str) -> tuple[int, int]:
+        if r == "bit for bit":
+            return (3, 0)
+        if r == "the same training rewards":
+            return (2, 0)
+        if r.startswith("the same training rewards for the first"):
+            return (1, int(r.split("first ")[1].split()[0]))
+        return (0, 0)
+
+    return min(relations, key=rank)
 
 
 def first_steps_identical(long: Sequence[dict[str, Any]], short: Sequence[dict[str, Any]]) -> bool:
