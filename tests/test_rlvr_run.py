@@ -4,6 +4,7 @@ runs, the CLI reproducing the notebooks' run path exactly, and the CLI's one-lin
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -58,10 +59,14 @@ def test_cli_reproduces_the_notebook_run_path(tmp_path: Path) -> None:
         assert cli["train"][key] == nb["train"][key], key
 
 
-def test_dry_run_of_the_gpu_config(capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_of_the_gpu_config(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORKING_TOKENS_PROFILE", "default")   # as in a notebook running its default profile
     assert main(["run", "--config", "configs/scaleup_qwen_gsm8k.yaml", "--dry-run", "--standin", "--profile", "ci"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert out["dry_run"] and out["trainer"] == "TokenSelectGRPOTrainer" and out["rho"] == 0.2
+    assert out["dry_run"] and out["trainer"] == "TokenSelectGRPOTrainer" and out["rho"] == 0.2 and out["profile"] == "ci"
+    # called in-process (notebook 04 does), --profile must not leave the caller in another profile: its later
+    # ledger rows would go to the ci ledger
+    assert os.environ["FORKING_TOKENS_PROFILE"] == "default"
 
 
 @pytest.mark.parametrize(

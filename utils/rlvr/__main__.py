@@ -59,8 +59,20 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _run(a: argparse.Namespace) -> int:
-    profile = resolve_profile(a.profile)
-    os.environ[PROFILE_ENV] = profile  # the run records it; results_dir() follows it
+    """``run``, with the profile set in the environment only while it runs: called in-process (a notebook's dry run
+    with ``--profile ci``), it must not leave the caller's later cells in another profile."""
+    previous = os.environ.get(PROFILE_ENV)
+    os.environ[PROFILE_ENV] = resolve_profile(a.profile)  # the run records it; results_dir() follows it
+    try:
+        return _run_in_profile(a, os.environ[PROFILE_ENV])
+    finally:
+        if previous is None:
+            os.environ.pop(PROFILE_ENV, None)
+        else:
+            os.environ[PROFILE_ENV] = previous
+
+
+def _run_in_profile(a: argparse.Namespace, profile: str) -> int:
     cfg = load_config(a.config, profile=profile, **dict(a.set))
     out = a.out if a.out is not None else BUILD_DIR / "rlvr" / f"{cfg.name}_seed{a.seed}.json"
     if not a.dry_run:
