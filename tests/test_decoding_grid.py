@@ -243,3 +243,56 @@ def test_heatmap_marks_diagonal_and_highlight() -> None:
     ax = dg.plot_grid_heatmap(dg.grid_table(_fake_runs()), cbar_label="my label")
     assert ax.figure.axes[-1].get_ylabel() == "my label"
     plt.close(ax.figure)
+
+
+def _varied_runs() -> list[dict]:
+    """Runs whose per-problem counts differ between cells and problems (so that paired differences have a spread)."""
+    rng = np.random.default_rng(0)
+    return [{"t_fork": f, "t_rest": r, "seed": s, "pass1": f - r / 10 + s / 100, "n_samples": 4,
+             "correct_counts": rng.integers(0, 5, size=30).tolist()}
+            for f in (0.5, 1.0, 2.0) for r in (0.5, 1.0, 2.0) for s in (0, 1)]
+
+
+def test_heatmap_numbers_are_readable_and_carry_the_paired_ci() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = _varied_runs()
+    diffs = dg.diffs_to(runs, (1.0, 1.0))
+    assert len(diffs) == 8 and (1.0, 1.0) not in diffs
+    ev = diffs[(2.0, 1.0)]
+    assert ev.unit == "problem" and ev.n_a == 30 and ev.diff == pytest.approx(dg.compare_cells(runs, (2.0, 1.0), (1.0, 1.0)).diff)
+    ax = dg.plot_grid_heatmap(dg.grid_table(runs), highlight=[(2.0, 1.0)], diffs=diffs)
+    texts = ax.texts
+    assert len(texts) == 9 and all(t.get_fontsize() >= 9 for t in texts)
+    half = (ev.ci95[1] - ev.ci95[0]) / 2
+    assert any(t.get_text().endswith(f"± {half:.3f}") for t in texts)  # the difference's 95 % CI, under the mean
+    assert sum("baseline" in t.get_text() for t in texts) == 1
+    im = ax.images[0]
+    for t, v in zip(texts, np.asarray(dg.grid_table(runs)["mean"]).ravel()):  # text colour contrasts with the cell
+        from utils.viz import text_color
+
+        assert t.get_color() == text_color(im.cmap(im.norm(v)))
+    leg = dg.heatmap_key(ax.figure, "red: the claim's cells")
+    assert [t.get_text() for t in leg.get_texts()][1] == "red: the claim's cells" and "uniform" in leg.get_texts()[0].get_text()
+    plt.close(ax.figure)
+
+
+def test_plot_passk_marks_the_judged_k_with_paired_cis() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [r for r in _varied_runs() if r["seed"] == 0 and r["t_rest"] == 1.0]
+    curves = dg.passk_curves(runs)
+    diffs = {f"{c:g},1": dg.compare_cells(runs, (c, 1.0), (1.0, 1.0), k=4) for c in (0.5, 2.0)}
+    fig, axes = plt.subplots(1, 2)
+    dg.plot_passk({k: (c["ks"], c["mean"]) for k, c in curves.items()}, diffs, 4, "2,1", axes, 30)
+    assert any(ln.get_xdata()[0] == 4 for ln in axes[0].lines if ln.get_linestyle() == ":")  # k marked
+    assert "95 % CI" in axes[1].get_xlabel() and "n = 30 problems" in axes[1].get_xlabel()
+    bold = [t.get_text() for t in axes[1].get_yticklabels() if t.get_fontweight() == "bold"]
+    assert bold == ["(2, 1) − (1, 1)"]
+    plt.close(fig)

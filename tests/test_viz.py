@@ -48,3 +48,39 @@ def test_entropy_panels_share_x_and_annotate():
     assert all("80th pct" in t for t in texts) and len(texts) == 2
     assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in axes)  # one legend, off the data
     plt.close(fig)
+
+
+def test_text_color_contrasts():
+    from utils.viz import text_color
+
+    assert text_color((1.0, 1.0, 0.0, 1.0)) == "black"  # yellow
+    assert text_color((0.27, 0.0, 0.33, 1.0)) == "white"  # viridis' dark purple
+    assert text_color((0.13, 0.57, 0.55)) == "black"  # viridis' mid teal: white on it is what issue 22 could not read
+
+
+def test_training_curves_paired_by_seed():
+    import matplotlib.pyplot as plt
+
+    from utils.stats import compare
+    from utils.viz import moving_average, paired_key, plot_paired_differences, plot_seed_means
+
+    assert np.allclose(moving_average([1, 2, 3, 4], 2), [1.5, 2.5, 3.5]) and len(moving_average([1.0], 5)) == 1
+    rng = np.random.default_rng(0)
+    steps = 30
+    seed_effect = {s: rng.normal(0, 1, steps) for s in range(4)}  # shared by both arms of a seed: pairing removes it
+    series = {"base": {s: seed_effect[s] for s in range(4)},
+              "arm": {s: seed_effect[s] + 0.5 + rng.normal(0, 0.01, steps) for s in range(4)}}
+    final = {"arm": compare([np.mean(series["arm"][s][-10:]) for s in range(4)],
+                            [np.mean(series["base"][s][-10:]) for s in range(4)], paired=True, margin=1.0)}
+    fig, (a, b) = plt.subplots(1, 2)
+    plot_seed_means(a, series, ["base", "arm", "absent"], {"base": "C0", "arm": "C1"}, ylabel="H (nats)", log=False)
+    assert [t.get_text() for t in a.get_legend().get_texts()] == ["base (n = 4 seeds)", "arm (n = 4 seeds)"]
+    plot_paired_differences(b, series, ["base", "arm"], {"base": None, "arm": "base"}, {"base": "C0", "arm": "C1"},
+                            final=final, margins={"arm": 1.0})
+    assert [t.get_text() for t in b.get_legend().get_texts()] == ["arm − base (n = 4 seeds)"]
+    mean_line = b.get_lines()[0]
+    assert np.allclose(mean_line.get_ydata(), 0.5, atol=0.05)  # the paired difference, not the seeds' spread
+    assert b.get_xlim()[1] > steps  # the final value's CI drawn right of the curves
+    labels = [h.get_label() for h in paired_key(margins={"arm": 1.0}, n=4)]
+    assert any("95 % CI" in t and "n = 4 seeds" in t for t in labels) and any("90 % CI" in t for t in labels)
+    plt.close(fig)

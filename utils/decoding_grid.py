@@ -13,8 +13,10 @@ percentile) and another at all other steps. This module runs that experiment on 
 * :func:`shape_parts` -- Wang et al.'s shape claim as four paired comparisons (every part must hold);
 * :func:`passk_curves` -- pass@k for k = 1..n from the per-problem correct counts (``utils.passk``);
 * :func:`save_grid` / :func:`load_grid` -- results JSON in ``results_dir()`` (:func:`compact_runs`: what they keep);
-* :func:`plot_grid_heatmap` -- the heatmap with the uniform-temperature diagonal marked;
-  :func:`plot_axis_comparisons` -- the lines through (1, 1) as differences with CIs.
+* :func:`plot_grid_heatmap` -- the heatmap with the uniform-temperature diagonal marked and, from :func:`diffs_to`,
+  each cell's paired difference to a base cell with its 95 % CI (:func:`heatmap_key`: the legend of the outlines);
+  :func:`plot_axis_comparisons` -- the lines through (1, 1) as differences with CIs;
+  :func:`plot_passk` -- pass@k curves, and each cell's paired difference at the k where a claim is judged.
 
 Every cell of one seed starts from the same torch seed (``evaluate_pass1`` seeds before sampling), so
 cells are compared on common random numbers: differences between cells of the same seed are paired.
@@ -59,6 +61,9 @@ __all__ = [
     "save_grid",
     "load_grid",
     "plot_grid_heatmap",
+    "diffs_to",
+    "heatmap_key",
+    "plot_passk",
 ]
 
 #: A correct 3-number solution has two steps of at most 15 characters in all (``9*9=81,81*9=729``);
@@ -408,20 +413,40 @@ def load_grid(name: str, directory: Path | None = None) -> dict[str, Any]:
                      regenerate=f"the notebook 03 cell that saves {name!r}")
 
 
+def diffs_to(runs: Sequence[dict[str, Any]], base: Cell, k: int = 1) -> dict[Cell, Evidence]:
+    """Every cell of ``runs`` other than ``base`` compared with it (:func:`compare_cells`: pass@k, paired by problem),
+    keyed by ``(t_fork, t_rest)``: the intervals :func:`plot_grid_heatmap` writes under each cell's mean."""
+    cells = sorted({(float(r["t_fork"]), float(r["t_rest"])) for r in runs})
+    return {c: compare_cells(runs, c, base, k=k) for c in cells
+            if not (math.isclose(c[0], base[0]) and math.isclose(c[1], base[1]))}
+
+
+def _signed(x: float) -> str:
+    return f"{x:+.3f}".replace("-", "\u2212")
+
+
 def plot_grid_heatmap(
     table: dict[str, Any],
     ax: Any = None,
     title: str | None = None,
     highlight: Sequence[Cell] = (),
-    fmt: str = "{mean:.3f}\n±{sd:.3f}",
+    fmt: str = "{mean:.3f}",
     cmap: str = "viridis",
     cbar_label: str | None = None,
+    diffs: dict[Cell, Evidence] | None = None,
+    fontsize: float = 10.0,
 ) -> Any:
-    """Heatmap of a :func:`grid_table` (rows t_fork, columns t_rest), each cell annotated with mean ± sd,
-    the uniform-temperature diagonal (t_fork == t_rest) outlined in white and ``highlight`` cells in red.
-    ``cbar_label`` defaults to a readable name for the table's key (:data:`COLORBAR_LABELS`)."""
+    """Heatmap of a :func:`grid_table` (rows t_fork, columns t_rest), each cell annotated with ``fmt`` (keys ``mean``,
+    ``sd``) in black or white, whichever contrasts more with the cell (:func:`utils.viz.text_color`), the
+    uniform-temperature diagonal (t_fork == t_rest) outlined in dashed white and ``highlight`` cells in red.
+    ``diffs`` (from :func:`diffs_to`) adds a second line to each cell it holds: the difference to the base cell
+    ``± the half-width of its 95 % CI`` (a t interval, symmetric), and "baseline" on the one cell without a
+    difference. :func:`heatmap_key` makes the legend of the outlines. ``cbar_label`` defaults to a readable name
+    for the table's key (:data:`COLORBAR_LABELS`)."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
+
+    from utils.viz import text_color
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 5.2))
@@ -430,20 +455,22 @@ def plot_grid_heatmap(
     im = ax.imshow(m, origin="lower", cmap=cmap, aspect="auto")
     key = table.get("key", "pass1")
     plt.colorbar(im, ax=ax, label=cbar_label or COLORBAR_LABELS.get(key, key))
-    lo, hi = np.nanmin(m), np.nanmax(m)
     for i in range(len(fs)):
         for j in range(len(rs)):
             if np.isnan(m[i, j]):
                 continue
-            light = (m[i, j] - lo) < 0.5 * (hi - lo)
-            ax.text(j, i, fmt.format(mean=m[i, j], sd=sd[i, j]), ha="center", va="center", fontsize=7,
-                    color="white" if light else "black")
+            text = fmt.format(mean=m[i, j], sd=sd[i, j])
+            if diffs is not None:
+                ev = next((e for c, e in diffs.items() if math.isclose(c[0], fs[i]) and math.isclose(c[1], rs[j])), None)
+                text += "\nbaseline" if ev is None else f"\n{_signed(ev.diff)} ± {(ev.ci95[1] - ev.ci95[0]) / 2:.3f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize, linespacing=1.3,
+                    color=text_color(im.cmap(im.norm(m[i, j]))))
             if math.isclose(fs[i], rs[j]):
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="white", lw=2.0, ls="--"))
     for f, r in highlight:
         i = next(k for k, v in enumerate(fs) if math.isclose(v, f))
         j = next(k for k, v in enumerate(rs) if math.isclose(v, r))
-        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2.5))
+        ax.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False, ec="red", lw=2.5))
     ax.set_xticks(range(len(rs)), [f"{v:g}" for v in rs])
     ax.set_yticks(range(len(fs)), [f"{v:g}" for v in fs])
     ax.set_xlabel("T_rest (steps below the entropy threshold)")
@@ -451,6 +478,58 @@ def plot_grid_heatmap(
     if title:
         ax.set_title(title)
     return ax
+
+
+def heatmap_key(fig: Any, highlight_label: str | None = None, **legend_kw: Any) -> Any:
+    """The legend of the outlines :func:`plot_grid_heatmap` draws, below the panels of ``fig``: the dashed white
+    diagonal (drawn on grey so that it shows on a white page) and, with ``highlight_label``, the red cells.
+    ``legend_kw`` goes to ``fig.legend``. Returns the legend."""
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor="0.35", edgecolor="white", ls="--", lw=1.5,
+                     label="dashed white outline: uniform temperature, T_fork = T_rest (plain sampling)")]
+    if highlight_label:
+        handles.append(Patch(facecolor="none", edgecolor="red", lw=2.5, label=highlight_label))
+    kw = {"loc": "lower center", "ncol": 1, "fontsize": 10, "frameon": False, "handlelength": 3.0, "handleheight": 1.6}
+    return fig.legend(handles=handles, **(kw | legend_kw))
+
+
+def plot_passk(curves: dict[str, tuple[Sequence[int], Sequence[float]]], diffs: dict[str, Evidence], k: int,
+               judged: str, axes: Sequence[Any], n_problems: int) -> None:
+    """pass@k against k for several cells (``curves``: key ``"t_fork,t_rest"`` -> ``(ks, pass@k)``) on ``axes[0]``,
+    and on ``axes[1]`` each cell minus the base cell at ``k`` (``diffs``: key -> :class:`utils.stats.Evidence` of
+    :func:`compare_cells` at that ``k``) with its 95 % CI, paired by problem; the cell ``judged`` (the one a claim
+    is judged on) in bold, ``k`` marked on the curves."""
+    from matplotlib.ticker import MaxNLocator
+
+    colors = {key: f"C{i}" for i, key in enumerate(curves)}
+    name = lambda key: "({}, {})".format(*key.split(","))  # noqa: E731
+    for key, (ks, v) in curves.items():
+        axes[0].plot(ks, v, marker=".", ms=3, color=colors[key], label=f"(T_fork, T_rest) = {name(key)}")
+    axes[0].axvline(k, color="0.4", ls=":", lw=1.2, label=f"k = {k}: where coverage is judged")
+    ticks = [t for t in (1, 2, 4, 8, 16, 32, 64, 128) if t <= max(max(ks) for ks, _ in curves.values())]
+    axes[0].set_xscale("log", base=2)
+    axes[0].set_xticks(ticks, [str(t) for t in ticks])
+    axes[0].set(xlabel="k (samples allowed per problem)", ylabel="pass@k (unbiased, mean over problems)")
+    axes[0].legend(fontsize=8)
+    keys = list(diffs)
+    for y, key in enumerate(keys):
+        ev = diffs[key]
+        axes[1].errorbar([ev.diff], [y], xerr=[[ev.diff - ev.ci95[0]], [ev.ci95[1] - ev.diff]], fmt="o", capsize=4,
+                         color=colors.get(key, "k"), lw=2.5 if key == judged else 1.2)
+        axes[1].annotate(f"{_signed(ev.diff)} [{_signed(ev.ci95[0])}, {_signed(ev.ci95[1])}]", (ev.diff, y),
+                         xytext=(0, 9), textcoords="offset points", ha="center", fontsize=9,
+                         fontweight="bold" if key == judged else "normal")
+    axes[1].axvline(0, color="k", lw=0.8)
+    axes[1].set_yticks(range(len(keys)), [f"{name(key)} − {diffs[key].labels[1]}" for key in keys])
+    for lab, key in zip(axes[1].get_yticklabels(), keys):
+        lab.set_fontweight("bold" if key == judged else "normal")
+    axes[1].set_ylim(len(keys) - 0.5, -0.7)
+    lo, hi = min(0.0, *(diffs[key].ci95[0] for key in keys)), max(0.0, *(diffs[key].ci95[1] for key in keys))
+    axes[1].set_xlim(lo - 0.2 * (hi - lo), hi + 0.2 * (hi - lo))
+    axes[1].xaxis.set_major_locator(MaxNLocator(5))
+    axes[1].set_xlabel(f"pass@{k} difference\n(95 % CI, paired by problem, n = {n_problems} problems)")
+    axes[1].grid(alpha=0.3, axis="x")
 
 
 def plot_axis_comparisons(comparisons: dict[str, list[dict[str, Any]]], ax: Any = None, center: float = 1.0,
