@@ -76,7 +76,7 @@ def test_paste_keeps_the_use_line() -> None:
     assert nb.cells[1].source == 'def f(x):\n    return x\n\ncheck_f(f)\n\nf = use(f, check_f, g, "Exercise 9.9")'
 
 
-@pytest.mark.parametrize("path", [p for p in notebook_paths() if p.name[:2] in ("01", "03", "05")], ids=lambda p: p.name[:2])
+@pytest.mark.parametrize("path", [p for p in notebook_paths() if p.name[:2] in ("01", "02", "03", "05")], ids=lambda p: p.name[:2])
 def test_solution_runs_where_it_stands(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A Solution pasted into a fresh kernel needs nothing but the check (Exercise 1.1's once used numpy before the
     notebook imported it): it imports what it uses."""

@@ -116,3 +116,43 @@ def test_generate_keeps_its_progress_file_in_build_not_next_to_out(tmp_path, mon
     assert seen and seen[0].count("\n") == 2  # progress was written in build/progress/
     assert not (BUILD_DIR / "progress" / "traces.jsonl.partial").exists()  # and removed at the end
     assert out.read_text(encoding="utf-8").count("\n") == 2
+
+
+def _row(pid, correct, finished, completion="The answer is 5.", n_tok=3, **kw):
+    return {"id": f"{pid}-s0", "problem_id": pid, "question": f"question {pid}?", "answer": 5, "extracted": 5 if correct else 4,
+            "completion": completion, "completion_ids": list(range(n_tok)), "correct": correct, "finished": finished, **kw}
+
+
+def test_corpus_line_and_format_trace():
+    rows = [_row("p0", True, True, n_tok=2), _row("p0", False, False, n_tok=9), _row("p1", False, True, n_tok=4),
+            _row("p2", False, True, n_tok=5)]
+    line = tr.corpus_line(rows, "toy")
+    assert line.startswith("**toy**: 4 traces of 3 problems; 25.0% give the right answer, 75% ended on their own")
+    assert line.endswith("tokens per trace: median 4, max 9.")  # median of 2, 4, 5, 9 is 4.5, shown to 0 places
+    text = tr.format_trace(rows[1])
+    assert text.splitlines()[0] == "Q: question p0?" and "cut at the token limit" in text and text.endswith("A: The answer is 5.")
+    with pytest.raises(ValueError, match="no traces"):
+        tr.corpus_line([], "empty")
+
+
+def test_pick_traces_prefers_a_stated_right_answer_that_ended():
+    rows = [_row("p0", True, False), _row("p1", True, True, completion="it is 5"), _row("p2", False, True),
+            _row("p3", True, True)]
+    assert tr.pick_traces(rows) == [("right", 3), ("wrong", 2)]  # p0 did not end; p1 is right only by its last number
+    assert tr.pick_traces(rows[:2]) == [("right", 1)]  # no wrong trace that ended: no "wrong" entry
+    countdown = [{"prompt": "8 6 3>26:", "completion": "6*3=18,18+8=26", "correct": True, "seed": 0}]
+    assert tr.pick_traces(countdown) == [("right", 0)]
+    assert tr.trace_heading(countdown[0]) == "problem `8 6 3>26:` (sampling seed 0)"
+    assert "right by accident" in tr.trace_heading(rows[1]) and "the last number" in tr.trace_heading(rows[1])
+    assert "the number after 'the answer is'" in tr.trace_heading(rows[3]) and "accident" not in tr.trace_heading(rows[3])
+
+
+def test_per_problem_pools_each_problems_traces():
+    import numpy as np
+
+    rows = [_row("p0", True, True), _row("p1", False, True), _row("p0", False, True)]
+    hs = [np.array([1.0, 3.0]), np.array([0.5]), np.array([2.0])]
+    got = tr.per_problem(rows, hs, lambda rs, h: (len(rs), float(h.mean())))
+    assert got["p0"][0] == 2 and got["p0"][1] == pytest.approx(2.0) and got["p1"] == (1, pytest.approx(0.5))
+    with pytest.raises(ValueError, match="pass one array per row"):
+        tr.per_problem(rows, hs[:2], lambda rs, h: 0.0)

@@ -83,4 +83,44 @@ def test_training_curves_paired_by_seed():
     assert b.get_xlim()[1] > steps  # the final value's CI drawn right of the curves
     labels = [h.get_label() for h in paired_key(margins={"arm": 1.0}, n=4)]
     assert any("95 % CI" in t and "n = 4 seeds" in t for t in labels) and any("90 % CI" in t for t in labels)
+
+
+def _ev(diff, lo, hi, n=10, unit="trace"):
+    from utils.stats import Evidence
+
+    return Evidence("paired t", n, n, diff, 0.0, diff, (hi - lo) / 4, n - 1, (lo, hi), (lo, hi), 0.01, 0.1, unit=unit)
+
+
+def test_notebook_02_figures_draw_the_deciding_interval():
+    """Smoke test of notebook 02's three figures: they draw, the test's interval is there with its n, labels are the
+    slices (the corpora are in the legend)."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from utils.viz import after_forks_figure, threshold_bars, token_roles_figure
+
+    rng = np.random.default_rng(0)
+    prof = {"profile_fork": rng.random(5), "profile_random": rng.random(5)}
+    after = {name: {"real": prof, "shuffled": prof, "runs": rng.integers(0, 9, 50), "runs_null": rng.integers(0, 9, 50),
+                    "evidence": _ev(d, d - 0.05, d + 0.05, unit=u)} for name, d, u in (("a", 0.3, "trace"), ("b", -0.06, "completion"))}
+    fig = after_forks_figure(after, 5, decides="b")
+    notes = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any("n = 10 completions (decides)" in t for t in notes) and len(fig.axes) == 5
+    plt.close(fig)
+    with pytest.raises(ValueError, match="decides"):
+        after_forks_figure(after, 5, decides="c")
+
+    kinds = pd.DataFrame({"n": [30, 40, 5], "share_high": [0.4, 0.3, 0.9]}, index=["word piece", "word start", "rare"])
+    roles = pd.DataFrame({"n": [30, 40], "share_high": [0.8, 0.1], "mean_entropy": [0.97, 0.1]}, index=["operator", "="])
+    fig = token_roles_figure({"T = 1": kinds, "T = 0.7": kinds}, {"T = 1": _ev(-0.02, -0.06, 0.02)}, roles, decides="T = 1")
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "mean H 0.97 nats" in texts and any("(decides)" in t for t in texts)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["word start", "word piece"]  # n >= 20, by rate
+    assert sum("pooled" in t.get_text() for t in fig.axes[0].get_legend().get_texts()) == 2
+    plt.close(fig)
+
+    fig = threshold_bars({"corpus A": {"all": 3.3, "right": 3.1}, "corpus B": {"all": 0.6}}, {"corpus A": "r", "corpus B": "b"})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["all", "right", "all"][::-1]
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["corpus A", "corpus B"]
     plt.close(fig)

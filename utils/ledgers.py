@@ -15,7 +15,7 @@ from typing import Any
 from utils.claims import Ledger
 from utils.stats import Evidence, compare_to
 
-__all__ = ["BAND_RULE_SHARE", "bands_evidence", "record_01", "record_03", "record_04"]
+__all__ = ["BAND_RULE_SHARE", "bands_evidence", "diff_ci", "mean_ci", "record_01", "record_02", "record_03", "record_04"]
 
 #: "90 % on one token" read as a rule of thumb: it holds if at least 19 in 20 tokens under 1 bit have p_max >= 0.9.
 BAND_RULE_SHARE = 0.95
@@ -56,6 +56,63 @@ def record_01(*, writeup_top: list[str], right_top: list[str], share_nats: float
                   measured="the paper: +4.79 / +5.21 points (Qwen3-14B, AIME'25/'24), +11.04 / +7.71 (Qwen3-32B); no '332B' model",
                   why="'Quinn' is Qwen, 'AMY' is AIME; the gains need 14B-32B models and large-scale RLVR")
     return {"seed.bands": bands}
+
+
+def mean_ci(ev: Evidence) -> str:
+    """A one-sample comparison's mean and its 95 % interval (``ci95`` is of the difference, so shifted back by the
+    fixed value): ``"0.015 [95% CI 0.012, 0.018]"``."""
+    return f"{ev.mean_a:.3f} [95% CI {ev.ci95[0] + ev.mean_b:.3f}, {ev.ci95[1] + ev.mean_b:.3f}]"
+
+
+def diff_ci(ev: Evidence) -> str:
+    """A comparison's difference and its 95 % interval: ``"+0.369 [95% CI +0.309, +0.430]"``."""
+    return f"{ev.diff:+.3f} [95% CI {ev.ci95[0]:+.3f}, {ev.ci95[1]:+.3f}]"
+
+
+def record_02(*, half: dict[str, Evidence], p80: dict[str, Evidence], corpora: dict[str, str], budget: str,
+              words: Evidence, words_t07: Evidence, t07: float, n_traces: int, kind_rates: dict[str, float],
+              role_rates: dict[str, float], after_forks: dict[str, Evidence]) -> dict[str, Any]:
+    """Notebook 02's four rows.
+
+    ``corpora`` names the corpora in the rows' order, ``{corpus key: short name}``, the deciding corpus first (the
+    task model on Countdown); ``half``, ``p80`` and ``after_forks`` are keyed like it. ``wang.half_below_001`` and
+    ``wang.p80`` are descriptive (each corpus's value with its 95 % CI against the paper's; the reason is
+    ``configs/margins.yaml``, section ``"02"``); ``wang.fork_words`` is decided by ``words`` (word pieces - word starts,
+    fork rate paired by trace, SmolLM2 at T = 1; ``words_t07`` the same at ``t07``), with the pooled rates
+    ``kind_rates`` (SmolLM2 at T = 1, by token kind) and ``role_rates`` (Countdown, by role) beside it;
+    ``seed.fork_then_low_run`` by the first corpus's ``after_forks`` (next-k entropy after a fork - after a random
+    token of the same completion), the others reported beside it. ``n_traces``: SmolLM2 traces at T = 1."""
+    from utils.interventions import margins
+    from utils.rlvr.verdicts import design
+
+    ledger = Ledger("02_forking_tokens.ipynb")
+    why = {k: " ".join(str(v["reason"]).split()) for k, v in margins("02").items()}  # configs/margins.yaml
+    deciding, *others = corpora
+    sec2 = "2. How the entropy is distributed"
+    ledger.record("wang.half_below_001", section=sec2, basis="descriptive", verdict="not testable here",
+                  why=why["half_below_001"], budget=budget, figure="02_entropy_distribution",
+                  measured="share of tokens below 0.01 nats, 95% CI over units: " + "; ".join(
+                      f"{s}: {mean_ci(half[n])} (n = {half[n].n_a} {half[n].unit}s)" for n, s in corpora.items()),
+                  numbers={n: half[n].as_dict() for n in corpora})
+    ledger.record("wang.p80", section=sec2, basis="descriptive", verdict="not testable here",
+                  why=why["p80"], budget=budget, figure="02_entropy_distribution",
+                  measured="80th percentile of token entropy, 95% CI over units: " + "; ".join(
+                      f"{s}: {mean_ci(p80[n])} nats (n = {p80[n].n_a} {p80[n].unit}s)" for n, s in corpora.items())
+                      + "; the paper: 0.672 nats",
+                  numbers={n: p80[n].as_dict() for n in corpora})
+    kh, rh = kind_rates, role_rates
+    ledger.record("wang.fork_words", section="3. Which tokens fork", evidence=words, direction="less",
+                  figure="02_token_roles", budget=f"{n_traces} SmolLM2 traces at T = 1",
+                  measured=(f"{design(words).replace('paired by trace', 'paired by trace (both rates from the same trace)')}; "
+                            f"pooled fork rates: word start {kh['word start']:.2f}, word piece {kh['word piece']:.2f}; "
+                            f"at T = {t07}: {diff_ci(words_t07)}; Countdown: operator {rh['operator']:.2f}, "
+                            f"result digit {rh['result digit']:.2f}"))
+    ev = after_forks[deciding]
+    pairing = design(ev).replace("paired by completion", "paired by completion (a fork and a random token of the same completion)")
+    ledger.record("seed.fork_then_low_run", section="4. What follows a forking token", evidence=ev, direction="less",
+                  budget=budget, figure="02_after_forks",
+                  measured="; ".join([pairing] + [f"{corpora[n]}: {diff_ci(after_forks[n])} nats" for n in others]))
+    return {"wang.half_below_001": half, "wang.p80": p80, "wang.fork_words": words, "seed.fork_then_low_run": ev}
 
 
 def record_03(*, ev21: Evidence, shape: dict[str, Any], ev_cov: Evidence, n_problems: int, grid_budget: str,

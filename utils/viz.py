@@ -317,3 +317,155 @@ def entropy_color_scale(values: Sequence[float]) -> float:
     """A robust upper end for color scales: the 99th percentile (at least 1e-6)."""
     v = np.asarray(values, float)
     return max(float(np.percentile(v, 99)) if v.size else 1.0, 1e-6) if not math.isnan(v.sum()) else 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 02's figures: what follows a fork, which tokens fork, the threshold per corpus
+# ---------------------------------------------------------------------------------------------
+
+
+def _ci_rows(ax: Any, rows: Sequence[tuple[str, Any, str]], color: str = "#222222") -> None:
+    """Draw one 95 % CI per row of ``rows`` (label, :class:`utils.stats.Evidence`, note) from the top down, the
+    difference as a dot, a line at 0, and the difference, interval and n written beside each."""
+    y = np.arange(len(rows))[::-1]
+    for yy, (label, ev, note) in zip(y, rows):
+        lo, hi = ev.ci95
+        ax.errorbar(ev.diff, yy, xerr=[[ev.diff - lo], [hi - ev.diff]], fmt="o", color=color, capsize=4, lw=1.6)
+        ax.annotate(f"{ev.diff:+.3f} [{lo:+.3f}, {hi:+.3f}], n = {ev.n_a} {ev.unit}s{note}", (hi, yy),
+                    xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.axvline(0, color="#555555", lw=1, ls="--")
+    ax.set_yticks(y, [label for label, _, _ in rows])
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    lo = min(min(ev.ci95[0] for _, ev, _ in rows), 0.0)
+    hi = max(max(ev.ci95[1] for _, ev, _ in rows), 0.0)
+    ax.set_xlim(lo - 0.08 * (hi - lo), hi + 0.9 * (hi - lo))  # room on the right for the notes
+
+
+def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str) -> Any:
+    """Notebook 02's ``02_after_forks``: per corpus (``after``: name -> ``real`` and ``shuffled``
+    (:func:`utils.forking.forking_vs_random`), ``runs`` and ``runs_null`` (:func:`utils.forking.runs_after_forks`,
+    real and shuffled order) and ``evidence`` (the paired comparison of :func:`utils.forking.after_fork_pairs`)):
+
+    * top row: the mean entropy 1..``k`` tokens after a forking token, after a random token and after a fork in the
+      shuffled sequences (pooled over all forks: descriptive);
+    * middle row: the length of the low-entropy run after each fork, real against shuffled order;
+    * bottom: the test, the paired difference (mean next-``k`` entropy after a fork - after a random token of the
+      same sequence, one pair per sequence) with its 95 % CI and n for every corpus; ``decides`` names the corpus
+      whose interval decides the claim. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    names = list(after)
+    if decides not in after:
+        raise ValueError(f"decides={decides!r} is not one of the corpora {names}")
+    fig = plt.figure(figsize=(16, 8.6))
+    grid = fig.add_gridspec(3, len(names), height_ratios=[1, 1, 0.62], hspace=0.55, wspace=0.25)
+    x = np.arange(1, k + 1)
+    for i, name in enumerate(names):
+        a = after[name]
+        ax = fig.add_subplot(grid[0, i])
+        ax.plot(x, a["real"]["profile_fork"], "o-", color="#d7301f", label="after a forking token (all forks pooled)")
+        ax.plot(x, a["real"]["profile_random"], "s--", color="#444444", label="after a random token")
+        ax.plot(x, a["shuffled"]["profile_fork"], ":", color="#1f77b4", label="after a fork, order shuffled")
+        ax.set_xticks(x)
+        ax.set_xlabel("tokens after")
+        ax.set_ylabel("mean entropy (nats)")
+        ax.set_title(name, fontsize=9)
+        if i == 0:
+            ax.legend(fontsize=7.5, loc="best")
+        ax = fig.add_subplot(grid[1, i])
+        hi = int(np.percentile(np.concatenate([a["runs"], a["runs_null"]]), 99)) + 1
+        bins = np.arange(0, hi + 1) - 0.5
+        ax.hist(a["runs"], bins=bins, density=True, alpha=0.6, color="#d7301f", label="real order")
+        ax.hist(a["runs_null"], bins=bins, density=True, histtype="step", color="#1f77b4", lw=1.5, label="shuffled order")
+        ax.text(0.97, 0.95, f"mean run: real {np.mean(a['runs']):.1f}, shuffled {np.mean(a['runs_null']):.1f}",
+                transform=ax.transAxes, ha="right", va="top", fontsize=8)
+        ax.set_yscale("log")
+        ax.set_xlabel("low-entropy tokens before the next fork")
+        ax.set_ylabel("share of forks")
+        if i == 0:
+            ax.legend(fontsize=7.5, loc="lower left")
+    ax = fig.add_subplot(grid[2, :])
+    _ci_rows(ax, [(name, after[name]["evidence"], " (decides)" if name == decides else "") for name in names])
+    ax.set_xlabel(f"mean entropy of the next {k} tokens after a fork − after a random token of the same sequence "
+                  "(nats; mean of the per-sequence differences, 95 % CI)")
+    ax.set_title("the test: paired by sequence", fontsize=9)
+    return fig
+
+
+def token_roles_figure(kinds: dict[str, Any], paired: dict[str, Any], roles: Any, decides: str) -> Any:
+    """Notebook 02's ``02_token_roles``, three panels:
+
+    * ``kinds`` (label -> :func:`utils.forking.group_table` of SmolLM2's token kinds, e.g. ``{"T = 1": ...,
+      "T = 0.7": ...}``): the fork rate (``share_high``) of each kind with at least 20 tokens, **pooled** over all
+      traces;
+    * ``paired`` (label -> :class:`utils.stats.Evidence` of word pieces - word starts, fork rate paired by trace): the
+      test, each difference with its 95 % CI and n; ``decides`` names the label whose interval decides;
+    * ``roles`` (:func:`utils.forking.group_table` of Countdown's roles): the fork rate of each role, pooled, with its
+      mean entropy in nats.
+
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if decides not in paired:
+        raise ValueError(f"decides={decides!r} is not one of {list(paired)}")
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.0), gridspec_kw={"width_ratios": [1, 1.15, 1]})
+    ax = axes[0]
+    first = next(iter(kinds.values()))
+    order = first[first["n"] >= 20].sort_values("share_high").index.tolist()
+    y = np.arange(len(order))
+    colors = ("#d7301f", "#fc9272", "#fdbb84")
+    h = 0.8 / len(kinds)
+    for j, (label, table) in enumerate(kinds.items()):
+        ax.barh(y + 0.4 - h * (j + 0.5), table.reindex(order)["share_high"], height=h, color=colors[j % len(colors)],
+                label=f"{label}, pooled over all traces")
+    ax.set_yticks(y, order)
+    ax.set_title("SmolLM2 · word problems: fork rate by token kind (pooled)", fontsize=9)
+    ax = axes[1]
+    _ci_rows(ax, [(label, ev, " (decides)" if label == decides else "") for label, ev in paired.items()], color="#d7301f")
+    ax.set_xlabel("fork rate of word pieces − word starts in the same trace\n(mean over traces, 95 % CI)")
+    ax.set_title("SmolLM2: the test, paired by trace", fontsize=9)
+    ax = axes[2]
+    t = roles[roles["n"] >= 20].sort_values("share_high")
+    ax.barh(t.index, t["share_high"], color="#1f77b4", label="T = 1, pooled over all completions")
+    for yy, (sh, m) in enumerate(zip(t["share_high"], t["mean_entropy"])):
+        ax.text(sh + 0.01, yy, f"mean H {m:.2f} nats", va="center", fontsize=8)
+    ax.set_title("task model · Countdown: fork rate by token role (pooled)", fontsize=9)
+    for ax in (axes[0], axes[2]):
+        ax.axvline(0.2, color="#555555", ls="--", lw=1, label="average token: 20%")
+        ax.set_xlim(0, 1.15)
+        ax.set_xlabel("fork rate: share of tokens at or above\ntheir corpus' 80th percentile")
+        ax.legend(fontsize=7.5, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def threshold_bars(groups: dict[str, dict[str, float]], colors: dict[str, str], reference: float = PAPER_P80_NATS,
+                   reference_label: str = "paper: 0.672 nats (Qwen3-8B, AIME)") -> Any:
+    """Notebook 02's ``02_thresholds``: one horizontal bar per slice (``groups``: corpus -> {slice: 80th percentile in
+    nats}), the slices of one corpus together and in one colour (``colors``: corpus -> colour; the legend names the
+    corpora, so each bar's label is the slice alone), thin lines between corpora and the paper's value as a dashed
+    line. Returns the figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    labels, values, cols, breaks = [], [], [], []
+    for corpus, slices in groups.items():
+        if labels:
+            breaks.append(len(labels) - 0.5)
+        for name, v in slices.items():
+            labels.append(name)
+            values.append(v)
+            cols.append(colors[corpus])
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(labels) + 1.4))
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, values, color=cols)
+    for b in breaks:
+        ax.axhline(len(labels) - 1 - b, color="#999999", lw=0.8)
+    ax.set_yticks(y, labels)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    line = ax.axvline(reference, color="k", ls="--", lw=1.2)
+    ax.set_xlabel("80th percentile of token entropy (nats)")
+    handles = [Patch(color=colors[c], label=c) for c in groups] + [line]
+    ax.legend(handles, list(groups) + [reference_label], fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
