@@ -189,3 +189,36 @@ def test_grpo_overrides_may_not_set_the_token_selection() -> None:
     for stock in (False, True):
         with pytest.raises(ConfigError, match="may not set top_entropy_quantile.*condition and rho"):
             build_trainer(cfg, 0, stock_trl=stock)
+
+
+def test_cached_evaluation_is_the_evaluation_and_is_made_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The step-0 evaluation cache: the same numbers as evaluating, read back on the second call, and a different
+    model (or setting) is a different entry."""
+    import torch
+
+    from utils.rlvr import run as run_mod
+    from utils.rlvr.tasks import make_standin, standin_reward
+
+    model, tok = make_standin(seed=5)
+    rows = [{"prompt": p} for p in ("1+2", "3*4", "5-6", "7+8")]
+    kw = dict(samples=3, max_new_tokens=6, seed=10_000, batch_size=64)
+    fresh = run_mod.evaluate_pass_rate(model, tok, rows, standin_reward, **kw)
+    first = run_mod.cached_evaluation(model, tok, rows, standin_reward, {"task": "standin"}, cache_dir=tmp_path, **kw)
+    assert first["correct"] == fresh["correct"] and first["pass1"] == pytest.approx(fresh["pass1"])
+    assert len(list(tmp_path.glob("*.json"))) == 1
+
+    def refuse(*a: object, **k: object) -> None:
+        raise AssertionError("evaluated again instead of reading the cache")
+
+    monkeypatch.setattr(run_mod, "evaluate_pass_rate", refuse)
+    again = run_mod.cached_evaluation(model, tok, rows, standin_reward, {"task": "standin"}, cache_dir=tmp_path, **kw)
+    assert again["correct"] == first["correct"]
+    monkeypatch.undo()
+    with torch.no_grad():
+        next(model.parameters()).add_(1e-3)   # other weights: another key
+    run_mod.cached_evaluation(model, tok, rows, standin_reward, {"task": "standin"}, cache_dir=tmp_path, **kw)
+    run_mod.cached_evaluation(model, tok, rows, standin_reward, {"task": "standin"}, cache_dir=tmp_path,
+                              **{**kw, "seed": 1})   # another seed: another key
+    assert len(list(tmp_path.glob("*.json"))) == 3
+    (next(tmp_path.glob("*.json"))).write_text("{trunc")   # a broken entry is evaluated again, not an error
+    run_mod.cached_evaluation(model, tok, rows, standin_reward, {"task": "standin"}, cache_dir=tmp_path, **kw)

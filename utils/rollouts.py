@@ -19,6 +19,7 @@ import torch
 
 from utils import countdown as cd
 from utils.entropy import check_entropies, token_entropy
+from utils.shared_prefill import shared_prefill
 
 __all__ = ["entropy_summary", "evaluate_pass1", "measure", "sample_completions", "token_entropies"]
 
@@ -87,7 +88,8 @@ def sample_completions(
     for start in range(0, len(expanded), batch_size):
         chunk = expanded[start : start + batch_size]
         enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
-        gen = model.generate(**enc, logits_processor=procs, **gen_kwargs)
+        with shared_prefill(model):  # the n copies of a prompt are prefilled once (the same samples, sooner)
+            gen = model.generate(**enc, logits_processor=procs, **gen_kwargs)
         new = gen[:, enc["input_ids"].shape[1] :].tolist()
         for row in new:
             if eos_id in row:

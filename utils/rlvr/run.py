@@ -35,6 +35,7 @@ import torch
 
 from utils.config import BUILD_DIR, get_profile, results_dir, seed_everything
 from utils.results import atomic_dir, load_json, repo_relative, save_json
+from utils.shared_prefill import install_shared_prefill, shared_prefill
 from utils.rlvr.config import ConfigError, RunConfig
 from utils.rlvr.readout import RESULTS_SCHEMA, run_problem
 from utils.rlvr.tasks import load_final_problems, load_policy_info, load_task
@@ -44,6 +45,7 @@ __all__ = [
     "RESULTS_SCHEMA",
     "Job",
     "build_trainer",
+    "cached_evaluation",
     "evaluate_pass_rate",
     "load_runs",
     "run_condition",
@@ -85,7 +87,7 @@ def evaluate_pass_rate(
     per_batch = max(1, batch_size // max(samples, 1))
     devices = [device] if device.type == "cuda" else []
     try:
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=devices), shared_prefill(model):  # each prompt's prefill computed once
             torch.manual_seed(seed)
             for s in range(0, len(rows), per_batch):
                 chunk = texts[s : s + per_batch]
@@ -107,6 +109,68 @@ def evaluate_pass_rate(
             model.train()
     total = len(rows) * samples
     return {"pass1": sum(correct) / total if total else float("nan"), "correct": correct, "n": samples}
+
+
+def _eval_key(model: Any, tokenizer: Any, rows: Sequence[dict[str, Any]], settings: dict[str, Any]) -> str:
+    """A digest of everything a seeded :func:`evaluate_pass_rate` result depends on: the weights (every parameter
+    and buffer, bit for bit), the tokenizer's vocabulary, the problems, the settings (sampling, seed, batch size,
+    the reward's task and threshold) and the arithmetic (torch, transformers, threads, the CPU kernels)."""
+    import hashlib
+    import json
+
+    import transformers
+
+    h = hashlib.sha256()
+    for name, t in list(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(str(t.dtype).encode())
+        h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    meta = {
+        "vocab": sorted(tokenizer.get_vocab().items()), "rows": list(rows), "settings": settings,
+        "torch": torch.__version__, "transformers": transformers.__version__, "threads": torch.get_num_threads(),
+        "cpu": torch.backends.cpu.get_cpu_capability(), "machine": platform.machine(),
+        "aten": os.environ.get("ATEN_CPU_CAPABILITY", ""),
+    }
+    h.update(json.dumps(meta, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:32]
+
+
+def cached_evaluation(model: Any, tokenizer: Any, rows: Sequence[dict[str, Any]], reward_fn: Callable[..., list[float]],
+                      key_settings: dict[str, Any], cache_dir: str | Path | None = None, **kwargs: Any) -> dict[str, Any]:
+    """:func:`evaluate_pass_rate` with its result kept in ``cache_dir`` (default ``build/eval_cache``, never
+    committed) under a digest of everything it depends on (:func:`_eval_key`: weights, vocabulary, problems,
+    ``kwargs``, ``key_settings`` -- what ``reward_fn`` is -- and the arithmetic). A seeded evaluation of the same
+    weights is the same numbers, so a cached one is returned as it is: every run of a notebook starts from the same
+    base model, and its step-0 evaluation is made once, by whichever run gets there first (the others wait for it on
+    a file lock, then read it)."""
+    from utils.results import save_json
+
+    key = _eval_key(model, tokenizer, rows, {**kwargs, **key_settings})
+    d = Path(cache_dir) if cache_dir is not None else BUILD_DIR / "eval_cache"
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"{key}.json"
+    lock = None
+    try:
+        import fcntl
+
+        lock = open(d / f"{key}.lock", "w")  # noqa: SIM115 - held until the result is written
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    except (ImportError, OSError):  # no POSIX locks here: at worst two runs evaluate the same thing
+        lock = None
+    try:
+        if path.exists():
+            try:
+                r = load_json(path)
+                if isinstance(r, dict) and {"pass1", "correct", "n"} <= set(r) and len(r["correct"]) == len(rows):
+                    return r
+            except Exception:  # noqa: BLE001 - a broken cache file is evaluated again and replaced
+                pass
+        r = evaluate_pass_rate(model, tokenizer, rows, reward_fn, **kwargs)
+        save_json(r, path)
+        return r
+    finally:
+        if lock is not None:
+            lock.close()  # releases the lock
 
 
 def _versions() -> dict[str, str]:
@@ -206,6 +270,8 @@ def build_trainer(
                                               cap=cfg.psi_cap, **common)
     else:
         trainer = TokenSelectGRPOTrainer(**common)
+    # TRL samples each prompt num_generations times in one batch: prefill each prompt once (the same tokens, sooner)
+    install_shared_prefill(model)
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # logs are read from state.log_history instead of printed
@@ -255,11 +321,12 @@ def run_condition(
             return
         t0 = time.perf_counter()
         m = trainer.accelerator.unwrap_model(trainer.model)
-        r = evaluate_pass_rate(
-            m, tok, held, reward_fn, samples=cfg.eval_samples, temperature=eval_temp,
-            max_new_tokens=cfg.max_completion_length, seed=10_000 + step, batch_size=cfg.eval_batch_size,
-            success_threshold=cfg.success_threshold,
-        )
+        kw = dict(samples=cfg.eval_samples, temperature=eval_temp, max_new_tokens=cfg.max_completion_length,
+                  seed=10_000 + step, batch_size=cfg.eval_batch_size, success_threshold=cfg.success_threshold)
+        if step == 0:  # the base model: the same in every run of its config, evaluated once
+            r = cached_evaluation(m, tok, held, reward_fn, {"task": cfg.task, "eval_path": cfg.eval_path}, **kw)
+        else:
+            r = evaluate_pass_rate(m, tok, held, reward_fn, **kw)
         evals["step"].append(step)
         evals["pass1"].append(r["pass1"])
         eval_time[0] += time.perf_counter() - t0
