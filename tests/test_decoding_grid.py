@@ -82,6 +82,21 @@ def test_run_grid_shapes_and_order(shipped: tuple, problems: list[dict]) -> None
         dg.run_grid(model, tok, problems[:10], [1.0], [1.0], [], threshold=0.5)
 
 
+def test_run_grid_in_workers_gives_the_same_runs(shipped: tuple, problems: list[dict]) -> None:
+    """Two spawned workers draw the same samples as this process: each run seeds its own sampling."""
+    model, tok = shipped
+    kw = dict(threshold=0.5, cells=[(1.0, 1.0), (2.0, 1.0), (1.0, 0.5)], n_samples=2)
+    one = dg.run_grid(model, tok, problems[:12], [], [], [0, 1], **kw)
+    seen = []
+    two = dg.run_grid(model, tok, problems[:12], [], [], [0, 1], workers=2, on_run=seen.append, **kw)
+    assert [r["correct_counts"] for r in two] == [r["correct_counts"] for r in one]   # integers: exactly the same
+    assert [(r["t_fork"], r["t_rest"], r["seed"]) for r in two] == [(r["t_fork"], r["t_rest"], r["seed"]) for r in one]
+    assert [r["fork_share"] for r in two] == pytest.approx([r["fork_share"] for r in one], abs=1e-12)
+    assert [r["reasons"] for r in two] == [r["reasons"] for r in one] and seen == two
+    with pytest.raises(ValueError, match="workers"):
+        dg.run_grid(model, tok, problems[:12], [], [], [0], workers=0, **kw)
+
+
 def test_stats_table_compare_effects() -> None:
     runs = _fake_runs()
     s = dg.cell_stats(runs, (2.0, 1.0))

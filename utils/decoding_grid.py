@@ -176,6 +176,26 @@ def run_cell(
     return out
 
 
+_GRID_WORKER: dict[str, Any] = {}
+
+
+def _grid_worker_init(model: Any, tokenizer: Any, threads: int, parent_pid: int) -> None:
+    import warnings
+
+    import torch
+
+    from utils.workers import die_with_parent
+
+    die_with_parent(parent_pid)  # a killed notebook kernel takes its workers with it
+    torch.set_num_threads(threads)  # the parent's count: a cell's samples do not depend on which process drew them
+    warnings.filterwarnings("ignore")
+    _GRID_WORKER.update(model=model, tokenizer=tokenizer)
+
+
+def _grid_worker_cell(cell: Cell, seed: int, rows: list[dict[str, Any]], threshold: float, kw: dict[str, Any]) -> dict[str, Any]:
+    return run_cell(_GRID_WORKER["model"], _GRID_WORKER["tokenizer"], rows, cell[0], cell[1], threshold, seed, **kw)
+
+
 def run_grid(
     model: Any,
     tokenizer: Any,
@@ -190,25 +210,55 @@ def run_grid(
     fork_share: bool = True,
     cells: Sequence[Cell] | None = None,
     on_run: Callable[[dict[str, Any]], None] | None = None,
+    workers: int = 1,
 ) -> list[dict[str, Any]]:
     """:func:`run_cell` for every ``(t_fork, t_rest)`` in ``t_forks x t_rests`` (or in ``cells``) and seed.
 
-    Returns one dict per (cell, seed) run, seeds innermost. ``on_run`` is called with each result
+    Returns one dict per (cell, seed) run, seeds innermost. ``on_run`` is called with each result, in that order
     (e.g. for a one-line progress print).
+
+    ``workers > 1`` runs the (cell, seed) runs in that many spawned processes (each gets a copy of the model and
+    uses this process's torch thread count): every run seeds its own sampling, so the results are the same numbers
+    as with ``workers=1`` (``tests/test_decoding_grid.py`` checks it), only sooner on a multi-core CPU. The workers
+    end with this process (:func:`utils.workers.die_with_parent`).
     """
     from utils import checks
 
     seeds = checks.seeds(seeds)  # non-empty, distinct: a repeated seed is not an independent sample
+    workers = checks.positive_int(workers, "workers")
     rows = _problems(problems)
     todo = list(cells) if cells is not None else [(float(f), float(r)) for f in t_forks for r in t_rests]
+    jobs = [(cell, s) for cell in todo for s in seeds]
+    kw = dict(n_samples=n_samples, max_new_tokens=max_new_tokens, batch_size=batch_size, fork_share=fork_share)
     runs = []
-    for t_fork, t_rest in todo:
-        for s in seeds:
-            r = run_cell(model, tokenizer, rows, t_fork, t_rest, threshold, s, n_samples=n_samples,
-                         max_new_tokens=max_new_tokens, batch_size=batch_size, fork_share=fork_share)
+    if workers == 1 or len(jobs) == 1:
+        for (t_fork, t_rest), s in jobs:
+            r = run_cell(model, tokenizer, rows, t_fork, t_rest, threshold, s, **kw)  # type: ignore[arg-type]
             runs.append(r)
             if on_run is not None:
                 on_run(r)
+        return runs
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    import torch
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx, initializer=_grid_worker_init,
+                             initargs=(model, tokenizer, torch.get_num_threads(), os.getpid())) as ex:
+        futures = [ex.submit(_grid_worker_cell, cell, s, rows, threshold, kw) for cell, s in jobs]
+        try:
+            for f in futures:  # in submission order: the same list, and the same on_run calls, as one process
+                r = f.result()
+                runs.append(r)
+                if on_run is not None:
+                    on_run(r)
+        except KeyboardInterrupt:  # Ctrl-C: stop the workers, do not wait for the queue
+            for proc in list((getattr(ex, "_processes", None) or {}).values()):
+                proc.kill()
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
     return runs
 
 
