@@ -195,3 +195,55 @@ def test_score_completions_at_several_temperatures_equals_one_at_a_time():
     assert both[0.7][0][0].entropy < both[1.0][0][0].entropy  # a sharper distribution
     with pytest.raises(ValueError):
         fk.score_completions(model, tok, prompts, comps, temperature=0.0)
+
+
+def _standin_corpus(n: int = 6):
+    from utils.rlvr.tasks import make_standin
+
+    model, tok = make_standin(seed=7)
+    model.eval()
+    rng = np.random.default_rng(0)
+    prompts = [f"{a}+{b}=" for a, b in rng.integers(1, 9, size=(n, 2))]
+    comps = [[int(t) for t in rng.integers(4, 15, size=int(k))] for k in rng.integers(3, 9, size=n)]
+    return model, tok, prompts, comps
+
+
+def test_stored_scores_read_back_as_the_records(tmp_path):
+    model, tok, prompts, comps = _standin_corpus()
+    scored = fk.score_completions_at(model, tok, prompts, comps, [0.7, 1.0])
+    path = fk.save_scores(tmp_path / "s.npz", prompts, comps, scored, {"command": "make it"})
+    back, meta = fk.load_scores(path, tok, prompts, comps)
+    assert meta["command"] == "make it" and sorted(back) == [0.7, 1.0]
+    for t in (0.7, 1.0):
+        assert [[r.token_id for r in recs] for recs in back[t]] == comps
+        got = np.array([r.entropy for recs in back[t] for r in recs])
+        want = np.array([r.entropy for recs in scored[t] for r in recs])
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    # a trace the file lacks reads as None
+    missing, _ = fk.load_scores(path, tok, prompts[:1] + ["9+9="], comps[:1] + [[5, 6]])
+    assert missing[1.0][1] is None and missing[1.0][0] is not None
+
+
+def test_score_with_store_checks_a_live_slice_and_refuses_a_stale_store(tmp_path):
+    from utils.results import ResultsError
+
+    model, tok, prompts, comps = _standin_corpus()
+    full = fk.score_completions_at(model, tok, prompts, comps, [1.0])
+    path = fk.save_scores(tmp_path / "s.npz", prompts[:5], comps[:5], {1.0: full[1.0][:5]}, {"command": "redo"})
+    got, info = fk.score_with_store(model, tok, prompts, comps, path, live=2)
+    assert (info["live"], info["stored"], info["checked"]) == (3, 3, 2)   # 2 checked + 1 the store lacks; 3 read back
+    assert info["max_diff"] == pytest.approx(0.0, abs=1e-5)
+    np.testing.assert_allclose([r.entropy for recs in got[1.0] for r in recs],
+                               [r.entropy for recs in full[1.0] for r in recs], rtol=0, atol=1e-5)
+    every, info = fk.score_with_store(model, tok, prompts, comps, path, live=None)   # live=None: all scored now
+    assert info["live"] == len(prompts) and info["stored"] == 0
+    stale = {1.0: [[TokenRecord(r.position, r.token, r.token_id, r.entropy + 0.01, r.prob, r.surprisal) for r in recs]
+                   for recs in full[1.0][:5]]}
+    bad = fk.save_scores(tmp_path / "stale.npz", prompts[:5], comps[:5], stale, {"command": "redo"})
+    with pytest.raises(ResultsError, match="regenerate the file with: redo"):
+        fk.score_with_store(model, tok, prompts, comps, bad, live=1)
+    with pytest.raises(ResultsError, match="temperature"):
+        fk.score_with_store(model, tok, prompts, comps, path, live=1, temperatures=[0.7])
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ResultsError, match="token-scores"):
+        fk.score_with_store(model, tok, prompts, comps, tmp_path / "junk.npz", live=1)

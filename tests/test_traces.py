@@ -1,5 +1,6 @@
 """utils.traces: seeded problems with right answers, answer extraction."""
 
+import json
 import re
 
 import pytest
@@ -116,6 +117,30 @@ def test_generate_keeps_its_progress_file_in_build_not_next_to_out(tmp_path, mon
     assert seen and seen[0].count("\n") == 2  # progress was written in build/progress/
     assert not (BUILD_DIR / "progress" / "traces.jsonl.partial").exists()  # and removed at the end
     assert out.read_text(encoding="utf-8").count("\n") == 2
+
+
+def test_scores_cli_writes_a_store_and_refuses_bad_arguments(tmp_path, monkeypatch, capsys):
+    """``python -m utils.traces scores``: the store a notebook reads back; arguments checked before the model loads."""
+    import types
+
+    import utils.models as models
+    from utils import forking as fk
+    from utils.rlvr.tasks import make_standin
+
+    model, tok = make_standin(seed=1)
+    rows = [{"prompt": "1+2=", "completion_ids": [5, 6, 7], "temperature": 0.7},
+            {"prompt": "3+4=", "completion_ids": [8, 9], "temperature": 0.7}]
+    traces = tmp_path / "t.jsonl"
+    traces.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert tr.main(["scores", "--traces", str(traces), "--out", str(tmp_path / "s.json")]) == 2   # not .npz
+    assert "npz" in capsys.readouterr().err
+    monkeypatch.setattr(models, "load_lm", lambda name, verbose=False: (model.eval(), tok, types.SimpleNamespace(
+        loaded="standin", source="test")))
+    out = tmp_path / "s.npz"
+    assert tr.main(["scores", "--traces", str(traces), "--out", str(out)]) == 0
+    back, meta = fk.load_scores(out, tok, [r["prompt"] for r in rows], [r["completion_ids"] for r in rows])
+    assert sorted(back) == [0.7, 1.0] and meta["n"] == 2 and "--temperatures 0.7 1.0" in meta["command"]
+    assert all(recs is not None for recs in back[0.7])
 
 
 def _row(pid, correct, finished, completion="The answer is 5.", n_tok=3, **kw):

@@ -37,6 +37,10 @@ PROBLEMS_PATH = DATA_DIR / "math_problems.jsonl"
 TRACES_PATH = DATA_DIR / "traces_smollm2.jsonl"
 #: The contrast corpus: the same model and problems sampled at temperature 0.7 (see data/README.md).
 TRACES_T07_PATH = DATA_DIR / "traces_smollm2_t07.jsonl"
+#: SmolLM2's per-token scores of the first 200 traces of each corpus (``python -m utils.traces scores``, data/README.md),
+#: read back by :func:`utils.forking.score_with_store` so that notebook 02 re-scores only a slice live.
+SCORES_PATH = DATA_DIR / "scores_smollm2.npz"
+SCORES_T07_PATH = DATA_DIR / "scores_smollm2_t07.npz"
 INSTRUCTION = "Solve it step by step, then finish with: The answer is N."
 
 NAMES = ("Tom", "Ann", "Sam", "Mia", "Leo", "Zoe", "Ben", "Ava", "Max", "Eva", "Jack", "Lily")
@@ -398,6 +402,17 @@ def parser() -> Any:
     ge.add_argument("--out", type=path_arg, default=BUILD_DIR / "traces_smollm2.jsonl")
     ge.add_argument("--force", action="store_true", help="allow replacing the committed data/traces_smollm2.jsonl")
     add_debug(ge)
+    sc = sub.add_parser("scores", help="score a traces file with the LM and store the per-token scores (.npz)")
+    sc.add_argument("--traces", type=path_arg, default=TRACES_PATH)
+    sc.add_argument("--n", type=whole_number(1), default=None, help="the first N traces (default: all)")
+    sc.add_argument("--temperatures", type=temperature_arg, nargs="+", default=None,
+                    help="score at these temperatures (default: the traces' sampling temperature, and 1)")
+    sc.add_argument("--model", default="smollm2-135m-instruct")
+    sc.add_argument("--batch-size", type=whole_number(1), default=8)
+    sc.add_argument("--threads", type=whole_number(1), default=2)
+    sc.add_argument("--out", type=path_arg, default=BUILD_DIR / "scores_smollm2.npz")
+    sc.add_argument("--force", action="store_true", help="allow replacing a committed scores file in data/")
+    add_debug(sc)
     return ap
 
 
@@ -464,8 +479,43 @@ def _generate_cli(args: Any) -> int:
     return 0
 
 
+def _scores_cli(args: Any) -> int:
+    from utils.cli import UsageError
+    from utils.results import guard_overwrite, repo_relative
+
+    if args.out.suffix != ".npz":
+        raise UsageError(f"--out must end in .npz, got {repo_relative(args.out)}")
+    guard_overwrite(args.out, args.force)
+    rows = load_traces(args.traces, n=args.n)
+    if not rows:
+        raise UsageError(f"{repo_relative(args.traces)} has no traces")
+    t_sampled = float(rows[0].get("temperature", 1.0))
+    temps = sorted(set(args.temperatures or [t_sampled, 1.0]))
+    import torch
+
+    from utils import forking as fk
+    from utils.models import load_lm
+
+    torch.set_num_threads(args.threads)
+    model, tok, info = load_lm(args.model, verbose=False)
+    t0 = time.perf_counter()
+    prompts, comps = [r["prompt"] for r in rows], [r["completion_ids"] for r in rows]
+    scored = fk.score_completions_at(model, tok, prompts, comps, temps, batch_size=args.batch_size)
+    command = " ".join(["python -m utils.traces scores", "--traces", repo_relative(args.traces)]
+                       + (["--n", str(args.n)] if args.n else []) + ["--temperatures", *map(str, temps),
+                       "--model", args.model, "--out", repo_relative(args.out), "--force"])
+    fk.save_scores(args.out, prompts, comps, scored, {
+        "model": info.loaded, "source": info.source, "traces": repo_relative(args.traces), "n": len(rows),
+        "temperatures": temps, "batch_size": args.batch_size, "threads": args.threads, "command": command,
+        "torch": torch.__version__, "seconds": round(time.perf_counter() - t0, 1)})
+    print(f"scored {len(rows)} traces at T = {temps} in {time.perf_counter() - t0:.0f} s; wrote {repo_relative(args.out)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``problems`` writes the problem set; ``generate`` writes traces (see the module docstring).
+    """CLI: ``problems`` writes the problem set; ``generate`` writes traces (see the module docstring); ``scores``
+    scores a traces file with the LM and stores its per-token entropies and log-probabilities
+    (:func:`utils.forking.save_scores`, read back by :func:`utils.forking.score_with_store`).
 
     Both write to ``build/`` unless ``--out`` names a file; an existing file of the repository outside ``build/`` is
     replaced only with ``--force``, and only once the new file is complete (``generate`` shows its progress in
@@ -474,7 +524,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from utils.cli import run
 
     args = parser().parse_args(argv)
-    body = (lambda: _problems_cli(args)) if args.cmd == "problems" else (lambda: _generate_cli(args))
+    body = {"problems": lambda: _problems_cli(args), "generate": lambda: _generate_cli(args),
+            "scores": lambda: _scores_cli(args)}[args.cmd]
     return run(body, f"{PROG} {args.cmd}", args.debug)
 
 
