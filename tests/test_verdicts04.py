@@ -131,13 +131,21 @@ def test_rho_contrasts_are_the_prespecified_family() -> None:
 def test_first_steps_relation_tells_bits_from_rewards() -> None:
     short = [_run("s", 0, 0.2)]
     long = [_run("l", 0, 0.2)]
-    assert V.first_steps_relation(long, short) == "bit for bit"
+    assert str(V.first_steps_relation(long, short)) == "bit for bit"
     long[0]["train"]["entropy"] = [0.3 + 1e-8, 0.3, 0.3]   # another reduction order: same rewards, last bits differ
-    assert V.first_steps_relation(long, short) == "the same training rewards"
+    same = V.first_steps_relation(long, short)
+    assert (same.kind, str(same)) == ("same rewards", "the same training rewards")
     long[0]["train"]["reward"] = [0.1, 0.2, 0.35]   # drift: the trajectories part after two steps
     drift = V.first_steps_relation(long, short)
-    assert drift == "the same training rewards for the first 2 steps (1 of 1 seeds then drift)"
+    assert (drift.kind, drift.shared_steps, drift.drifting, drift.n_seeds) == ("drift", 2, 1, 1)
+    assert str(drift) == "the same training rewards for the first 2 steps (1 of 1 seeds then drift)"
     long[0]["train"]["reward"] = [0.5, 0.25, 0.3]
-    assert V.first_steps_relation(long, short) == "different"
-    assert V.weakest_relation(["bit for bit", drift, "the same training rewards"]) == drift
-    assert V.weakest_relation(["bit for bit", "different"]) == "different"
+    different = V.first_steps_relation(long, short)
+    assert different.kind == "different"
+    assert V.first_steps_relation(long, []).kind == "different"   # no shared seed
+    assert V.weakest_relation([V.Relation("bit for bit"), drift, same]) == drift
+    assert V.weakest_relation([V.Relation("bit for bit"), different]) == different
+    # the fewer shared steps, the weaker
+    assert V.weakest_relation([drift, V.Relation("drift", shared_steps=1, drifting=1, n_seeds=6)]).shared_steps == 1
+    with pytest.raises(ValueError):
+        V.Relation("almost")

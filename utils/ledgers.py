@@ -139,14 +139,15 @@ def record_03(*, ev21: Evidence, shape: dict[str, Any], ev_cov: Evidence, n_prob
 
 
 def record_04(*, budget: str, pre_budget: str, base: float, ev_bot: Evidence, below_base: Evidence, ev_rnd: Evidence,
-              ev_top: Evidence, gap_ev: dict[str, dict[int, Evidence]], same_start: dict[str, str], ev_lr: Evidence,
+              ev_top: Evidence, gap_ev: dict[str, dict[int, Evidence]], same_start: dict[str, Any], ev_lr: Evidence,
               lr3_budget: str, ev_role: Evidence, ev_rho: list[Evidence], rho_summary: dict[str, Any],
               ev_norm: Evidence, ev_sgd: Evidence, first_step_ratio: dict[str, float], norm_budget: str,
               ev_ov: Evidence, ev_ov_paper: Evidence, overlap_summary: dict[str, Any], null: dict[str, list[Any]],
               chance: float, ev_hi: Evidence, ev_hi_vs0: Evidence, flops: dict[str, float]) -> dict[str, Any]:
     """Notebook 04's ten rows from its results: the headline equivalence ``ev_top`` (margin from
     ``configs/margins.yaml``) with its budget sensitivity (``gap_ev``: per learning rate, the paired evidence at every
-    budget of the 400-step runs; ``same_start``: how their first 100 steps relate to the headline runs), the controls
+    budget of the 400-step runs; ``same_start``: per learning rate, how their first 100 steps relate to the headline runs,
+    a :class:`utils.rlvr.verdicts.Relation` or its phrase), the controls
     (bottom-80 %, random-20 %, role-only), the lr dependence, the Holm-corrected rho contrasts, the normaliser
     (documented: ``first_step_ratio`` ``{"adam", "sgd"}``), the entropy-pattern rows against the matched-perturbation
     null and the compute claim (``flops``: ``{"masked", "sparse_head_task", "sparse_head_smollm2"}`` ratios to full)."""
@@ -170,7 +171,7 @@ def record_04(*, budget: str, pre_budget: str, base: float, ev_bot: Evidence, be
                             "evidence: only the steps after 100 are new"),
                   numbers={"budget": {lr: {str(s): e.as_dict() for s, e in g.items()} for lr, g in gap_ev.items()},
                            "verdict_by_budget": {lr: {str(s): v for s, v in a[0].items()} for lr, a in at.items()},
-                           "budget_runs_repeat_headline": same_start, "margin_reason": V.margin_line("top20_matches_full")})
+                           "budget_runs_repeat_headline": {lr: str(r) for lr, r in same_start.items()}, "margin_reason": V.margin_line("top20_matches_full")})
     ledger.record("wang.top20_lr_dependence", section="4. Does the verdict depend on the budget?", evidence=ev_lr,
                   direction="equivalent", figure="04_budget_gap", profile="full (precomputed)", budget=lr3_budget,
                   measured=(f"{V.design(ev_lr, 'top20_matches_full')}; at the tuned 1e-4 the same contrast is "

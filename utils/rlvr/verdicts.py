@@ -18,12 +18,13 @@ notebook prints it next to the verdict and the ledger row names it (:func:`desig
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from utils.interventions import margins
 from utils.stats import Evidence, holm, verdict
 
-__all__ = ["MARGINS_FILE", "budget_verdicts", "design", "first_steps_identical", "first_steps_relation", "weakest_relation",
+__all__ = ["MARGINS_FILE", "Relation", "budget_verdicts", "design", "first_steps_identical", "first_steps_relation", "weakest_relation",
            "margin", "margin_line", "rho_contrasts",
            "section", "verdict_runs"]
 
@@ -107,43 +108,72 @@ def rho_contrasts(by_rho: dict[float, Sequence[dict[str, Any]]], focus: float = 
     return holm(raw)
 
 
-def first_steps_relation(long: Sequence[dict[str, Any]], short: Sequence[dict[str, Any]]) -> str:
-    """How the long runs' first steps relate to the short runs of the same seed, as a phrase for prose:
-    ``"bit for bit"`` (:func:`first_steps_identical`); ``"the same training rewards"`` (every training reward equal,
+@dataclass(frozen=True)
+class Relation:
+    """How long runs' first steps relate to the short runs of the same seeds (:func:`first_steps_relation`).
+
+    ``kind``: ``"bit for bit"`` (:func:`first_steps_identical`); ``"same rewards"`` (every training reward equal,
     entropies or evaluations differ in the last digits: the same trajectory made with another reduction order);
-    ``"the same training rewards for the first N steps"`` (then floating-point drift: a last-digit difference grew
-    until one sampled token differed -- N is the earliest such step over the seeds); or ``"different"`` (they differ
-    from the first step: not the same trajectory)."""
+    ``"drift"`` (the same training rewards for the first ``shared_steps`` steps -- the earliest over the seeds --
+    then a last-digit difference grew until one sampled token differed, in ``drifting`` of ``n_seeds`` seeds); or
+    ``"different"`` (they differ from the first step, or share no seed: not the same trajectory).
+    ``str(relation)`` is the phrase for prose; relations order from the weakest (``min`` is the weakest).
+    """
+
+    kind: str
+    shared_steps: int = 0
+    drifting: int = 0
+    n_seeds: int = 0
+
+    KINDS = ("different", "drift", "same rewards", "bit for bit")  # weakest first
+
+    def __post_init__(self) -> None:
+        if self.kind not in self.KINDS:
+            raise ValueError(f"kind must be one of {self.KINDS}, got {self.kind!r}")
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        return (self.KINDS.index(self.kind), self.shared_steps if self.kind == "drift" else 0)
+
+    def __lt__(self, other: Relation) -> bool:
+        return self.rank < other.rank
+
+    def __str__(self) -> str:
+        if self.kind == "drift":
+            return (f"the same training rewards for the first {self.shared_steps} steps "
+                    f"({self.drifting} of {self.n_seeds} seeds then drift)")
+        return {"same rewards": "the same training rewards"}.get(self.kind, self.kind)
+
+
+def first_steps_relation(long: Sequence[dict[str, Any]], short: Sequence[dict[str, Any]]) -> Relation:
+    """How the long runs' first steps relate to the short runs of the same seed (a :class:`Relation`; ``str()`` of
+    it is the phrase for prose, e.g. ``"the same training rewards for the first 77 steps (1 of 6 seeds then
+    drift)"``)."""
     if first_steps_identical(long, short):
-        return "bit for bit"
+        return Relation("bit for bit")
     by_seed = {r["seed"]: r for r in short}
     shared = [(r, by_seed[r["seed"]]) for r in long if r["seed"] in by_seed]
     if not shared:
-        return "different"
+        return Relation("different")
     same = []
     for a, b in shared:
         ra, rb = a["train"]["reward"], b["train"]["reward"]
         same.append(next((i for i in range(len(rb)) if i >= len(ra) or ra[i] != rb[i]), len(rb)))
     n = min(same)
     if n == min(len(b["train"]["reward"]) for _, b in shared):
-        return "the same training rewards"
+        return Relation("same rewards", n_seeds=len(shared))
+    if not n:
+        return Relation("different", n_seeds=len(shared))
     diverged = sum(k < len(b["train"]["reward"]) for k, (_, b) in zip(same, shared))
-    return f"the same training rewards for the first {n} steps ({diverged} of {len(shared)} seeds then drift)" if n else "different"
+    return Relation("drift", shared_steps=n, drifting=diverged, n_seeds=len(shared))
 
 
-def weakest_relation(relations: Sequence[str]) -> str:
-    """The weakest of several :func:`first_steps_relation` phrases (e.g. one per arm): different < the fewest shared
-    steps < the same rewards < bit for bit."""
-    def rank(r: str) -> tuple[int, int]:
-        if r == "bit for bit":
-            return (3, 0)
-        if r == "the same training rewards":
-            return (2, 0)
-        if r.startswith("the same training rewards for the first"):
-            return (1, int(r.split("first ")[1].split()[0]))
-        return (0, 0)
-
-    return min(relations, key=rank)
+def weakest_relation(relations: Sequence[Relation]) -> Relation:
+    """The weakest of several :func:`first_steps_relation` results (e.g. one per arm): different < the fewest
+    shared steps < the same rewards < bit for bit."""
+    if not relations:
+        raise ValueError("no relations")
+    return min(relations)
 
 
 def first_steps_identical(long: Sequence[dict[str, Any]], short: Sequence[dict[str, Any]]) -> bool:
