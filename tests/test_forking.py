@@ -247,3 +247,10 @@ def test_score_with_store_checks_a_live_slice_and_refuses_a_stale_store(tmp_path
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ResultsError, match="token-scores"):
         fk.score_with_store(model, tok, prompts, comps, tmp_path / "junk.npz", live=1)
+
+
+def test_store_line_says_how_the_corpus_was_scored():
+    assert fk.store_line({"live": 30, "stored": 0, "checked": 0, "max_diff": None}, "x.npz") == "30 traces scored now"
+    line = fk.store_line({"live": 8, "stored": 22, "checked": 8, "max_diff": 0.0}, "data/s.npz")
+    assert line == "8 traces scored now, 22 read from s.npz; the 8 re-scored ones agree with the stored scores exactly"
+    assert "within 3.0e-06 nats" in fk.store_line({"live": 8, "stored": 22, "checked": 8, "max_diff": 3e-6}, "s.npz")

@@ -189,6 +189,9 @@ def _grid_worker_init(model: Any, tokenizer: Any, threads: int, parent_pid: int)
     die_with_parent(parent_pid)  # a killed notebook kernel takes its workers with it
     torch.set_num_threads(threads)  # the parent's count: a cell's samples do not depend on which process drew them
     warnings.filterwarnings("ignore")
+    import transformers
+
+    transformers.logging.set_verbosity_error()  # as in the notebook: no library notices in a cell's output
     _GRID_WORKER.update(model=model, tokenizer=tokenizer)
 
 

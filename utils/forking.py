@@ -269,8 +269,9 @@ def store_line(info: dict[str, Any], store: Any) -> str:
 
     if not info["stored"] and not info.get("checked"):
         return f"{info['live']} traces scored now"
+    agree = "exactly" if info["max_diff"] == 0 else f"within {info['max_diff']:.1e} nats"
     return (f"{info['live']} traces scored now, {info['stored']} read from {Path(store).name}; the {info['checked']} "
-            f"re-scored ones agree with the stored scores within {info['max_diff']:.0e} nats")
+            f"re-scored ones agree with the stored scores {agree}")
 
 
 def entropy_arrays(records_list: Sequence[Sequence[TokenRecord]]) -> list[np.ndarray]:
