@@ -124,3 +124,25 @@ def test_notebook_02_figures_draw_the_deciding_interval():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["all", "right", "all"][::-1]
     assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["corpus A", "corpus B"]
     plt.close(fig)
+
+
+def test_ci_point_draws_the_interval_and_its_text() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from utils import stats
+    from utils.viz import ci_point
+
+    ev = stats.compare([0.3, 0.5, 0.4, 0.6], [0.1, 0.2, 0.2, 0.3], paired=True, labels=("a", "b"), unit="seed")
+    fig, ax = plt.subplots()
+    ci_point(ax, 1.0, ev, "right of the interval")
+    ci_point(ax, 0.0, ev, "above the dot", at="above", fontweight="bold")
+    texts = {t.get_text(): t for t in ax.texts}
+    assert texts["right of the interval"].xy == pytest.approx((ev.ci95[1], 1.0))
+    assert texts["above the dot"].xy == pytest.approx((ev.diff, 0.0)) and texts["above the dot"].get_fontweight() == "bold"
+    assert len(ax.containers) == 2   # two error bars
+    with pytest.raises(ValueError, match="right"):
+        ci_point(ax, 0.0, ev, "x", at="left")
+    plt.close(fig)

@@ -555,6 +555,8 @@ def plot_passk(curves: dict[str, tuple[Sequence[int], Sequence[float]]], diffs: 
     is judged on) in bold, ``k`` marked on the curves."""
     from matplotlib.ticker import MaxNLocator
 
+    from utils.viz import ci_point
+
     colors = {key: f"C{i}" for i, key in enumerate(curves)}
     name = lambda key: "({}, {})".format(*key.split(","))  # noqa: E731
     for key, (ks, v) in curves.items():
@@ -568,11 +570,9 @@ def plot_passk(curves: dict[str, tuple[Sequence[int], Sequence[float]]], diffs: 
     keys = list(diffs)
     for y, key in enumerate(keys):
         ev = diffs[key]
-        axes[1].errorbar([ev.diff], [y], xerr=[[ev.diff - ev.ci95[0]], [ev.ci95[1] - ev.diff]], fmt="o", capsize=4,
-                         color=colors.get(key, "k"), lw=2.5 if key == judged else 1.2)
-        axes[1].annotate(f"{_signed(ev.diff)} [{_signed(ev.ci95[0])}, {_signed(ev.ci95[1])}]", (ev.diff, y),
-                         xytext=(0, 9), textcoords="offset points", ha="center", fontsize=9,
-                         fontweight="bold" if key == judged else "normal")
+        ci_point(axes[1], y, ev, f"{_signed(ev.diff)} [{_signed(ev.ci95[0])}, {_signed(ev.ci95[1])}]", at="above",
+                 color=colors.get(key, "k"), lw=2.5 if key == judged else 1.2, fontsize=9,
+                 fontweight="bold" if key == judged else "normal")
     axes[1].axvline(0, color="k", lw=0.8)
     axes[1].set_yticks(range(len(keys)), [f"{name(key)} − {diffs[key].labels[1]}" for key in keys])
     for lab, key in zip(axes[1].get_yticklabels(), keys):

@@ -324,15 +324,30 @@ def entropy_color_scale(values: Sequence[float]) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
+def ci_point(ax: Any, y: float, ev: Any, text: str, *, at: str = "right", color: str = "#222222", lw: float = 1.6,
+             fontsize: float = 8, **text_kw: Any) -> None:
+    """One comparison's 95 % CI (:class:`utils.stats.Evidence`) as a horizontal error bar at height ``y``, the
+    difference as a dot, and ``text`` written after the interval's upper end (``at="right"``) or above the dot
+    (``at="above"``); ``text_kw`` goes to the text (e.g. ``fontweight``). Notebooks 02 and 03 draw their
+    deciding intervals with it (:func:`after_forks_figure`, :func:`utils.decoding_grid.plot_passk`)."""
+    if at not in ("right", "above"):
+        raise ValueError(f"at must be 'right' or 'above', got {at!r}")
+    lo, hi = ev.ci95
+    ax.errorbar([ev.diff], [y], xerr=[[ev.diff - lo], [hi - ev.diff]], fmt="o", color=color, capsize=4, lw=lw)
+    if at == "right":
+        ax.annotate(text, (hi, y), xytext=(6, 0), textcoords="offset points", va="center", fontsize=fontsize, **text_kw)
+    else:
+        ax.annotate(text, (ev.diff, y), xytext=(0, 9), textcoords="offset points", ha="center", fontsize=fontsize,
+                    **text_kw)
+
+
 def _ci_rows(ax: Any, rows: Sequence[tuple[str, Any, str]], color: str = "#222222") -> None:
     """Draw one 95 % CI per row of ``rows`` (label, :class:`utils.stats.Evidence`, note) from the top down, the
     difference as a dot, a line at 0, and the difference, interval and n written beside each."""
     y = np.arange(len(rows))[::-1]
     for yy, (label, ev, note) in zip(y, rows):
         lo, hi = ev.ci95
-        ax.errorbar(ev.diff, yy, xerr=[[ev.diff - lo], [hi - ev.diff]], fmt="o", color=color, capsize=4, lw=1.6)
-        ax.annotate(f"{ev.diff:+.3f} [{lo:+.3f}, {hi:+.3f}], n = {ev.n_a} {ev.unit}s{note}", (hi, yy),
-                    xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
+        ci_point(ax, yy, ev, f"{ev.diff:+.3f} [{lo:+.3f}, {hi:+.3f}], n = {ev.n_a} {ev.unit}s{note}", color=color)
     ax.axvline(0, color="#555555", lw=1, ls="--")
     ax.set_yticks(y, [label for label, _, _ in rows])
     ax.set_ylim(-0.6, len(rows) - 0.4)
