@@ -32,6 +32,7 @@ import torch
 
 from utils.countdown import countdown_reward
 from utils.rlvr.losses import entropy_mask, masked_policy_loss
+from utils.shared_prefill import shared_prefill
 
 __all__ = ["capture_trainer_step", "completion_mask", "grpo_step", "hand_optimizer", "sample_batches", "sample_group"]
 
@@ -48,11 +49,12 @@ def sample_group(
     sampling at ``temperature``, no top-k/top-p); tokens after a completion's first EOS are padding."""
     texts = [p for p in prompts for _ in range(num_generations)]
     enc = tokenizer(text=texts, return_tensors="pt", padding=True, padding_side="left")
-    out = model.generate(
-        input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], do_sample=True, temperature=temperature,
-        top_k=0, top_p=1.0, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.bos_token_id,
-    )
+    with shared_prefill(model):  # each prompt's copies prefilled once, as the trainer does (the same tokens)
+        out = model.generate(
+            input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], do_sample=True, temperature=temperature,
+            top_k=0, top_p=1.0, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.bos_token_id,
+        )
     comp = out[:, enc["input_ids"].shape[1]:]
     return enc["input_ids"], enc["attention_mask"], comp.masked_fill(completion_mask(comp, tokenizer.eos_token_id) == 0,
                                                                      tokenizer.pad_token_id)
