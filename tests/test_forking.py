@@ -230,7 +230,7 @@ def test_score_with_store_checks_a_live_slice_and_refuses_a_stale_store(tmp_path
     model, tok, prompts, comps = _standin_corpus()
     full = fk.score_completions_at(model, tok, prompts, comps, [1.0])
     path = fk.save_scores(tmp_path / "s.npz", prompts[:5], comps[:5], {1.0: full[1.0][:5]}, {"command": "redo"})
-    got, info = fk.score_with_store(model, tok, prompts, comps, path, live=2)
+    got, info = fk.score_with_store(model, tok, prompts, comps, path, live=2, batch_size=2)
     assert (info["live"], info["stored"], info["checked"]) == (3, 3, 2)   # 2 checked + 1 the store lacks; 3 read back
     assert info["max_diff"] == pytest.approx(0.0, abs=1e-5)
     np.testing.assert_allclose([r.entropy for recs in got[1.0] for r in recs],
@@ -254,3 +254,11 @@ def test_store_line_says_how_the_corpus_was_scored():
     line = fk.store_line({"live": 8, "stored": 22, "checked": 8, "max_diff": 0.0}, "data/s.npz")
     assert line == "8 traces scored now, 22 read from s.npz; the 8 re-scored ones agree with the stored scores exactly"
     assert "within 3.0e-06 nats" in fk.store_line({"live": 8, "stored": 22, "checked": 8, "max_diff": 3e-6}, "s.npz")
+
+
+def test_score_with_store_scores_whole_batches_live(tmp_path):
+    model, tok, prompts, comps = _standin_corpus(n=6)
+    full = fk.score_completions_at(model, tok, prompts, comps, [1.0], batch_size=4)
+    path = fk.save_scores(tmp_path / "s.npz", prompts, comps, full, {"command": "redo"})
+    _, info = fk.score_with_store(model, tok, prompts, comps, path, live=1, batch_size=4)
+    assert (info["live"], info["checked"], info["stored"]) == (4, 4, 2)   # one whole batch of 4, as the store was made

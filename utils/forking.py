@@ -221,7 +221,8 @@ def score_with_store(model: Any, tokenizer: Any, prompts: Sequence[str], complet
                      store: Any, live: int | None, temperatures: Sequence[float] | None = None, batch_size: int = 8,
                      tol: float = 1e-4) -> tuple[dict[float, list[list[TokenRecord]]], dict[str, Any]]:
     """:func:`score_completions_at` for a corpus whose scores are stored (:func:`save_scores`): the first ``live``
-    traces (and any the store lacks) are scored now and must agree with the stored ones within ``tol`` nats
+    traces, rounded up to whole batches of ``batch_size`` (and any the store lacks), are scored now and must agree
+    with the stored ones within ``tol`` nats
     (:class:`utils.results.ResultsError` otherwise: the store is stale, or the model is not the one that made it);
     the rest are read from ``store``. ``live=None`` (or no store file) scores every trace now.
 
@@ -236,6 +237,9 @@ def score_with_store(model: Any, tokenizer: Any, prompts: Sequence[str], complet
         got = score_completions_at(model, tokenizer, prompts, completions, temps or [1.0], batch_size=batch_size)
         return got, {"live": len(prompts), "stored": 0, "max_diff": None, "meta": None}
     stored, meta = load_scores(store, tokenizer, prompts, completions)
+    # whole batches from the start, as the store was made: a trace's scores depend (in the last digits) on the padded
+    # width of its batch, so the same batches repeat the stored numbers exactly on the machine that made them
+    live = -(-live // batch_size) * batch_size
     temps = temps or sorted(stored)
     missing_t = [t for t in temps if t not in stored]
     if missing_t:
