@@ -138,7 +138,9 @@ def test_first_steps_relation_tells_bits_from_rewards() -> None:
     long[0]["train"]["reward"] = [0.1, 0.2, 0.35]   # drift: the trajectories part after two steps
     drift = V.first_steps_relation(long, short)
     assert (drift.kind, drift.shared_steps, drift.drifting, drift.n_seeds) == ("drift", 2, 1, 1)
-    assert str(drift) == "the same training rewards for the first 2 steps (1 of 1 seeds then drift)"
+    assert str(drift) == "the same training rewards for the first 2 steps, then drift"   # one seed
+    assert str(V.Relation("drift", shared_steps=77, drifting=1, n_seeds=6)) == (
+        "the same training rewards for the first 77 steps (1 of 6 seeds then drift)")
     long[0]["train"]["reward"] = [0.5, 0.25, 0.3]
     different = V.first_steps_relation(long, short)
     assert different.kind == "different"

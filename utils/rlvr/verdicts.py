@@ -139,6 +139,8 @@ class Relation:
         return self.rank < other.rank
 
     def __str__(self) -> str:
+        if self.kind == "drift" and self.n_seeds == 1:
+            return f"the same training rewards for the first {self.shared_steps} steps, then drift"
         if self.kind == "drift":
             return (f"the same training rewards for the first {self.shared_steps} steps "
                     f"({self.drifting} of {self.n_seeds} seeds then drift)")
