@@ -153,7 +153,7 @@ def cached_evaluation(model: Any, tokenizer: Any, rows: Sequence[dict[str, Any]]
     try:
         import fcntl
 
-        lock = open(d / f"{key}.lock", "w")  # noqa: SIM115 - held until the result is written
+        lock = open(d / f"{key}.lock", "w", encoding="utf-8")  # noqa: SIM115 - held until the result is written
         fcntl.flock(lock, fcntl.LOCK_EX)
     except (ImportError, OSError):  # no POSIX locks here: at worst two runs evaluate the same thing
         lock = None
