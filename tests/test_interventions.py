@@ -45,3 +45,16 @@ def test_arm_evidence_is_paired() -> None:
               I.ER: [_run(s, 0.15 + 0.01 * s + 0.001 * (s % 2)) for s in range(4)]}
     ev = I.arm_evidence(groups, I.ER, I.final_entropy, "entropy")
     assert ev.test == "paired t" and ev.n_a == 4 and ev.diff == pytest.approx(0.0505)
+
+
+def test_coverage_evidence_is_pass_at_k_per_problem_paired() -> None:
+    from utils.interventions import coverage_evidence
+
+    base = {"samples": 4, "correct": [4, 2, 0, 1, 3]}
+    runs = [{"final": {"correct": [4, 0, 0, 0, 1]}}, {"final": {"correct": [4, 2, 0, 0, 1]}}]
+    at1 = coverage_evidence(runs, base, 1)
+    # pass@1 = correct / n: GRPO mean (1, .25, 0, 0, .25) against (1, .5, 0, .25, .75), paired by problem
+    assert at1.diff == pytest.approx(np.mean([0, -0.25, 0, -0.25, -0.5])) and at1.n_a == 5 and at1.unit == "problem"
+    at4 = coverage_evidence(runs, base, 4)     # pass@n = 1 if any sample is right
+    assert at4.diff == pytest.approx(np.mean([0, -0.5, 0, -1, 0]))
+    assert at4.labels == ("pass@4 after GRPO", "pass@4 of the base model")

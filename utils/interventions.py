@@ -21,7 +21,8 @@ import numpy as np
 from utils import stats
 from utils.config import REPO_ROOT
 
-__all__ = ["ARMS", "Arm", "arm_evidence", "arm_table", "budget", "choose_entropy_coef", "final_entropy", "margins", "paired",
+__all__ = ["ARMS", "Arm", "arm_evidence", "arm_table", "budget", "choose_entropy_coef", "coverage_evidence", "final_entropy",
+           "margins", "paired",
            "pass1", "passk", "record_rows", "sweep_config"]
 
 MARGINS_PATH = REPO_ROOT / "configs" / "margins.yaml"
@@ -102,6 +103,20 @@ def paired(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]], fn: Callabl
     return np.array([fn(sa[s]) for s in seeds]), np.array([fn(sb[s]) for s in seeds]), seeds
 
 
+def coverage_evidence(runs: Sequence[dict[str, Any]], base_hard: dict[str, Any], k: int,
+                      label: str = "GRPO") -> stats.Evidence:
+    """Does RL shrink coverage: per hard problem, the unbiased pass@``k`` of ``runs`` (averaged over their seeds)
+    minus the base model's, paired by problem (``base_hard``: the base model's ``correct`` counts of its
+    ``samples`` per problem, the same problems and sample count as the runs' final evaluation)."""
+    from utils.passk import pass_at_k
+
+    n_samp = int(base_hard["samples"])
+    pp = lambda correct: np.asarray(pass_at_k(n_samp, correct, k))  # noqa: E731
+    mean_pp = np.mean([pp(r["final"]["correct"]) for r in runs], axis=0)
+    return stats.compare(mean_pp, pp(base_hard["correct"]), paired=True, unit="problem",
+                         labels=(f"pass@{k} after {label}", f"pass@{k} of the base model"))
+
+
 def arm_evidence(groups: dict[str, list[dict[str, Any]]], label: str, fn: Callable[[dict[str, Any]], float],
                  what: str, margin: float | None = None, against: str | None = None) -> stats.Evidence:
     """Arm ``label`` against its baseline (or ``against``), paired by seed, on the per-run value ``fn``."""
@@ -171,8 +186,6 @@ def record_rows(ledger: Any, groups: dict[str, list[dict[str, Any]]], base_hard:
     ``"write-up variant"``), the base model's pass@k on the hard problems, and the Monte-Carlo's numbers
     (:func:`utils.baseline.monte_carlo`). No row is gated on an entropy rise: each is judged on its own quantity,
     paired by seed (every row says its test and n). Returns the evidence, by row id."""
-    from utils.passk import pass_at_k
-
     M = margins("05")
     k, n_samp = int(M["passk"]["k"]), int(base_hard["samples"])
     kw = {"section": section, "budget": budget}
@@ -214,11 +227,7 @@ def record_rows(ledger: Any, groups: dict[str, list[dict[str, Any]]], base_hard:
             ledger.record(id_, evidence=ev, direction="greater", figure="05_arms",
                           measured=f"vs {ARMS[lab].baseline}; its entropy: {stats.describe(e_h)}", **kw)
 
-    pp = lambda correct: np.asarray(pass_at_k(n_samp, correct, k))  # noqa: E731
-    grpo_pp = np.mean([pp(r["final"]["correct"]) for r in groups[GRPO]], axis=0)
-    out["entbonus.rl_shrinks_coverage"] = ev = stats.compare(
-        grpo_pp, pp(base_hard["correct"]), paired=True, unit="problem",
-        labels=(f"pass@{k} after GRPO", f"pass@{k} of the base model"))
+    out["entbonus.rl_shrinks_coverage"] = ev = coverage_evidence(groups[GRPO], base_hard, k)
     ledger.record("entbonus.rl_shrinks_coverage", evidence=ev, direction="less", figure="05_pass_at_k",
                   measured=f"per hard problem, GRPO averaged over {len(groups[GRPO])} seeds", **kw)
     e1 = arm_evidence(groups, P04, passk(1), "pass@1 (hard)")
