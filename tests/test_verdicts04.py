@@ -151,3 +151,16 @@ def test_first_steps_relation_tells_bits_from_rewards() -> None:
     assert V.weakest_relation([drift, V.Relation("drift", shared_steps=1, drifting=1, n_seeds=6)]).shared_steps == 1
     with pytest.raises(ValueError):
         V.Relation("almost")
+
+
+def test_live_against_committed_names_the_versions_that_differ() -> None:
+    short = [_run("s", 0, 0.2)]
+    live = [_run("l", 0, 0.2)]
+    for r in short + live:
+        r["versions"] = {"torch": "2.13.0", "transformers": "5.25.0"}
+    assert V.live_against_committed(live, short) == "bit for bit"
+    short[0]["versions"] = {"torch": "2.13.0", "transformers": "5.24.0"}
+    live[0]["train"]["reward"] = [0.1, 0.2, 0.35]
+    assert V.live_against_committed(live, short) == (
+        "the same training rewards for the first 2 steps, then drift (committed with transformers 5.24.0; now 5.25.0)")
+    assert V.live_against_committed(live, []) == "different"   # no committed run of that seed

@@ -24,7 +24,8 @@ from typing import Any
 from utils.interventions import margins
 from utils.stats import Evidence, holm, verdict
 
-__all__ = ["MARGINS_FILE", "Relation", "budget_verdicts", "design", "first_steps_identical", "first_steps_relation", "weakest_relation",
+__all__ = ["MARGINS_FILE", "Relation", "budget_verdicts", "design", "first_steps_identical", "first_steps_relation",
+           "live_against_committed", "weakest_relation",
            "margin", "margin_line", "rho_contrasts",
            "section", "verdict_runs"]
 
@@ -168,6 +169,23 @@ def first_steps_relation(long: Sequence[dict[str, Any]], short: Sequence[dict[st
         return Relation("different", n_seeds=len(shared))
     diverged = sum(k < len(b["train"]["reward"]) for k, (_, b) in zip(same, shared))
     return Relation("drift", shared_steps=n, drifting=diverged, n_seeds=len(shared))
+
+
+def live_against_committed(live: Sequence[dict[str, Any]], committed: Sequence[dict[str, Any]]) -> str:
+    """How runs trained now relate to the committed runs of the same seeds (:func:`first_steps_relation`, as a
+    phrase), and, where they differ, the library versions the committed runs were made with: e.g. ``"the same
+    training rewards for the first 117 steps, then drift (committed with transformers 5.24.0; now 5.25.0)"``."""
+    rel = str(first_steps_relation(live, committed))
+    by_seed = {r["seed"]: r for r in committed}
+    pair = next(((a, by_seed[a["seed"]]) for a in live if a["seed"] in by_seed), None)
+    if pair is None:
+        return rel
+    now, then = pair[0].get("versions", {}), pair[1].get("versions", {})
+    moved = [k for k, v in now.items() if then.get(k) != v]
+    if not moved:
+        return rel
+    return (f"{rel} (committed with {' and '.join(f'{k} {then.get(k)}' for k in moved)}; now "
+            f"{' and '.join(str(now[k]) for k in moved)})")
 
 
 def weakest_relation(relations: Sequence[Relation]) -> Relation:
