@@ -60,7 +60,7 @@ def _layers(cache: Any) -> list[Any] | None:
     return layers
 
 
-def _shared(orig: Any, model: Any) -> Any:
+def _shared(orig: Any) -> Any:
     def _prefill(input_ids: torch.Tensor, generation_config: Any, model_kwargs: dict[str, Any], *args: Any,
                  **kwargs: Any) -> Any:
         cache = model_kwargs.get("cache", model_kwargs.get("past_key_values"))
@@ -92,7 +92,7 @@ def install_shared_prefill(model: Any) -> Any:
     orig = getattr(model, "_prefill", None)
     if orig is None or getattr(orig, "__shared_prefill__", False):
         return model
-    model._prefill = _shared(orig, model)
+    model._prefill = _shared(orig)
     return model
 
 
