@@ -180,18 +180,9 @@ _GRID_WORKER: dict[str, Any] = {}
 
 
 def _grid_worker_init(model: Any, tokenizer: Any, threads: int, parent_pid: int) -> None:
-    import warnings
+    from utils.workers import quiet_worker
 
-    import torch
-
-    from utils.workers import die_with_parent
-
-    die_with_parent(parent_pid)  # a killed notebook kernel takes its workers with it
-    torch.set_num_threads(threads)  # the parent's count: a cell's samples do not depend on which process drew them
-    warnings.filterwarnings("ignore")
-    import transformers
-
-    transformers.logging.set_verbosity_error()  # as in the notebook: no library notices in a cell's output
+    quiet_worker(parent_pid, threads)  # the parent's thread count: the samples do not depend on who drew them
     _GRID_WORKER.update(model=model, tokenizer=tokenizer)
 
 
@@ -258,9 +249,9 @@ def run_grid(
                 if on_run is not None:
                     on_run(r)
         except KeyboardInterrupt:  # Ctrl-C: stop the workers, do not wait for the queue
-            for proc in list((getattr(ex, "_processes", None) or {}).values()):
-                proc.kill()
-            ex.shutdown(wait=False, cancel_futures=True)
+            from utils.workers import stop_pool
+
+            stop_pool(ex)
             raise
     return runs
 

@@ -6,6 +6,10 @@ with parent 1, holding hundreds of MB each. :func:`die_with_parent`, run first i
 ``initializer``), makes the kernel send the worker SIGKILL when its parent dies (Linux ``prctl(PR_SET_PDEATHSIG)``),
 and starts a watchdog thread that ends the worker once its parent is gone (every POSIX system, within a second).
 The multiprocessing resource tracker then sees its last writers close and ends too.
+
+:func:`quiet_worker` is the whole set-up of a worker of the series' pools (``utils.rlvr.run_many``,
+``utils.decoding_grid.run_grid``): it dies with its parent, computes with the parent's thread count and prints no
+library notices into a notebook; :func:`stop_pool` ends a pool's workers at once on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 import threading
 import time
 
-__all__ = ["die_with_parent"]
+__all__ = ["die_with_parent", "quiet_worker", "stop_pool"]
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
@@ -54,3 +58,29 @@ def die_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
     if os.getppid() != parent_pid:  # it died before the death signal was armed
         os._exit(1)
     threading.Thread(target=_watch, args=(parent_pid, poll_s), daemon=True, name="die-with-parent").start()
+
+
+def quiet_worker(parent_pid: int, threads: int) -> None:
+    """Set up a pool worker: :func:`die_with_parent`, ``threads`` torch (and OpenMP) threads -- the parent's count, so
+    that its numbers are the ones the parent would compute -- and no warnings, transformers notices or progress
+    bars in the output of the notebook that started it."""
+    import warnings
+
+    import torch
+
+    die_with_parent(parent_pid)  # a killed parent (or notebook kernel) takes its workers with it
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch.set_num_threads(threads)
+    warnings.filterwarnings("ignore")
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bars in a notebook's output
+
+
+def stop_pool(ex: object) -> None:
+    """Kill a ``ProcessPoolExecutor``'s workers and drop its queue without waiting (on Ctrl-C or SIGTERM: the
+    caller re-raises)."""
+    for proc in list((getattr(ex, "_processes", None) or {}).values()):
+        proc.kill()
+    ex.shutdown(wait=False, cancel_futures=True)  # type: ignore[attr-defined]

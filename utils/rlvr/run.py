@@ -449,19 +449,10 @@ def _run_job(job: Job, threads: int) -> dict[str, Any]:
 
 
 def _worker_init(threads: int, profile: str, parent_pid: int) -> None:
-    import warnings
+    from utils.workers import quiet_worker
 
-    from utils.workers import die_with_parent
-
-    die_with_parent(parent_pid)  # a killed parent (or notebook kernel) takes its workers with it
-    os.environ["OMP_NUM_THREADS"] = str(threads)
+    quiet_worker(parent_pid, threads)
     os.environ["FORKING_TOKENS_PROFILE"] = profile  # results record the parent's profile
-    torch.set_num_threads(threads)
-    warnings.filterwarnings("ignore")
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bars in a notebook's output
 
 
 def finished_run(job: Job, threads: int = 1, *, any_profile: bool = False) -> dict[str, Any] | None:
@@ -548,9 +539,9 @@ def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: b
                 for f in as_completed(futures):
                     report(futures[f], f.result())
             except KeyboardInterrupt:  # Ctrl-C or SIGTERM (utils.cli.Terminated): stop the workers, do not wait
-                for proc in list((getattr(ex, "_processes", None) or {}).values()):
-                    proc.kill()
-                ex.shutdown(wait=False, cancel_futures=True)
+                from utils.workers import stop_pool
+
+                stop_pool(ex)
                 raise
     return [r for r in results if r is not None]
 
