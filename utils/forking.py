@@ -227,8 +227,9 @@ def score_with_store(model: Any, tokenizer: Any, prompts: Sequence[str], complet
     (:class:`utils.results.ResultsError` otherwise: the store is stale, or the model is not the one that made it);
     the rest are read from ``store``. ``live=None`` (or no store file) scores every trace now.
 
-    Returns ``({temperature: records}, info)``; ``info``: ``live`` and ``stored`` trace counts, ``max_diff`` (the
-    largest entropy or log-probability difference between the live and the stored scores, nats) and ``meta``."""
+    Returns ``({temperature: records}, info)``; ``info``: ``live``, ``stored`` and ``checked`` trace counts,
+    ``max_diff`` (the largest entropy or log-probability difference between the live and the stored scores, nats)
+    and ``meta``."""
     from pathlib import Path
 
     from utils.results import ResultsError
@@ -236,7 +237,7 @@ def score_with_store(model: Any, tokenizer: Any, prompts: Sequence[str], complet
     temps = list(temperatures) if temperatures is not None else None
     if live is None or not Path(store).exists():
         got = score_completions_at(model, tokenizer, prompts, completions, temps or [1.0], batch_size=batch_size)
-        return got, {"live": len(prompts), "stored": 0, "max_diff": None, "meta": None}
+        return got, {"live": len(prompts), "stored": 0, "checked": 0, "max_diff": None, "meta": None}
     stored, meta = load_scores(store, tokenizer, prompts, completions)
     # whole batches from the start, as the store was made: a trace's scores depend (in the last digits) on the padded
     # width of its batch, so the same batches repeat the stored numbers exactly on the machine that made them
@@ -272,7 +273,7 @@ def store_line(info: dict[str, Any], store: Any) -> str:
     """:func:`score_with_store`'s ``info`` in words: how many traces were scored now, read back, and checked."""
     from pathlib import Path
 
-    if not info["stored"] and not info.get("checked"):
+    if not info["stored"] and not info["checked"]:
         return f"{info['live']} traces scored now"
     agree = "exactly" if info["max_diff"] == 0 else f"within {info['max_diff']:.1e} nats"
     return (f"{info['live']} traces scored now, {info['stored']} read from {Path(store).name}; the {info['checked']} "
