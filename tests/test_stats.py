@@ -216,3 +216,35 @@ def test_random_intercept_slope_without_a_between_unit_spread() -> None:
     assert ev.ci95[0] < 0.01 < ev.ci95[1]
     with pytest.raises(ValueError, match="more observations than units"):
         S.random_intercept_slope([0, 1, 2], [[0.1], [0.2], [0.3]])
+
+
+def test_gain_share_fieller_interval():
+    """The share of the reference arm's gain: the ratio of mean gains, Fieller's interval around it (close to the
+    delta method when the denominator is well away from 0), and no finite interval when the reference gained
+    nothing clear."""
+    import numpy as np
+    from scipy.stats import t
+
+    from utils.stats import gain_share
+
+    rng = np.random.default_rng(0)
+    b = 0.23 + rng.normal(0, 0.004, 8)
+    a = b - 0.002 + rng.normal(0, 0.003, 8)
+    res = gain_share(a, b, 0.178)
+    x, y = a - 0.178, b - 0.178
+    assert res["share"] == pytest.approx(x.mean() / y.mean())
+    lo, hi = res["ci"]
+    assert lo < res["share"] < hi
+    c = np.cov(np.vstack([x, y])) / 8
+    r = res["share"]
+    se = np.sqrt(c[0, 0] - 2 * r * c[0, 1] + r**2 * c[1, 1]) / y.mean()
+    h = t.ppf(0.975, 7) * se
+    assert lo == pytest.approx(r - h, abs=0.01) and hi == pytest.approx(r + h, abs=0.01)
+    # Every R inside the interval satisfies Fieller's inequality, the end points with equality.
+    tq = t.ppf(0.975, 7)
+    for R in (lo, hi):
+        assert (x.mean() - R * y.mean()) ** 2 == pytest.approx(tq**2 * (c[0, 0] - 2 * R * c[0, 1] + R**2 * c[1, 1]))
+    flat = gain_share(a, 0.178 + rng.normal(0, 0.01, 8), 0.178)
+    assert flat["ci"] is None
+    with pytest.raises(ValueError):
+        gain_share(a, b[:4], 0.178)

@@ -37,6 +37,7 @@ __all__ = [
     "compare",
     "compare_to",
     "describe",
+    "gain_share",
     "gated_verdict",
     "holm",
     "mde",
@@ -409,3 +410,39 @@ def holm(evidence: Sequence[Evidence], alpha: float = ALPHA) -> list[Evidence]:
                             mean_b=ev.mean_b, diff=ev.diff, se=ev.se, df=ev.df, ci95=ci95, ci90=ev.ci90, p=pa,
                             mde=ev.mde, margin=ev.margin, labels=ev.labels, unit=ev.unit, detail=detail))
     return out
+
+
+# --- The share of one arm's gain that another recovers (issue 29) -----------------------------------------------------
+
+def gain_share(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
+               base: float | Sequence[float] | np.ndarray, level: float = 0.95) -> dict[str, Any]:
+    """The share of ``b``'s gain over ``base`` that ``a`` recovers, ``mean(a - base) / mean(b - base)``, with Fieller's
+    confidence interval for a ratio of two paired means (units paired: ``a[i]`` and ``b[i]`` measure the same unit,
+    ``base`` is one number or one per unit, e.g. each base model's own step-0 pass@1).
+
+    With ``x = a - base``, ``y = b - base``, their means ``mx, my``, the variances and covariance of those means
+    ``v11, v22, v12`` (n - 1 in the denominators) and ``t = t_{(1+level)/2, n-1}``, the interval is the set of ``R``
+    with ``(mx - R my)^2 <= t^2 (v11 - 2 R v12 + R^2 v22)``; it is a finite interval only when ``my`` is clearly
+    away from 0 (``my^2 > t^2 v22``), else ``ci`` is ``None`` (the gain in the denominator is not established).
+    Returns ``{"share", "ci", "level", "n", "gain_a", "gain_b"}``."""
+    va, vb = _values(a, "a"), _values(b, "b")
+    if va.size != vb.size:
+        raise ValueError(f"gain_share pairs units: got {va.size} and {vb.size} values")
+    base_v = np.broadcast_to(np.asarray(base, dtype=float), va.shape)
+    x, y = va - base_v, vb - base_v
+    n = x.size
+    mx, my = float(x.mean()), float(y.mean())
+    if my == 0:
+        raise ValueError("gain_share: the reference arm gained nothing over the base (division by zero)")
+    c = np.cov(np.vstack([x, y]), ddof=1) / n
+    v11, v22, v12 = float(c[0, 0]), float(c[1, 1]), float(c[0, 1])
+    tq = float(_t().ppf((1 + level) / 2, n - 1))
+    qa = my**2 - tq**2 * v22
+    qb = -2 * (mx * my - tq**2 * v12)
+    qc = mx**2 - tq**2 * v11
+    ci: tuple[float, float] | None = None
+    disc = qb**2 - 4 * qa * qc
+    if qa > 0 and disc >= 0:
+        r = math.sqrt(disc)
+        ci = ((-qb - r) / (2 * qa), (-qb + r) / (2 * qa))
+    return {"share": mx / my, "ci": ci, "level": level, "n": n, "gain_a": mx, "gain_b": my}
