@@ -24,7 +24,8 @@ import numpy as np
 
 from utils.config import DATA_DIR
 
-__all__ = ["NOTEBOOKS", "choose", "comparison_jobs", "selection_jobs", "selection_dir", "spec"]
+__all__ = ["NOTEBOOKS", "choose", "comparison_jobs", "per_arm_04", "per_arm_06", "runs_at_04", "selection_jobs", "selection_dir",
+           "selection_runs", "spec"]
 
 NOTEBOOKS = ("04", "06")
 #: The rates at which notebook 04's arms already have committed 8-seed runs.
@@ -145,7 +146,8 @@ def comparison_jobs(notebook: str, chosen: dict[tuple[str, str], dict[str, Any]]
         rates = [lr] + ([second_rate("06", lr)] if arm == "top20" else [])
         for x in rates:
             jobs.append(_job_at(j.cfg, x, j.seed, PRE_DIR, j.cfg.name))
-    return [Job(c, s, o) for c, s, o in dict.fromkeys((j.cfg, j.seed, j.out) for j in jobs)]
+    seen: set[str] = set()
+    return [j for j in jobs if not (j.out in seen or seen.add(j.out))]  # one job per file (top20's rate once)
 
 
 def _job_at(cfg: Any, lr: float, seed: int, out_dir: Path, name: str) -> Any:
@@ -156,6 +158,114 @@ def _job_at(cfg: Any, lr: float, seed: int, out_dir: Path, name: str) -> Any:
         name = f"{name}_lr{lr:g}"
         cfg = cfg.replace(learning_rate=lr, name=name)
     return Job(cfg, seed, str(Path(out_dir) / f"{name}_seed{seed}.json"))
+
+
+#: How the ledger names each arm.
+ARM_LABELS = {"all": "all", "top20": "top-20%", "bottom80": "bottom-80%", "random20": "random-20%",
+              "role20": "role-only 20%"}
+_DIRS_04 = (DATA_DIR / "results" / "04_masked_rlvr", DATA_DIR / "results" / "full" / "04_masked_rlvr")
+
+
+def runs_at_04(arm: str, lr: float, seeds: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """Notebook 04's committed runs of ``arm`` at rate ``lr`` on the comparison seeds (default: the spec's 0-7):
+    ``countdown_<arm>`` at 1e-4, ``countdown_<arm>_lr3e-4`` at 3e-4, ``04_<arm>_lr<lr>`` at a rate stage 1 added;
+    from ``data/results/04_masked_rlvr/`` or ``data/results/full/04_masked_rlvr/``, each checked as a complete run
+    of its job (:func:`utils.rlvr.readout.load_jobs`)."""
+    from utils.rlvr import Job, load_config
+    from utils.rlvr.readout import load_jobs
+
+    seeds = list(spec("04")["comparison_seeds"] if seeds is None else seeds)
+    if abs(lr - 1e-4) <= 1e-15:
+        cfg = load_config(f"countdown_{arm}", profile="full")
+    elif abs(lr - 3e-4) <= 1e-15:
+        cfg = load_config(f"countdown_{arm}_lr3e-4", profile="full")
+    else:
+        cfg = load_config(f"countdown_{arm}", profile="full")
+        cfg = cfg.replace(learning_rate=lr, name=f"04_{arm}_lr{lr:g}")
+    jobs = []
+    for s in seeds:
+        found = [d / f"{cfg.name}_seed{s}.json" for d in _DIRS_04 if (d / f"{cfg.name}_seed{s}.json").exists()]
+        jobs.append(Job(cfg, s, str(found[0] if found else _DIRS_04[1] / f"{cfg.name}_seed{s}.json")))
+    return load_jobs(jobs, f"{PROG} compare --notebook 04")
+
+
+def selection_runs(notebook: str) -> list[dict[str, Any]]:
+    """Stage 1's committed runs (all of them: a missing one is an error naming the command that makes it)."""
+    from utils.rlvr.readout import load_jobs
+
+    return load_jobs(selection_jobs(notebook), f"{PROG} select --notebook {notebook}")
+
+
+def per_arm_04(margin_share: float | None = None) -> dict[str, Any]:
+    """Notebook 04's comparisons with every arm at its own chosen rate (stage 1's rule): the choice per arm, the
+    equivalence margin (a quarter of `all`'s selection gain), the best-vs-best evidence (top20 - all, bottom80 - all,
+    top20 - random20, top20 - role20, paired by seed) and the share of `all`'s gain that top20 recovers."""
+    from utils.rlvr.readout import compare_runs, values
+    from utils.stats import gain_share
+
+    d = spec("04")
+    chosen = choose(selection_runs("04"))
+    lr = {arm: chosen[("d96", arm)]["lr"] for arm in d["arms"]}
+    share = float(d["margin_share_of_gain"] if margin_share is None else margin_share)
+    margin = share * chosen[("d96", "all")]["gain"]
+    runs = {arm: runs_at_04(arm, lr[arm]) for arm in d["arms"]}
+    base = float(runs["all"][0]["eval"]["pass1"][0])
+
+    def lab(arm: str) -> str:
+        return f"{ARM_LABELS[arm]} (lr {lr[arm]:g})"
+
+    ev = {"top20_vs_all": compare_runs(runs["top20"], runs["all"], labels=(lab("top20"), lab("all")), margin=margin),
+          "bottom80_vs_all": compare_runs(runs["bottom80"], runs["all"], labels=(lab("bottom80"), lab("all"))),
+          "top20_vs_random20": compare_runs(runs["top20"], runs["random20"], labels=(lab("top20"), lab("random20"))),
+          "top20_vs_role20": compare_runs(runs["top20"], runs["role20"], labels=(lab("top20"), lab("role20")))}
+    return {"chosen": chosen, "lr": lr, "margin": margin, "margin_share": share, "runs": runs, "base": base,
+            "evidence": ev, "gain_share": gain_share(values(runs["top20"]), values(runs["all"]), base)}
+
+
+def per_arm_06(budget: int | None = None) -> dict[str, Any]:
+    """Notebook 06's ladder with each arm at its size's chosen rate: stage 1's choice, and for the base models whose
+    stage-2 runs are all finished, the per-model gap table (:func:`utils.ladder_analysis.gap_table`, top20 at its
+    rate minus all at its rate), the slope analysis, the share of `all`'s gain that top20 recovers (base model as the
+    unit, each model's own step-0 pass@1 as its base), the same gap with top20 at its second rate, and the margin (a
+    quarter of `all`'s mean selection gain over the sizes). ``complete`` / ``models`` say how much of the design is in."""
+    from utils.ladder import design, rung_table
+    from utils.ladder_analysis import analyse, gap_table
+    from utils.rlvr.run import finished_run
+    from utils.stats import gain_share
+
+    d, lad = spec("06"), design()
+    budget = int(budget or lad["primary_budget"])
+    chosen = choose(selection_runs("06"))
+    jobs = comparison_jobs("06", chosen)
+    by_model: dict[str, list[tuple[Any, dict[str, Any] | None]]] = {}
+    for j in jobs:
+        by_model.setdefault(j.cfg.model, []).append((j, finished_run(j, threads=1, any_profile=True)))
+    params = {r["rung"]: r["params"] for r in rung_table()}
+    best: list[dict[str, Any]] = []
+    second: list[dict[str, Any]] = []
+    for pairs in by_model.values():
+        if any(r is None for _, r in pairs):
+            continue
+        for j, r in pairs:
+            rung, m, arm = j.cfg.name.split("_")[1:4]
+            named = {**r, "name": f"06_{rung}_{m}_{arm}"}  # type: ignore[dict-item]
+            lr = float(r["config"]["learning_rate"])  # type: ignore[index]
+            if abs(lr - chosen[(rung, arm)]["lr"]) <= 1e-15:
+                best.append(named)
+                if arm == "all":
+                    second.append(named)
+            if arm == "top20" and abs(lr - second_rate("06", chosen[(rung, arm)]["lr"])) <= 1e-15:
+                second.append(named)
+    margin = d["margin_share_of_gain"] * float(np.mean([chosen[(r, "all")]["gain"] for r in params]))
+    out: dict[str, Any] = {"chosen": chosen, "margin": margin, "budget": budget, "models": len(best) // 8,
+                           "models_total": len(by_model), "complete": len(best) // 8 == len(by_model)}
+    if len(best) // 8 >= 3:
+        rows = gap_table(best, budget, params)
+        out.update(rows=rows, analysis=analyse(rows, lad["slope_margin"]),
+                   second_rows=gap_table(second, budget, params),
+                   gain_share=gain_share([r["top20"] for r in rows], [r["all"] for r in rows],
+                                         [r["base"] for r in rows]))
+    return out
 
 
 PROG = "python -m utils.rlvr.tuning"
