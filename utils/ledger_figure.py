@@ -101,7 +101,7 @@ def forest_figure(rows: list[dict[str, Any]]) -> Any:
                 ax.plot(list(ln["ci90"]), [y, y], color=st.colour, lw=4.5, alpha=0.85, solid_capstyle="butt")
                 any_eq = True
             any_holm |= ln["holm"]
-            ax.plot([ln["x"]], [y], marker=st.marker, fillstyle=st.fill, color=st.colour, markersize=7.5,
+            ax.plot([ln["x"]], [y], marker=st.marker, fillstyle=st.fill, color=st.colour, markersize=8.5,
                     markeredgecolor="#000000" if st.fill != "none" else st.colour, markeredgewidth=0.7,
                     markerfacecoloralt="white", ls="none")
         ax.axvline(0, color="#333333", lw=0.9)
