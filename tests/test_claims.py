@@ -57,7 +57,7 @@ def test_rows_without_evidence_state_their_basis(ledger: claims.Ledger) -> None:
     ledger.record("seed.qwen_aime", section="3", verdict="corrected", why="'Quinn 332B' is Qwen3-32B", basis="documented",
                   measured="a | b")
     md = claims.build_ledger("ci").read_text()
-    assert "a \\| b" in md and "**corrected** (documented)" in md
+    assert "- **measured:** a | b" in md and "**corrected** (documented)" in md  # details: a list, no table
 
 
 def test_a_claim_of_several_parts_needs_all(ledger: claims.Ledger) -> None:

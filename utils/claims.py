@@ -29,15 +29,17 @@ from pathlib import Path
 from typing import Any
 
 from utils.config import get_profile, results_dir
+from utils.ledger_rows import (PARTS, QUANTITY, SHORT, SOURCES, VERDICT_STYLE, VerdictStyle, by_source, ci_name,
+                               evidence_parts, is_comparative, oriented, presentation, verdict_style, verdict_word)
 from utils.results import ResultsError, atomic_write_text, load_json, repo_relative, save_json
 from utils.stats import Evidence, all_of, describe, gated_verdict
 from utils.stats import verdict as stats_verdict
 
-__all__ = ["PUBLISHED", "SOURCES", "STAGE_ENV", "VERDICTS", "Claim", "Ledger", "build_ledger", "ledger_markdown",
-           "load_claims", "staged_claims"]
+__all__ = ["PARTS", "PUBLISHED", "QUANTITY", "SHORT", "SOURCES", "STAGE_ENV", "VERDICTS", "VERDICT_STYLE", "Claim",
+           "Ledger", "VerdictStyle", "build_ledger", "deciding_number", "evidence_parts", "ledger_markdown",
+           "load_claims", "presentation", "staged_claims", "summary_markdown", "verdict_style", "verdict_word"]
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "partly reproduced", "corrected", "not testable here")
-SOURCES = ("write-up", "Wang et al. 2025", "Cheng et al. 2025", "Yu et al. 2025 (DAPO)", "derived here")
 BASES = ("experiment", "documented", "descriptive")
 SCHEMA = "forking-tokens/claims/1"
 #: Set (to ``1``) by :func:`staged_claims` for the notebook's kernel: rows go to the staging file.
@@ -100,6 +102,7 @@ class Claim:
     profile: str = ""  # the run profile that measured it
     figure: str | None = None  # e.g. "02_entropy_distribution" (figures/NAME.png)
     numbers: dict[str, Any] = field(default_factory=dict)  # the raw numbers behind `measured` (evidence included)
+    short: str = ""  # the claim in a few words (utils.ledger_rows.SHORT)
 
 
 def _why(ev: Evidence, direction: str, v: str) -> str:
@@ -212,7 +215,7 @@ class Ledger:
                                  "a claim belongs to one notebook; record it there, or remove the stale row")
         path = _staged_path(self.notebook) if os.environ.get(STAGE_ENV) == "1" else own
         rows = load_json(path, schema=SCHEMA)["rows"] if path.exists() else {}
-        rows[c.id] = asdict(c)
+        rows[c.id] = presentation(asdict(c))
         save_json({"rows": rows}, path, schema=SCHEMA)
         print(f"[claim {c.id}] {c.verdict.upper()}: {c.why}")
 
@@ -266,7 +269,7 @@ def load_claims(profile: str | None = None) -> list[dict[str, Any]]:
                                    f"{repo_relative(p)}: a claim belongs to one notebook; remove the stale row and "
                                    "rerun the notebook that owns it")
             seen[cid] = p
-            rows.append(row)
+            rows.append(presentation(row))
     return rows
 
 
@@ -274,17 +277,63 @@ def _cell(s: Any) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
+def deciding_number(row: dict[str, Any]) -> str:
+    """The number(s) a comparative row's verdict rests on, each with its CI, turned so the claimed direction is
+    positive (:func:`oriented`): an equivalence by its 90 % CI and margin, anything else by its 95 % CI (and, where
+    it has a margin, its 90 % CI and the margin). Parts of a claim of several parts are joined by "; ". ``"–"`` for
+    other rows."""
+    out = []
+    for p in evidence_parts(row):
+        ev, direction = p["evidence"], p["direction"]
+        x, ci95, ci90 = oriented(ev, direction)
+        eq, m = direction == "equivalent", ev.get("margin")
+        digits = 4 if max(abs(v) for v in (*ci95, *ci90)) < 0.02 else 3
+        f95, f90 = (f"{lo:+.{digits}f}, {hi:+.{digits}f}" for lo, hi in (ci95, ci90))
+        cis = f"90% CI {f90}" if eq else f"{ci_name(ev)} {f95}" + (f"; 90% CI {f90}" if m else "")
+        num = f"{x:+.{digits}f} [{cis}]"
+        num += f" {p['quantity']}" if p["quantity"] else ""
+        num += f", margin ±{m:g}" if m else ""
+        out.append(f"{p['part']}: {num}" if p["part"] else num)
+    return "; ".join(out) or "–"
+
+
+def anchor(claim_id: str) -> str:
+    """The HTML anchor of a row's details in claims.md: ``wang.top20_matches_full`` -> ``wang-top20-matches-full``."""
+    return claim_id.replace(".", "-").replace("_", "-")
+
+
+def counts_line(rows: list[dict[str, Any]]) -> str:
+    """The verdict counts in one line: ``**34 claims:** 12 ● reproduced · 5 ▼ not reproduced · ...``."""
+    counts = ledger_counts(rows)
+    order = list(VERDICT_STYLE) + [v for v in counts if v not in VERDICT_STYLE]
+    ordered = sorted(counts, key=order.index)
+    return f"**{len(rows)} claims:** " + " · ".join(f"{counts[v]} {verdict_style(v).symbol} {v}" for v in ordered)
+
+
+def summary_markdown(rows: list[dict[str, Any]], details: str, figure: str | None) -> str:
+    """The ledger in one screen (README's section, the top of claims.md): the forest figure (``figure``, a link;
+    ``None``: none), the verdict counts in one line, then one short row per claim -- claim in a few words, source,
+    verdict, the deciding number with its CI, and a link to its details (``details``: claims.md's address, ``""``
+    within claims.md)."""
+    head = [f"![Every comparative claim of the ledger with its interval]({figure})", ""] if figure else []
+    head += [counts_line(rows) + ". Positive numbers point the way the paper claims; an equivalence is read on its "
+             "90 % CI against the margin.", "",
+             "| claim | source | verdict | deciding number | details |", "|---|---|---|---|---|"]
+    lines = [f"| {_cell(presentation(r)['short'])} | {_cell(r['source'])} | {verdict_word(r['verdict'])} | "
+             f"{_cell(deciding_number(r))} | [{r['notebook'][:2]} · details]({details}#{anchor(r['id'])}) |"
+             for r in by_source(rows)]
+    return "\n".join(head + lines) + "\n"
+
+
 def ledger_markdown(rows: list[dict[str, Any]], link_prefix: str = "") -> str:
-    """The ledger as a Markdown table (links relative to ``link_prefix``: '' from the repo root)."""
-    head = (
-        "| claim (as published) | source | our measurement | n · budget · profile | verdict | where |\n"
-        "|---|---|---|---|---|---|\n"
-    )
+    """Every row in full, under its anchor (:func:`anchor`): the claim as published, the measurement, the deciding
+    number, the verdict and what it rests on (with the robustness note where a committed check covers it), n, budget
+    and profile, and where it is measured (links relative to ``link_prefix``: '' from the repo root)."""
     from utils.robustness import ledger_notes
 
     notes = ledger_notes()  # does a verdict survive a re-run with another reduction order?
-    lines = []
-    for r in rows:
+    out = []
+    for r in by_source(rows):
         note = notes.get(r["id"])
         why = r["why"] + (f" — {note}" if note else "")
         where = f"[{r['notebook'][:2]} · {r['section']}]({link_prefix}notebooks/{r['notebook']})"
@@ -292,23 +341,39 @@ def ledger_markdown(rows: list[dict[str, Any]], link_prefix: str = "") -> str:
             where += f" · [figure]({link_prefix}figures/{r['figure']}.png)"
         ctx = " · ".join(x for x in (r.get("n"), r.get("budget"), r.get("profile")) if x) or "–"
         basis = "" if r.get("basis", "experiment") == "experiment" else f" ({r['basis']})"
-        lines.append(
-            f"| {_cell(r['claim'])} | {_cell(r['source'])} | {_cell(r['measured'])} | {_cell(ctx)} | "
-            f"**{r['verdict']}**{basis} — {_cell(why)} | {where} |"
-        )
-    return head + "\n".join(lines) + "\n"
+        out.append("\n".join([
+            f"### <a id=\"{anchor(r['id'])}\"></a>{presentation(r)['short']} — {verdict_word(r['verdict'])}",
+            "",
+            f"- **claim** (`{r['id']}`, {r['source']}): {r['claim']}",
+            f"- **measured:** {r['measured'] or '–'}",
+            *([f"- **deciding number:** {deciding_number(r)}"] if is_comparative(r) else []),
+            f"- **verdict:** **{r['verdict']}**{basis} — {why}",
+            f"- **n · budget · profile:** {ctx}",
+            f"- **where:** {where}",
+        ]))
+    return "\n\n".join(out) + "\n"
+
+
+FOREST = "ledger_forest"  # figures/ledger_forest.png
 
 
 def build_ledger(profile: str | None = None) -> Path:
-    """Write ``results_dir()/claims.md`` from the recorded rows (atomically); returns its path."""
+    """Write ``results_dir()/claims.md`` and the forest plot ``figures_dir()/ledger_forest.png``
+    (:func:`utils.ledger_figure.save_forest`) from the recorded rows (atomically); returns claims.md's path."""
+    from utils.config import REPO_ROOT, figures_dir
+    from utils.ledger_figure import save_forest
+
     p = profile or get_profile()
     rows = load_claims(p)
     out = results_dir(p) / "claims.md"
+    fig = save_forest(rows, figures_dir(p) / f"{FOREST}.png")
+    up = os.path.relpath(REPO_ROOT, out.parent).replace(os.sep, "/") + "/"
     atomic_write_text(
         out,
         "# Claims ledger\n\nGenerated by `utils.claims.build_ledger` from the rows the notebooks record "
-        f"(profile `{p}`); do not edit by hand. Verdicts: see README's ledger section.\n\n"
-        + ledger_markdown(rows, link_prefix="../../") + "\n",
+        f"(profile `{p}`); do not edit by hand. How the verdicts are decided: README's ledger section.\n\n"
+        + summary_markdown(rows, "", os.path.relpath(fig, out.parent).replace(os.sep, "/"))
+        + "\n## Every row in full\n\n" + ledger_markdown(rows, link_prefix=up) + "\n",
     )
     return out
 
@@ -319,4 +384,3 @@ def ledger_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     for r in rows:
         out[r["verdict"]] = out.get(r["verdict"], 0) + 1
     return out
-

@@ -2,10 +2,11 @@
 measured run times and the claims ledger. ``make reproduce`` refreshes them after the notebooks ran;
 the text between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` is never edited by hand.
 
-``python -m utils.readme [--debug]`` rewrites those blocks and every notebook's "How long" line from the files
-already recorded (run times, claims), without running a notebook. Every input is read and checked before anything is
-written: a corrupt run-times or claims file is one line naming it and exit code 2; any other failure (a read-only
-tree) one line and exit code 1; Ctrl-C ``interrupted`` and 130 (``utils.cli``).
+``python -m utils.readme [--debug]`` rewrites those blocks, every notebook's "How long" line and the default
+profile's ledger (``data/results/claims.md`` and ``figures/ledger_forest.png``, :func:`utils.claims.build_ledger`)
+from the files already recorded (run times, claims), without running a notebook. Every input is read and checked
+before anything is written: a corrupt run-times or claims file is one line naming it and exit code 2; any other
+failure (a read-only tree) one line and exit code 1; Ctrl-C ``interrupted`` and 130 (``utils.cli``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from utils.claims import ledger_markdown, load_claims
+from utils.claims import FOREST, build_ledger, load_claims, summary_markdown
 from utils.cli import Parser, add_debug, run
 from utils.config import REPO_ROOT
 from utils.notebook import badge_markdown, load_run_times, notebook_paths, refresh_openings
@@ -63,11 +64,13 @@ def notebook_index_markdown() -> str:
 
 def readme_text(readme: Path | None = None) -> str:
     """README.md with its generated blocks brought up to date: notebook index, run times, and the ledger of the
-    ``default`` profile (the committed results). Reads only; raises for a corrupt input file."""
+    ``default`` profile (the committed results: the forest figure, the verdict counts and the short table, whose
+    rows link to ``data/results/claims.md``). Reads only; raises for a corrupt input file."""
     text = (readme or REPO_ROOT / "README.md").read_text(encoding="utf-8")
     text = replace_block(text, "notebooks", notebook_index_markdown())
     text = replace_block(text, "runtimes", run_times_markdown())
-    return replace_block(text, "claims", ledger_markdown(load_claims("default")))
+    return replace_block(text, "claims", summary_markdown(load_claims("default"), "data/results/claims.md",
+                                                          f"figures/{FOREST}.png"))
 
 
 def refresh_readme(readme: Path | None = None) -> Path:
@@ -90,7 +93,9 @@ def _refresh() -> int:
     path = REPO_ROOT / "README.md"
     text = readme_text(path)  # every input checked before anything is written
     refresh_openings(notebook_paths())
+    ledger = build_ledger("default")  # claims.md and figures/ledger_forest.png, which README's block shows
     atomic_write_text(path, text)
+    print(f"claims ledger: {ledger.relative_to(REPO_ROOT)} and figures/{FOREST}.png")
     print(f"README blocks refreshed: {path.relative_to(REPO_ROOT)}")
     return 0
 

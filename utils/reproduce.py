@@ -17,6 +17,11 @@
 * Wall times go to ``data/results/run_times_default.json`` / ``data/results/full/run_times_full.json`` (``ci``
   only with ``--record-times``), then the claims ledger is rebuilt and -- for ``default`` and ``full`` -- README's
   generated blocks and every notebook's "How long" line are refreshed.
+* Last, a comparison block (:mod:`utils.ledger_check`): the verdict counts, every verdict that differs from the
+  committed ledger (``git show HEAD:``; a profile whose ledger is not committed, such as ``ci``, has nothing to compare
+  with and says so), the numbers that moved outside their committed 95 % CI, the figures whose pixels changed, and
+  one line: reproduced or not. The ``ci`` profile writes only under ``build/ci``, never over the committed ledger.
+* Kernels talk to the job over IPC sockets in a private temporary folder, not TCP (:func:`kernel_config`).
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -110,6 +117,18 @@ def _interrupted(got: list[int]) -> KeyboardInterrupt:
     return Terminated() if signal.SIGTERM in got else KeyboardInterrupt()
 
 
+def kernel_config(socket_dir: str) -> Any:
+    """nbclient's config for a notebook's kernel: IPC transport, its sockets in ``socket_dir`` (an absolute path, so
+    the kernel, which runs in notebooks/, and the client find the same files). Over TCP ipykernel logs "Kernel is
+    running over TCP without encryption" once per notebook into the main job's output; over IPC it does not."""
+    from traitlets.config import Config
+
+    c = Config()
+    c.KernelManager.transport = "ipc"
+    c.KernelManager.ip = os.path.join(socket_dir, "kernel")
+    return c
+
+
 def execute_notebook(path: Path, profile: str, timeout: int = 3600, write_to: Path | None = None) -> float:
     """Execute one notebook (outputs and execution counts kept) and write it atomically to ``write_to`` (default:
     in place); returns its wall time. Raises :class:`NotebookFailed` naming the failing cell."""
@@ -123,12 +142,14 @@ def execute_notebook(path: Path, profile: str, timeout: int = 3600, write_to: Pa
     previous = os.environ.get(PROFILE_ENV)
     os.environ[PROFILE_ENV] = profile  # the kernel inherits the environment
     bar = tqdm(total=n_code, desc=path.name, unit="cell", file=sys.stdout)
+    sockets = tempfile.mkdtemp(prefix="ft-kernel-")  # IPC, not TCP: the kernel has no "without encryption" warning
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         on_cell_executed=lambda cell, cell_index, execute_reply: bar.update(1) if cell.cell_type == "code" else None,
+        config=kernel_config(sockets),
     )
     signals = _SignalsInterruptKernel(client)
     client.on_notebook_start = signals.take_over
@@ -149,6 +170,7 @@ def execute_notebook(path: Path, profile: str, timeout: int = 3600, write_to: Pa
         raise
     finally:
         bar.close()
+        shutil.rmtree(sockets, ignore_errors=True)
         if previous is None:
             os.environ.pop(PROFILE_ENV, None)
         else:
@@ -219,7 +241,22 @@ def _reproduce(args: argparse.Namespace) -> int:
         print(f"claims ledger: {build_ledger(profile).relative_to(REPO_ROOT)}")
         if profile != "ci":
             print(f"README blocks refreshed: {refresh_readme().relative_to(REPO_ROOT)}")
+    print_comparison(profile, [p.name[:2] for p in paths])
     return 0
+
+
+def print_comparison(profile: str, ran: list[str]) -> None:
+    """The block the main job ends with (:func:`utils.ledger_check.compare_with_committed`): verdict counts, verdicts
+    and numbers that differ from the committed ledger, figures whose pixels changed, and one line saying whether the
+    run reproduced the committed verdicts. The notebooks' work is done and written by then, so a comparison that
+    cannot be made is one line, never a failure of the job."""
+    from utils.ledger_check import compare_with_committed
+
+    try:
+        lines = compare_with_committed(profile, ran=ran).lines()
+    except Exception as e:  # noqa: BLE001 -- reported in one line; the run itself succeeded
+        lines = ["", f"comparison with the committed ledger not made: {type(e).__name__}: {e}"]
+    print("\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:
