@@ -361,3 +361,51 @@ def test_run_many_duplicate_check_sees_through_symlinked_folders(tmp_path: Path)
     with pytest.raises(UsageError, match="would both write the model folder"):
         _check_distinct_outputs(models)
     _check_distinct_outputs([Job(cfg, 0, str(tmp_path / "real" / "r.json")), Job(cfg, 1, str(tmp_path / "r.json"))])
+
+
+# ------------------------------------------------------------------------------------------------ item 9: re-made runs
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda r: r.update(standin=True), "it is a stand-in run"),
+    (lambda r: r.update(profile="ci"), "it was run under profile 'ci', not 'default'"),
+    (lambda r: r["config"].update(steps=4), "its config differs in steps"),
+    (lambda r: r["train"].update(step=r["train"]["step"][:4], reward=r["train"]["reward"][:4]),
+     "its training history does not cover steps"),
+])
+def test_robustness_check_refuses_remade_runs_resume_would_refuse(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  change: object, message: str) -> None:
+    """``utils.robustness check`` compared re-made runs that were stand-ins, ci-profile or 4 steps long and printed
+    holds/FRAGILE; it checks them as resume does now (one line naming the run, exit 2, nothing written)."""
+    import shutil
+
+    from utils import robustness as rb
+
+    stored = REPO_ROOT / "data" / "results" / "04_masked_rlvr"
+    remade = tmp_path / "remade"
+    remade.mkdir()
+    names = sorted({n for c in rb.HEADLINE_04 for n in (c.a, c.b)})
+    for p in stored.glob("*_seed*.json"):
+        if p.name.rsplit("_seed", 1)[0] in names:
+            shutil.copy(p, remade / p.name)
+    rb.check(stored, remade, "nothing")  # the committed runs copied: every run passes
+    victim = remade / "04_top20_seed3.json"
+    run = json.loads(victim.read_text(encoding="utf-8"))
+    change(run)
+    victim.write_text(json.dumps(run), encoding="utf-8")
+    out = tmp_path / "r.json"
+    assert rb.main(["check", "--stored", str(stored), "--perturbed", str(remade), "--perturbation", "x",
+                    "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "04_top20 seed 3" in err and message in err, err
+    assert not out.exists()
+
+
+def test_committed_remade_runs_pass_the_check() -> None:
+    from utils import robustness as rb
+    from utils.results import load_json
+
+    for p in sorted(rb.ROBUSTNESS_DIR.glob("*.json")):
+        data = load_json(p, schema=rb.SCHEMA)
+        contrasts = [c for c in (*rb.HEADLINE_04, *rb.LR3E4_04) if c.claim in data["claims"]]
+        rb.check(REPO_ROOT / data["stored"], REPO_ROOT / data["perturbed"], data["perturbation"], contrasts)
