@@ -20,7 +20,7 @@ def _write(tmp_path: Path, text: str, name: str = "c.yaml") -> Path:
     return p
 
 
-# ------------------------------------------------------------------------------------------------ item 4: repeated options
+# ------------------------------------------------------------------------------------------ item 4: repeated options
 
 
 def test_repeated_set_accumulates_and_a_conflict_names_the_key() -> None:
@@ -63,7 +63,7 @@ def test_repeated_nargs_options_accumulate_and_keep_defaults_only_when_absent() 
     assert sc.temperatures == [1.0, 2.0]
 
 
-# ------------------------------------------------------------------------------------------------ item 5: grpo_overrides
+# -------------------------------------------------------------------------------------------- item 5: grpo_overrides
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -105,7 +105,7 @@ def test_cli_grpo_override_fails_before_the_model_loads(capsys: pytest.CaptureFi
     assert err.count("\n") == 1 and "grpo_overrides may not set temperature" in err
 
 
-# ------------------------------------------------------------------------------------------------ item 7: strict YAML
+# ----------------------------------------------------------------------------------------------- item 7: strict YAML
 
 
 @pytest.mark.parametrize("text, message", [
@@ -171,7 +171,7 @@ def test_margins_yaml_goes_through_the_strict_loader(tmp_path: Path, monkeypatch
         interventions.margins("04")
 
 
-# ------------------------------------------------------------------------------------------------ items 8 and 14: seeds
+# --------------------------------------------------------------------------------------------- items 8 and 14: seeds
 
 
 @pytest.mark.parametrize("argv", [
@@ -212,7 +212,7 @@ def test_seed_checks_in_the_library_and_the_run_cli(capsys: pytest.CaptureFixtur
     assert e.value.code == 2 and "argument --seed: must be <= 4294967295" in capsys.readouterr().err
 
 
-# ------------------------------------------------------------------------------------------------ item 14: clear errors
+# --------------------------------------------------------------------------------------------- item 14: clear errors
 
 
 @pytest.mark.parametrize("text, message", [
@@ -253,7 +253,7 @@ def test_kl_penalty_works_with_a_model_made_in_memory() -> None:
     assert grpo.create_model_from_path.__name__ == "create_model_from_path"  # put back after the build
 
 
-# ------------------------------------------------------------------------------------------------ item 10: claims files
+# --------------------------------------------------------------------------------------------- item 10: claims files
 
 
 def _claims_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -317,7 +317,7 @@ def test_committed_claims_files_pass_the_row_checks() -> None:
     assert rows and all(r["verdict"] in VERDICTS for r in rows)
 
 
-# ------------------------------------------------------------------------------------------------ item 12: numbers, paths
+# ------------------------------------------------------------------------------------------- item 12: numbers, paths
 
 
 def test_gsm8k_reward_reads_commas_only_as_thousands_separators() -> None:
@@ -363,7 +363,7 @@ def test_run_many_duplicate_check_sees_through_symlinked_folders(tmp_path: Path)
     _check_distinct_outputs([Job(cfg, 0, str(tmp_path / "real" / "r.json")), Job(cfg, 1, str(tmp_path / "r.json"))])
 
 
-# ------------------------------------------------------------------------------------------------ item 9: re-made runs
+# ---------------------------------------------------------------------------------------------- item 9: re-made runs
 
 
 @pytest.mark.parametrize("change, message", [

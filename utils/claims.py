@@ -294,7 +294,8 @@ def _load_rows(path: Path, regenerate: str) -> dict[str, dict[str, Any]]:
     for cid, row in rows.items():
         problem = _row_problem(cid, row)
         if problem:
-            raise ResultsError(f"{repo_relative(path)}: row {str(cid)[:60]!r} {problem}; regenerate it with: {regenerate}")
+            raise ResultsError(f"{repo_relative(path)}: row {str(cid)[:60]!r} {problem}; "
+                               f"regenerate it with: {regenerate}")
     return rows
 
 

@@ -33,8 +33,8 @@ from utils.config import REPO_ROOT, ProfileError
 from utils.errors import ModelUnavailableError, UsageError
 from utils.results import ResultsError
 
-__all__ = ["MAX_SEED", "Extend", "Parser", "Terminated", "UsageError", "add_debug", "check_range", "check_seeds", "finite_float",
-           "one_line", "path_arg", "printable", "run", "seed_arg", "temperature_arg", "whole_number"]
+__all__ = ["MAX_SEED", "Extend", "Parser", "Terminated", "UsageError", "add_debug", "check_range", "check_seeds",
+           "finite_float", "one_line", "path_arg", "printable", "run", "seed_arg", "temperature_arg", "whole_number"]
 
 
 

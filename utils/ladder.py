@@ -213,7 +213,8 @@ def parser() -> Any:
     ru.add_argument("--rungs", nargs="+", action=Extend, default=list(RUNGS), choices=list(RUNGS))
     ru.add_argument("--out-dir", type=path_arg, default=PRE_DIR, help="where the runs' JSON go (default: the committed folder)")
     ru.add_argument("--force", action="store_true", help="allow replacing a file there that is not a finished run of its job")
-    ru.add_argument("--models", type=whole_number(1), nargs="+", action=Extend, default=None, help="only these base models (SFT seeds)")
+    ru.add_argument("--models", type=whole_number(1), nargs="+", action=Extend, default=None,
+                    help="only these base models (SFT seeds)")
     ru.add_argument("--workers", type=whole_number(1), default=2)
     add_debug(ru)
     return ap

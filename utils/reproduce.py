@@ -168,7 +168,8 @@ def parser() -> Parser:
     ap = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default=None,
                     help="ci | default | full (default: FORKING_TOKENS_PROFILE, else ci when CI=true, else default)")
-    ap.add_argument("--only", nargs="*", action=Extend, help="notebook number prefixes to run, e.g. 01 03 (default: all)")
+    ap.add_argument("--only", nargs="*", action=Extend,
+                    help="notebook number prefixes to run, e.g. 01 03 (default: all; repeated --only options add up)")
     ap.add_argument("--no-ledger", action="store_true", help="do not rebuild the claims ledger at the end")
     ap.add_argument("--record-times", action="store_true", help="ci profile: also record its run times (committed)")
     add_debug(ap)

@@ -209,9 +209,10 @@ GRPO_RUNNER_OWNED = ("output_dir", "logging_steps", "logging_strategy", "report_
 
 
 def _check_grpo_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
-    """``overrides`` checked (``num_iterations: 2.0`` made 2); :class:`ConfigError` (naming the key) for a ``grpo_overrides`` entry the runner sets itself, or a value TRL
-    would take without a check: ``num_iterations`` must be a whole number >= 1, ``entropy_coef`` and every other
-    number finite, flags true or false. Unknown names are refused by ``trl.GRPOConfig`` (before the model loads)."""
+    """``overrides`` checked (``num_iterations: 2.0`` made 2): :class:`ConfigError` (naming the key) for an entry
+    the runner sets itself, or a value TRL would take without a check: ``num_iterations`` must be a whole number
+    >= 1, ``entropy_coef`` and every other number finite, flags true or false. Unknown names are refused by
+    ``trl.GRPOConfig`` (before the model loads)."""
     out: dict[str, Any] = {}
     for k, v in overrides.items():
         if not isinstance(k, str):
