@@ -185,7 +185,10 @@ def test_grpo_overrides_may_not_set_the_token_selection() -> None:
     from utils.rlvr.config import ConfigError
     from utils.rlvr.run import build_trainer
 
-    cfg = load_config("countdown_top20", profile="ci").replace(grpo_overrides={"top_entropy_quantile": 0.5})
+    cfg = load_config("countdown_top20", profile="ci")
+    with pytest.raises(ConfigError, match="may not set top_entropy_quantile.*condition and rho"):
+        cfg.replace(grpo_overrides={"top_entropy_quantile": 0.5})  # refused with the config, before any trainer
+    object.__setattr__(cfg, "grpo_overrides", {"top_entropy_quantile": 0.5})  # past the config: build_trainer too
     for stock in (False, True):
         with pytest.raises(ConfigError, match="may not set top_entropy_quantile.*condition and rho"):
             build_trainer(cfg, 0, stock_trl=stock)

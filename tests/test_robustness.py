@@ -16,16 +16,29 @@ from utils.rlvr.run import RESULTS_SCHEMA
 ARMS = {"04_all": 0.21, "04_top20": 0.205, "04_bottom80": 0.09, "04_random20": 0.13}
 
 
+#: The committed runs the fixtures are made from (complete runs: the check refuses anything less as a re-made run).
+STORED = rb.DATA_DIR / "results" / "04_masked_rlvr"
+
+
+def _set_endpoint(run: dict, end: float) -> None:
+    """The last two evaluations (the endpoint) at ``end``, the final entry agreeing with the curve."""
+    n = len(run["eval"]["pass1"])
+    run["eval"]["pass1"] = [0.178] * (n - 2) + [end, end]
+    run["final"]["pass1"] = end
+
+
 def _write_runs(folder: Path, shift: float = 0.0, diverge_at: int | None = None) -> None:
     rng = np.random.default_rng(0)
     for name, mean in ARMS.items():
         for seed in range(6):
-            end = mean + rng.normal(0, 0.005) + shift
-            reward = [0.1] * 10
+            run = json.loads((STORED / f"{name}_seed{seed}.json").read_text(encoding="utf-8"))
+            run.pop("schema")
+            _set_endpoint(run, mean + rng.normal(0, 0.005) + shift)
+            k = len(run["train"]["reward"])
+            run["train"]["reward"] = [0.1] * k
             if diverge_at is not None:
-                reward[diverge_at] = 0.2
-            run = {"name": name, "seed": seed, "eval": {"step": [0, 50, 100], "pass1": [0.178, end, end]},
-                   "train": {"step": list(range(10)), "reward": reward, "entropy": [0.3 * (1 + 1e-7 * (shift != 0))] * 10}}
+                run["train"]["reward"][diverge_at] = 0.2
+            run["train"]["entropy"] = [0.3 * (1 + 1e-7 * (shift != 0))] * k
             save_json(run, folder / f"{name}_seed{seed}.json", schema=RESULTS_SCHEMA)
 
 
@@ -46,13 +59,13 @@ def test_check_reports_holding_and_fragile_verdicts(tmp_path: Path) -> None:
     # make the top-20% arm fall well behind in the re-made runs: the equivalence verdict must flip
     for f in moved.glob("04_top20_seed*.json"):
         run = json.loads(f.read_text(encoding="utf-8"))
-        run["eval"]["pass1"] = [0.178, 0.15, 0.15]
+        _set_endpoint(run, 0.15)
         save_json({k: v for k, v in run.items() if k != "schema"}, f, schema=RESULTS_SCHEMA)
     res = rb.check(stored, moved, "a test perturbation")
     assert res["claims"]["wang.bottom80_hurts"]["holds"]
     assert not res["claims"]["wang.top20_matches_full"]["holds"]
     assert res["claims"]["wang.top20_matches_full"]["perturbed"]["verdict"] == "not reproduced"
-    assert res["arms"]["04_all"]["first_reward_step_median"] == pytest.approx(4)
+    assert res["arms"]["04_all"]["first_reward_step_median"] == pytest.approx(5)  # index 4: step 5 (steps start at 1)
     assert res["arms"]["04_all"]["identical_runs"] == 0
     out = tmp_path / "robust"
     save_json(res, out / "04.json", schema=rb.SCHEMA)

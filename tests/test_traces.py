@@ -107,7 +107,7 @@ def test_generate_keeps_its_progress_file_in_build_not_next_to_out(tmp_path, mon
     def fake_generate(model, tok, probs, on_batch=None, **kw):
         rows = [{"correct": True, "problem": i} for i in range(2)]
         on_batch(rows)
-        seen.append((BUILD_DIR / "progress" / "traces.jsonl.partial").read_text(encoding="utf-8"))
+        seen.append(tr.progress_path(out).read_text(encoding="utf-8"))
         return rows
 
     monkeypatch.setattr(models, "load_lm", lambda name: (None, None, types.SimpleNamespace(loaded=name)))
@@ -115,7 +115,8 @@ def test_generate_keeps_its_progress_file_in_build_not_next_to_out(tmp_path, mon
     assert tr.main(["generate", "--n", "2", "--samples", "1", "--out", str(out)]) == 0
     assert neighbour.read_text(encoding="utf-8") == "not the progress file\n"  # untouched
     assert seen and seen[0].count("\n") == 2  # progress was written in build/progress/
-    assert not (BUILD_DIR / "progress" / "traces.jsonl.partial").exists()  # and removed at the end
+    assert tr.progress_path(out).parent == BUILD_DIR / "progress"
+    assert not tr.progress_path(out).exists()  # and removed at the end
     assert out.read_text(encoding="utf-8").count("\n") == 2
 
 

@@ -5,7 +5,9 @@
 * :func:`whole` -- a whole number (``int``, a numpy integer, or an integral float such as ``8.0``); ``2.7`` is
   rejected, never truncated.
 * :func:`positive_int` -- a whole number >= 1 (sizes, counts, chunk and batch sizes).
-* :func:`seeds` -- a non-empty list of distinct whole numbers >= 0 (a repeated seed is not an independent sample).
+* :func:`seed` -- a whole number from 0 to :data:`MAX_SEED` (``random.Random(-5)`` is ``random.Random(5)``).
+* :func:`seeds` -- a non-empty list of distinct whole numbers from 0 to :data:`MAX_SEED` (a repeated seed is not an
+  independent sample).
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import math
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["MIN_TEMPERATURE", "positive_int", "seeds", "temperature", "whole"]
+__all__ = ["MAX_SEED", "MIN_TEMPERATURE", "positive_int", "seed", "seeds", "temperature", "whole"]
 
 #: The lowest sampling temperature accepted (0 aside, where greedy decoding is meant). Below it sampling is greedy
 #: decoding in all but name, and logits / T overflows float32 near 1e-38 (``1e-40`` gave NaN probabilities).
 MIN_TEMPERATURE = 0.01
+#: The largest seed accepted: NumPy's and torch's seeding take 32-bit numbers (``np.random.seed(2**32)`` fails).
+MAX_SEED = 2**32 - 1
 
 
 def _scalar(value: Any) -> Any:
@@ -68,12 +72,25 @@ def positive_int(value: Any, name: str) -> int:
     return whole(value, name, minimum=1)
 
 
+def seed(value: Any, name: str = "seed") -> int:
+    """``value`` as an ``int`` if it is a whole number from 0 to :data:`MAX_SEED`, else ``ValueError`` (a negative seed
+    is not another seed: Python's ``random`` folds it to its absolute value, so -5 would repeat 5)."""
+    v = whole(value, name, minimum=0)
+    if v > MAX_SEED:
+        raise ValueError(f"{name} must be <= {MAX_SEED} (2^32 - 1, NumPy's and torch's largest seed), got {value!r}")
+    return v
+
+
 def seeds(values: Any, name: str = "seeds") -> list[int]:
-    """``values`` as a list of ints if it is a non-empty sequence of distinct whole numbers >= 0, else ``ValueError``
-    (a repeated seed repeats the same sample: counting it twice would shrink the confidence interval for nothing)."""
+    """``values`` as a list of ints if it is a non-empty sequence of distinct whole numbers in [0, :data:`MAX_SEED`],
+    else ``ValueError`` (a repeated seed repeats the same sample: counting it twice would shrink the confidence
+    interval for nothing)."""
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise ValueError(f"{name} must be a list of whole numbers >= 0, got {values!r:.60}")
     out = [whole(v, f"every one of {name}", minimum=0) for v in values]
+    if any(s > MAX_SEED for s in out):
+        raise ValueError(f"every one of {name} must be <= {MAX_SEED} (2^32 - 1, NumPy's and torch's largest seed), "
+                         f"got {max(out)}")
     if not out:
         raise ValueError(f"{name} is empty: pass at least one seed")
     repeated = sorted({s for s in out if out.count(s) > 1})

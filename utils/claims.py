@@ -257,13 +257,59 @@ def staged_claims(notebook: str, profile: str | None = None) -> Iterator[None]:
             os.environ[STAGE_ENV] = previous
 
 
+#: The text fields every row has (a row missing one, or with one empty, is refused), and the optional ones.
+_REQUIRED = ("id", "claim", "source", "measured", "verdict", "why", "notebook", "section")
+_OPTIONAL_TEXT = ("basis", "n", "budget", "profile")
+
+
+def _row_problem(cid: Any, row: Any) -> str | None:
+    """What is wrong with one stored row (``None``: nothing): the fields :class:`Claim` writes, of their types, the
+    verdict, source and basis among :data:`VERDICTS`, :data:`SOURCES` and ``BASES``."""
+    if not isinstance(row, dict):
+        return f"is {type(row).__name__}, not a mapping of the row's fields"
+    missing = [k for k in _REQUIRED if k not in row]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    empty = [k for k in _REQUIRED if not isinstance(row[k], str) or not row[k].strip()]
+    if empty:
+        return f"has no text in {', '.join(empty)}"
+    if row["id"] != cid:
+        return f"has id {row['id']!r} under the key {cid!r}"
+    for name, allowed in (("verdict", VERDICTS), ("source", SOURCES), ("basis", BASES)):
+        value = row.get(name, "experiment" if name == "basis" else None)
+        if value not in allowed:
+            return f"has {name} {str(value)[:60]!r}, not one of {', '.join(allowed)}"
+    bad = [k for k in _OPTIONAL_TEXT if k in row and not isinstance(row[k], str)]
+    bad += [k for k, t in (("figure", (str, type(None))), ("numbers", dict)) if k in row and not isinstance(row[k], t)]
+    if bad:
+        return f"has a value of the wrong type in {', '.join(bad)}"
+    return None
+
+
+def _load_rows(path: Path, regenerate: str) -> dict[str, dict[str, Any]]:
+    """The rows of a claims file, each checked (:func:`_row_problem`); :class:`ResultsError` naming the file and the
+    row otherwise (an invalid verdict such as ``"REPRODUCED!!"`` was published into README)."""
+    data = load_json(path, schema=SCHEMA, regenerate=regenerate)
+    rows = data.get("rows")
+    if not isinstance(rows, dict):
+        raise ResultsError(f"{repo_relative(path)}: 'rows' must map claim ids to rows, got {str(rows)[:40]!r}; "
+                           f"regenerate it with: {regenerate}")
+    for cid, row in rows.items():
+        problem = _row_problem(cid, row)
+        if problem:
+            raise ResultsError(f"{repo_relative(path)}: row {str(cid)[:60]!r} {problem}; "
+                               f"regenerate it with: {regenerate}")
+    return rows
+
+
 def load_claims(profile: str | None = None) -> list[dict[str, Any]]:
-    """All recorded rows, in notebook order. A claim id recorded by two notebooks (two rows that could contradict each
-    other) is a :class:`utils.results.ResultsError` naming both files."""
+    """All recorded rows, in notebook order, each checked (its fields, verdict, source and basis; a bad one is a
+    :class:`utils.results.ResultsError` naming the file and row). A claim id recorded by two notebooks (two rows that
+    could contradict each other) is a :class:`utils.results.ResultsError` naming both files."""
     rows: list[dict[str, Any]] = []
     seen: dict[str, Path] = {}
     for p in sorted(_claims_dir(profile).glob("*.json")):
-        for cid, row in load_json(p, schema=SCHEMA, regenerate=f"make reproduce (notebook {p.stem})")["rows"].items():
+        for cid, row in _load_rows(p, regenerate=f"make reproduce (notebook {p.stem})").items():
             if cid in seen:
                 raise ResultsError(f"claim {cid!r} is recorded by two notebooks, {repo_relative(seen[cid])} and "
                                    f"{repo_relative(p)}: a claim belongs to one notebook; remove the stale row and "

@@ -28,12 +28,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from utils.checks import MAX_SEED
 from utils.config import REPO_ROOT, ProfileError
 from utils.errors import ModelUnavailableError, UsageError
 from utils.results import ResultsError
 
-__all__ = ["Parser", "Terminated", "UsageError", "add_debug", "check_range", "check_seeds", "finite_float", "one_line", "path_arg",
-           "printable", "run", "temperature_arg", "whole_number"]
+__all__ = ["MAX_SEED", "Extend", "Parser", "Terminated", "UsageError", "add_debug", "check_range", "check_seeds",
+           "finite_float", "one_line", "path_arg", "printable", "run", "seed_arg", "temperature_arg", "whole_number"]
 
 
 
@@ -113,6 +114,30 @@ def run(body: Callable[[], int | None], prog: str, debug: bool = False) -> int:
             raise
         print(f"{prog}: error: {type(e).__name__}: {one_line(e)} (rerun with --debug for the traceback)", file=sys.stderr)
         return 1
+
+
+class Extend(argparse.Action):
+    """``action=Extend`` for an option that takes several values (``nargs="*"``/``"+"``): given more than once, its
+    values accumulate (``--set a=1 --set b=2`` is ``--set a=1 b=2``; argparse's default keeps only the last), and the
+    default applies only when the option is absent (argparse's own ``"extend"`` would add to it)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        current = getattr(namespace, self.dest, None)
+        items = [] if current is None or current is self.default else list(current)
+        setattr(namespace, self.dest, items + list(values))
+
+
+def seed_arg(text: str) -> int:
+    """An argparse ``type`` for a seed: a whole number from 0 to :data:`MAX_SEED` (a negative seed is not another
+    seed: Python's ``random`` folds it to its absolute value)."""
+    v = whole_number(0)(text)
+    if v > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be <= {MAX_SEED} (2^32 - 1, NumPy's and torch's largest seed), got {v}")
+    return v
+
+
+seed_arg.__name__ = "seed"
 
 
 def whole_number(minimum: int | None = None) -> Callable[[str], int]:

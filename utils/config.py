@@ -16,14 +16,23 @@ Outputs (:func:`figures_dir`, :func:`results_dir`):
 * ``full`` writes its results to ``data/results/full/`` (committed: the default notebooks show them in their
   "precomputed" sections, read through :func:`precomputed_dir`) and its figures to ``build/full/figures``;
 * ``ci`` writes everything under ``build/ci/``, so running the tests never overwrites committed files.
+
+YAML (:func:`load_yaml`): every YAML file of the project (run configs, ``configs/margins.yaml``, ``--set`` values) is
+read by one strict loader, which refuses what YAML 1.1 reads other than a reader means: a key given twice (the last
+would win, dropping the first block whole), a key that is not text (``1:``, ``~:``), an integer with a leading zero
+(``010`` is octal 8) and a sexagesimal number (``1:30`` is 90).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import random
+import re
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from utils.errors import UsageError
 
 PROFILE_ENV = "FORKING_TOKENS_PROFILE"
 PROFILES = ("ci", "default", "full")
@@ -37,6 +46,79 @@ T = TypeVar("T")
 
 class ProfileError(ValueError):
     """An unknown run profile (the message says which ones exist)."""
+
+
+class YAMLInputError(UsageError):
+    """A YAML text the strict loader refuses (:func:`load_yaml`); the message names the file, line and key."""
+
+
+#: Integers YAML 1.1 reads other than they look: a leading zero (``010`` -> 8, octal) or base 60 (``1:30`` -> 90).
+_AMBIGUOUS_NUMBER = re.compile(r"[-+]?0[0-9_]+|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+@functools.cache
+def _strict_loader() -> type:
+    """The :class:`yaml.SafeLoader` subclass :func:`load_yaml` reads with (built on first use: PyYAML is imported
+    only by the commands that read YAML)."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        """``yaml.SafeLoader`` that checks the whole node tree before building it: no key twice in one mapping,
+        text keys only, no leading-zero or sexagesimal numbers (:class:`YAMLInputError` naming the key)."""
+
+        where = "YAML"
+        one_line = False  # a one-line text (a --set value): no line number in messages
+
+        def construct_document(self, node: Any) -> Any:
+            self._check(node, "", set())
+            return super().construct_document(node)
+
+        def _fail(self, node: Any, key: str, what: str) -> None:
+            at = self.where if self.one_line else f"{self.where}: line {node.start_mark.line + 1}"
+            raise YAMLInputError(f"{at}: {key + ': ' if key else ''}{what}")
+
+        def _check(self, node: Any, path: str, seen: set[int]) -> None:
+            if id(node) in seen:  # an alias of a node checked already (or a recursive one)
+                return
+            seen.add(id(node))
+            if isinstance(node, yaml.MappingNode):
+                keys: set[str] = set()
+                for k, v in node.value:
+                    if isinstance(k, yaml.ScalarNode) and k.tag == "tag:yaml.org,2002:merge":
+                        self._check(v, path, seen)
+                        continue
+                    if not isinstance(k, yaml.ScalarNode) or k.tag != "tag:yaml.org,2002:str":
+                        shown = k.value if isinstance(k, yaml.ScalarNode) else type(k).__name__
+                        self._fail(k, path, f"key {shown!r} is not text (quote it, e.g. '{shown}':)")
+                    name = f"{path}.{k.value}" if path else k.value
+                    if k.value in keys:
+                        self._fail(k, name, "this key appears twice in one mapping (YAML keeps only the last); "
+                                            "give it once")
+                    keys.add(k.value)
+                    self._check(v, name, seen)
+            elif isinstance(node, yaml.SequenceNode):
+                for i, v in enumerate(node.value):
+                    self._check(v, f"{path}[{i}]", seen)
+            elif node.tag in _NUMBER_TAGS and node.style is None and _AMBIGUOUS_NUMBER.fullmatch(node.value):
+                reading = self.construct_object(node)
+                why = "a colon makes it base 60" if ":" in node.value else "a leading zero makes it octal"
+                self._fail(node, path, f"{node.value} is ambiguous (YAML 1.1 reads it as {reading!r}: {why}); "
+                                       "write the number you mean, or quote it if it is text")
+
+    return StrictLoader
+
+
+def load_yaml(text: str, where: str = "YAML") -> Any:
+    """``text`` read as YAML by the strict loader (see the module docstring); ``where`` (a file name, an option)
+    starts every error message. Raises :class:`YAMLInputError` for what the loader refuses and ``yaml.YAMLError``
+    for text that is not YAML."""
+    loader = _strict_loader()(text)
+    loader.where, loader.one_line = where, "\n" not in text.strip()
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def resolve_profile(value: str | None = None) -> str:

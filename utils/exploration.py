@@ -145,7 +145,7 @@ PROG = "python -m utils.exploration"
 
 
 def parser() -> Any:
-    from utils.cli import Parser, add_debug, path_arg, whole_number
+    from utils.cli import Parser, add_debug, path_arg, seed_arg, whole_number
     from utils.config import BUILD_DIR
 
     ap = Parser(prog=PROG, description="Notebook 05's problem set.")
@@ -154,7 +154,7 @@ def parser() -> Any:
     h.add_argument("--model", type=lambda text: str(path_arg(text)), default="task_model",
                    help="a task-model checkpoint folder (default: the shipped one)")
     h.add_argument("--samples", type=whole_number(1), default=HARD_SAMPLES)
-    h.add_argument("--seed", type=whole_number(0), default=HARD_SEED)
+    h.add_argument("--seed", type=seed_arg, default=HARD_SEED)
     h.add_argument("--max-correct", type=whole_number(0), default=HARD_MAX_CORRECT)
     h.add_argument("--out", type=path_arg, default=BUILD_DIR / "countdown_eval_hard.jsonl")
     h.add_argument("--force", action="store_true", help="allow replacing the committed data/countdown_eval_hard.jsonl")

@@ -67,11 +67,14 @@ def margins(section: str = "05") -> dict[str, Any]:
     """The ``section`` block of ``configs/margins.yaml`` (margins and pre-registered choices, with reasons)."""
     import yaml
 
+    from utils.config import YAMLInputError, load_yaml
     from utils.rlvr.config import ConfigError
 
     try:
-        data = yaml.safe_load(MARGINS_PATH.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
+        data = load_yaml(MARGINS_PATH.read_text(encoding="utf-8"), "configs/margins.yaml")
+    except YAMLInputError as e:  # a key given twice, 010, 1:30 (the strict loader's message names the key)
+        raise ConfigError(str(e)) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise ConfigError(f"configs/margins.yaml: cannot be read ({type(e).__name__})") from None
     if not isinstance(data, dict) or section not in data:
         raise ConfigError(f"configs/margins.yaml: no section {section!r}")

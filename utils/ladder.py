@@ -194,26 +194,27 @@ PROG = "python -m utils.ladder"
 
 def parser() -> Any:
     """The command line (see :func:`main`)."""
-    from utils.cli import Parser, add_debug, path_arg, whole_number
+    from utils.cli import Extend, Parser, add_debug, path_arg, whole_number
 
     ap = Parser(prog=PROG, description="the scale ladder of notebook 06")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sw = sub.add_parser("lr-sweep", help="choose each rung's learning rate (all, seeds 100-101, lr 1e-4/3e-4/1e-3)")
-    sw.add_argument("--rungs", nargs="+", default=list(RUNGS), choices=list(RUNGS))
+    sw.add_argument("--rungs", nargs="+", action=Extend, default=list(RUNGS), choices=list(RUNGS))
     sw.add_argument("--out-dir", type=path_arg, default=BUILD_DIR / "06_lr_sweep",
                     help="where the runs' JSON go (default build/06_lr_sweep; the committed folder needs --force)")
     sw.add_argument("--force", action="store_true", help="allow replacing the committed sweep results")
     sw.add_argument("--workers", type=whole_number(1), default=2)
     add_debug(sw)
     mo = sub.add_parser("models", help="train the base models of the design that are missing (SFT seeds 1-4 per size)")
-    mo.add_argument("--rungs", nargs="+", default=list(RUNGS), choices=list(RUNGS))
+    mo.add_argument("--rungs", nargs="+", action=Extend, default=list(RUNGS), choices=list(RUNGS))
     mo.add_argument("--workers", type=whole_number(1), default=2)
     add_debug(mo)
     ru = sub.add_parser("runs", help="the comparison's RL runs on every base model (resumes: finished runs are kept)")
-    ru.add_argument("--rungs", nargs="+", default=list(RUNGS), choices=list(RUNGS))
+    ru.add_argument("--rungs", nargs="+", action=Extend, default=list(RUNGS), choices=list(RUNGS))
     ru.add_argument("--out-dir", type=path_arg, default=PRE_DIR, help="where the runs' JSON go (default: the committed folder)")
     ru.add_argument("--force", action="store_true", help="allow replacing a file there that is not a finished run of its job")
-    ru.add_argument("--models", type=whole_number(1), nargs="+", default=None, help="only these base models (SFT seeds)")
+    ru.add_argument("--models", type=whole_number(1), nargs="+", action=Extend, default=None,
+                    help="only these base models (SFT seeds)")
     ru.add_argument("--workers", type=whole_number(1), default=2)
     add_debug(ru)
     return ap

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from utils.cli import Parser, Terminated, UsageError, add_debug, run
+from utils.cli import Extend, Parser, Terminated, UsageError, add_debug, run
 from utils.config import PROFILE_ENV, REPO_ROOT, notebooks_out_dir, resolve_profile
 from utils.notebook import load_run_times, notebook_paths, refresh_openings, run_times_path
 from utils.results import atomic_path, save_json
@@ -190,7 +190,8 @@ def parser() -> Parser:
     ap = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default=None,
                     help="ci | default | full (default: FORKING_TOKENS_PROFILE, else ci when CI=true, else default)")
-    ap.add_argument("--only", nargs="*", help="notebook number prefixes to run, e.g. 01 03 (default: all)")
+    ap.add_argument("--only", nargs="*", action=Extend,
+                    help="notebook number prefixes to run, e.g. 01 03 (default: all; repeated --only options add up)")
     ap.add_argument("--no-ledger", action="store_true", help="do not rebuild the claims ledger at the end")
     ap.add_argument("--record-times", action="store_true", help="ci profile: also record its run times (committed)")
     add_debug(ap)

@@ -30,7 +30,8 @@ import numpy as np
 from utils.config import DATA_DIR
 from utils.results import ResultsError, guard_overwrite, load_json, repo_relative, save_json
 
-__all__ = ["CONTRASTS", "HEADLINE_04", "LR3E4_04", "Contrast", "check", "divergence", "ledger_note", "ledger_notes", "verdicts"]
+__all__ = ["CONTRASTS", "HEADLINE_04", "LR3E4_04", "Contrast", "check", "divergence", "ledger_note", "ledger_notes",
+           "remade_problem", "verdicts"]
 
 SCHEMA = "forking-tokens/robustness/v1"
 ROBUSTNESS_DIR = DATA_DIR / "results" / "robustness"
@@ -108,10 +109,42 @@ def divergence(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             "endpoint_change": endpoint(b) - endpoint(a)}
 
 
+def remade_problem(stored_run: dict[str, Any], remade: dict[str, Any]) -> str | None:
+    """Why ``remade`` is not the run ``stored_run`` re-made (``None``: it is), by the check a resumed job's file gets
+    (:func:`utils.rlvr.readout.run_problem`): the stored run's whole config (any thread count: the thread count may be
+    the perturbation), its seed and profile, a real model (no stand-in), the full evaluation schedule and training
+    history. The stored run passes the same check (a stand-in or short run is no reference either)."""
+    import dataclasses
+
+    from utils.rlvr.config import ConfigError, RunConfig
+    from utils.rlvr.readout import run_problem
+    from utils.rlvr.run import Job
+
+    stored_cfg = stored_run.get("config") if isinstance(stored_run, dict) else None
+    if not isinstance(stored_cfg, dict):
+        return "its committed twin has no config"
+    known = {f.name for f in dataclasses.fields(RunConfig)}
+    try:
+        cfg = RunConfig(**{**{k: v for k, v in stored_cfg.items() if k in known}, "num_threads": None})
+    except (ConfigError, TypeError) as e:
+        return f"its committed twin's config is not valid ({e})"
+    job = Job(cfg, stored_run.get("seed"))  # type: ignore[arg-type]
+    profile = stored_run.get("profile")
+    if profile not in ("default", "full"):
+        return f"its committed twin was run under profile {profile!r}, not default or full"
+    for which, r in (("its committed twin", stored_run), ("it", remade)):
+        problem = run_problem(r, job, threads=None, profile=profile)
+        if problem:
+            return problem if which == "it" else f"{which}: {problem}"
+    return None
+
+
 def check(stored: str | Path, perturbed: str | Path, perturbation: str,
           contrasts: Sequence[Contrast] = HEADLINE_04) -> dict[str, Any]:
     """Decide ``contrasts`` on the committed runs and on the re-made ones; per claim both verdicts, whether it held,
-    and per arm how far the re-made runs drifted (in units of the committed arm's seed SD)."""
+    and per arm how far the re-made runs drifted (in units of the committed arm's seed SD). Every re-made run is
+    checked first as resume checks a run (:func:`remade_problem`): a stand-in, ci-profile or short run, or one of
+    another config, is a :class:`ResultsError` naming it, never a verdict."""
     from utils.rlvr.readout import values
 
     runs_a, runs_b = _runs(stored), _runs(perturbed)
@@ -121,6 +154,12 @@ def check(stored: str | Path, perturbed: str | Path, perturbation: str,
         if seeds_a != seeds_b:
             raise ResultsError(f"{repo_relative(perturbed)} has {name} seeds {seeds_b}, {repo_relative(stored)} has "
                              f"{seeds_a}: re-make the missing runs first")
+        for r in runs_b.get(name, []):  # a stand-in, ci-profile or short run is not the committed run re-made
+            twin = next(x for x in runs_a[name] if x["seed"] == r["seed"])
+            problem = remade_problem(twin, r)
+            if problem:
+                raise ResultsError(f"{repo_relative(perturbed)}: {name} seed {r['seed']}: {problem}; re-make it as the "
+                                   f"committed run was made (same config, seed and profile)")
     before, after = verdicts(stored, contrasts, runs_a), verdicts(perturbed, contrasts, runs_b)
     arms = {}
     for name in names:

@@ -365,7 +365,7 @@ PROG = "python -m utils.toy_lm"
 
 
 def parser() -> Any:
-    from utils.cli import Parser, add_debug, finite_float, path_arg, temperature_arg, whole_number
+    from utils.cli import Extend, Parser, add_debug, finite_float, path_arg, seed_arg, temperature_arg, whole_number
 
     ap = Parser(prog=PROG, description="Train or evaluate the Countdown task model.")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -374,7 +374,7 @@ def parser() -> Any:
                     help="checkpoint folder (default build/task_model; an existing one in the repository outside build/ "
                          "needs --force)")
     tr.add_argument("--force", action="store_true", help="allow replacing a committed checkpoint")
-    tr.add_argument("--seed", type=whole_number(0), default=0)
+    tr.add_argument("--seed", type=seed_arg, default=0)
     tr.add_argument("--steps", type=whole_number(1), default=1200)
     tr.add_argument("--batch-size", type=whole_number(1), default=256)
     tr.add_argument("--lr", type=finite_float(above=0.0), default=3e-3)
@@ -391,7 +391,7 @@ def parser() -> Any:
     ev = sub.add_parser("evaluate", help="measure a checkpoint on its held-out set")
     ev.add_argument("--model", type=path_arg, default=TASK_MODEL_DIR)
     ev.add_argument("--eval-path", type=path_arg, default=None)
-    ev.add_argument("--seeds", type=whole_number(0), nargs="+", default=[0, 1, 2])
+    ev.add_argument("--seeds", type=seed_arg, nargs="+", action=Extend, default=[0, 1, 2])
     ev.add_argument("--temperature", type=temperature_arg, default=1.0)
     ev.add_argument("--threads", type=whole_number(1), default=1)
     add_debug(ev)

@@ -23,6 +23,7 @@ them, so the entropies belong to exactly the tokens that were sampled), ``finish
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import sys
@@ -130,8 +131,10 @@ def make_problems(n: int, seed: int = 0) -> list[Problem]:
     """``n`` distinct problems, templates in rotation, numbers drawn from ``random.Random(seed)``. ``ValueError``
     at once (before drawing any) when ``n`` exceeds :func:`max_problems`."""
     from utils.checks import positive_int
+    from utils.checks import seed as check_seed
 
     n = positive_int(n, "n (the number of problems)")
+    seed = check_seed(seed)  # -5 would repeat seed 5's problems
     most = max_problems()
     if n > most:
         small = min(TEMPLATE_SIZES, key=TEMPLATE_SIZES.__getitem__)
@@ -377,20 +380,31 @@ def generate_traces(
 PROG = "python -m utils.traces"
 
 
+def progress_path(out: str | Path) -> Path:
+    """Where ``generate`` shows its progress for the output ``out``: in ``build/progress/``, never next to ``out`` (a
+    file of that name there, committed or not, is not ours), named by ``out``'s file name and a hash of its full
+    resolved path, so that two runs whose outputs share a file name (``a/t.jsonl``, ``b/t.jsonl``) do not share it,
+    and one output reached through a symlinked folder has one."""
+    import hashlib
+
+    key = hashlib.sha256(os.path.realpath(out).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return BUILD_DIR / "progress" / f"{Path(out).name}.{key}.partial"
+
+
 def parser() -> Any:
-    from utils.cli import Parser, add_debug, path_arg, temperature_arg, whole_number
+    from utils.cli import Extend, Parser, add_debug, path_arg, seed_arg, temperature_arg, whole_number
 
     ap = Parser(prog=PROG, description="Word problems and SmolLM2 traces (see data/README.md).")
     sub = ap.add_subparsers(dest="cmd", required=True)
     pr = sub.add_parser("problems", help="write the templated problems")
     pr.add_argument("--n", type=whole_number(1), default=200)
-    pr.add_argument("--seed", type=whole_number(), default=0)
+    pr.add_argument("--seed", type=seed_arg, default=0)
     pr.add_argument("--out", type=path_arg, default=BUILD_DIR / "math_problems.jsonl")
     pr.add_argument("--force", action="store_true", help="allow replacing the committed data/math_problems.jsonl")
     add_debug(pr)
     ge = sub.add_parser("generate", help="sample traces from an LM (loads utils.models.load_lm(--model))")
     ge.add_argument("--n", type=whole_number(1), default=400, help="number of traces (problems x samples)")
-    ge.add_argument("--seed", type=whole_number(0), default=0)
+    ge.add_argument("--seed", type=seed_arg, default=0)
     ge.add_argument("--samples", type=whole_number(1), default=2, help="completions per problem")
     ge.add_argument("--model", default="smollm2-135m-instruct")
     ge.add_argument("--max-new-tokens", type=whole_number(1), default=128)
@@ -405,7 +419,7 @@ def parser() -> Any:
     sc = sub.add_parser("scores", help="score a traces file with the LM and store the per-token scores (.npz)")
     sc.add_argument("--traces", type=path_arg, default=TRACES_PATH)
     sc.add_argument("--n", type=whole_number(1), default=None, help="the first N traces (default: all)")
-    sc.add_argument("--temperatures", type=temperature_arg, nargs="+", default=None,
+    sc.add_argument("--temperatures", type=temperature_arg, nargs="+", action=Extend, default=None,
                     help="score at these temperatures (default: the traces' sampling temperature, and 1)")
     sc.add_argument("--model", default="smollm2-135m-instruct")
     sc.add_argument("--batch-size", type=whole_number(1), default=8)
@@ -450,8 +464,7 @@ def _generate_cli(args: Any) -> int:
 
     torch.set_num_threads(args.threads)
     model, tok, info = load_lm(args.model)
-    # progress file: in build/, never next to --out (a file of that name there, committed or not, is not ours)
-    partial = BUILD_DIR / "progress" / f"{args.out.name}.partial"
+    partial = progress_path(args.out)
     t0 = time.perf_counter()
     done = [0]
 
@@ -519,8 +532,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Both write to ``build/`` unless ``--out`` names a file; an existing file of the repository outside ``build/`` is
     replaced only with ``--force``, and only once the new file is complete (``generate`` shows its progress in
-    ``build/progress/<name of out>.partial``, removed at the end). Every argument is checked before the model loads: one line, exit code 2 (``--debug``: the
-    traceback)."""
+    ``build/progress/<name of out>.<hash of its path>.partial``, removed at the end). Every argument is checked before
+    the model loads: one line, exit code 2 (``--debug``: the traceback)."""
     from utils.cli import run
 
     args = parser().parse_args(argv)

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from math import comb
 
-from utils.cli import Parser, UsageError, add_debug, check_range, path_arg, run, whole_number
+from utils.cli import Parser, UsageError, add_debug, check_range, path_arg, run, seed_arg, whole_number
 from utils.config import BUILD_DIR
 from utils.countdown.grammar import MAX_DIGITS
 from utils.countdown.problems import EVAL_SEED, MAX_NUMBERS, default_eval_path, generate_problems, write_problems
@@ -31,7 +31,7 @@ def parser() -> Parser:
     sub = ap.add_subparsers(dest="cmd", required=True)
     mk = sub.add_parser("make-eval", help="write a held-out problem set (distinct keys)")
     mk.add_argument("--n", type=whole_number(1), default=500, help="number of problems (>= 1)")
-    mk.add_argument("--seed", type=whole_number(), default=EVAL_SEED)
+    mk.add_argument("--seed", type=seed_arg, default=EVAL_SEED)
     mk.add_argument("--n-numbers", type=whole_number(), default=3, help=f"numbers per problem (2 to {MAX_NUMBERS})")
     mk.add_argument("--number-range", type=whole_number(), nargs=2, default=(1, 9), metavar=("LO", "HI"))
     mk.add_argument("--target-range", type=whole_number(), nargs=2, default=(10, 99), metavar=("LO", "HI"))

@@ -183,7 +183,9 @@ def generate_problems(
     if _whole("n", n) < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     _check_difficulty(n_numbers, number_range, target_range)
-    rng = random.Random(seed)
+    from utils.checks import seed as check_seed
+
+    rng = random.Random(check_seed(seed))  # -5 would repeat seed 5's problems
     excluded = set(exclude or ())
     rows = []
     for _ in range(n):

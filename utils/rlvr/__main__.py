@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from utils.cli import Parser, add_debug, path_arg, run
+from utils.cli import Extend, Parser, UsageError, add_debug, path_arg, run, seed_arg
 from utils.config import BUILD_DIR, PROFILE_ENV, resolve_profile
 from utils.results import guard_overwrite, repo_relative
 from utils.rlvr.config import load_config, parse_value
@@ -23,21 +23,25 @@ from utils.rlvr.config import load_config, parse_value
 PROG = "python -m utils.rlvr"
 
 
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
-
-
 def _override(text: str) -> tuple[str, object]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key.strip(), parse_value(value)
+    try:
+        return key.strip(), parse_value(value, where=key.strip())
+    except ValueError as e:  # ConfigError: a value the strict YAML reader refuses (010, 1:30, a key twice)
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def overrides(pairs: Sequence[tuple[str, object]]) -> dict[str, object]:
+    """The ``--set`` pairs as a mapping (every ``--set`` counts, see :class:`utils.cli.Extend`); a key given twice
+    with different values is a :class:`UsageError` naming it (the same value twice is the same request)."""
+    out: dict[str, object] = {}
+    for k, v in pairs:
+        if k in out and (out[k] != v or type(out[k]) is not type(v)):
+            raise UsageError(f"--set {k} is given twice, as {out[k]!r} and {v!r}: give it once")
+        out[k] = v
+    return out
 
 
 def parser() -> argparse.ArgumentParser:
@@ -45,15 +49,16 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="train one condition x seed from a config, write its results JSON")
     r.add_argument("--config", required=True, help="a YAML config (a path, or a name in configs/)")
-    r.add_argument("--seed", type=_seed, default=0)
+    r.add_argument("--seed", type=seed_arg, default=0)
     r.add_argument("--out", type=path_arg, default=None, help="results file (default build/rlvr/<name>_seed<seed>.json)")
     r.add_argument("--force", action="store_true", help="allow replacing a committed results file")
     r.add_argument("--save-model", type=path_arg, default=None, help="also save the trained policy into this folder")
     r.add_argument("--profile", default=None, help="ci | default | full (default: FORKING_TOKENS_PROFILE)")
     r.add_argument("--dry-run", action="store_true", help="parse the config and build the trainer, do not train")
     r.add_argument("--standin", action="store_true", help="tiny random model + stand-in task (no Hub, no task model)")
-    r.add_argument("--set", nargs="*", default=[], type=_override, metavar="KEY=VALUE",
-                   help="override config fields (YAML values, e.g. --set rho=0.1 learning_rate=3e-4)")
+    r.add_argument("--set", nargs="*", action=Extend, default=[], type=_override, metavar="KEY=VALUE",
+                   help="override config fields (YAML values, e.g. --set rho=0.1 learning_rate=3e-4; repeated --set "
+                        "options add up)")
     add_debug(r)
     return ap
 
@@ -73,7 +78,7 @@ def _run(a: argparse.Namespace) -> int:
 
 
 def _run_in_profile(a: argparse.Namespace, profile: str) -> int:
-    cfg = load_config(a.config, profile=profile, **dict(a.set))
+    cfg = load_config(a.config, profile=profile, **overrides(a.set))
     out = a.out if a.out is not None else BUILD_DIR / "rlvr" / f"{cfg.name}_seed{a.seed}.json"
     if not a.dry_run:
         guard_overwrite(out, a.force)

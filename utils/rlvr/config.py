@@ -10,8 +10,9 @@ A config file holds the fields of :class:`RunConfig` plus, optionally,
   blocks are applied over it.
 
 :func:`load_config` rejects, before any heavy work: unknown keys (top level or in any profile block), profile blocks
-named other than ``ci``/``default``/``full``, values of the wrong type (``3e-4`` is read as a float even though
-YAML 1.1 reads it as a string) and values out of range, with one line naming the file and the key.
+named other than ``ci``/``default``/``full``, what the strict YAML reader refuses (a key given twice, a key that is
+not text, ``010``, ``1:30``: :func:`utils.config.load_yaml`), values of the wrong type (``3e-4`` is read as a float
+even though YAML 1.1 reads it as a string) and values out of range, with one line naming the file and the key.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 from utils import checks
 from utils.cli import UsageError
-from utils.config import PROFILES, REPO_ROOT, resolve_profile
+from utils.config import PROFILES, REPO_ROOT, YAMLInputError, load_yaml, resolve_profile
 from utils.results import repo_relative
 from utils.rlvr.losses import CONDITIONS, NORMALISERS
 
@@ -51,7 +52,10 @@ class ConfigError(UsageError):
 class RunConfig:
     """One training condition. Every field can be set in a YAML/JSON config file (see ``configs/``).
 
-    ``grpo_overrides`` is passed to ``trl.GRPOConfig`` last.
+    ``grpo_overrides`` is passed to ``trl.GRPOConfig`` last, for TRL settings that have no field here
+    (``num_iterations``, ``entropy_coef``, ``gradient_checkpointing``, ...). A setting the runner derives from a field
+    (:data:`GRPO_FROM_FIELDS`: ``temperature``, ``learning_rate``, ``max_steps`` from ``steps``, ...) or owns
+    (:data:`GRPO_RUNNER_OWNED`) is refused there: set the field, which is validated and recorded as trained.
     """
 
     name: str = "run"
@@ -105,6 +109,9 @@ class RunConfig:
             setattr(self, f.name, _coerce(f.name, getattr(self, f.name)))
         if not self.name.strip() or not self.name.isprintable() or any(c in self.name for c in "/\\"):
             raise ConfigError(f"name must be printable text without / or \\ (it names the results file), got {self.name!r}")
+        if len(self.name.encode("utf-8")) > MAX_NAME_BYTES:
+            raise ConfigError(f"name must be at most {MAX_NAME_BYTES} bytes (it names the results file, "
+                              f"<name>_seed<seed>.json, and file names end at 255), got {_shown(self.name)}")
         if not self.model.strip() or not self.model.isprintable():
             raise ConfigError(f"model must be a model name or folder, got {self.model!r}")
         for name in ("eval_path", "final_eval_path"):
@@ -158,8 +165,7 @@ class RunConfig:
         if self.task == "math_problems" and self.eval_n > MATH_HELD_OUT:
             raise ConfigError(f"eval_n must be <= {MATH_HELD_OUT} for task math_problems (the problems held out from "
                               f"training), got {self.eval_n}")
-        if not all(isinstance(k, str) for k in self.grpo_overrides):
-            raise ConfigError(f"grpo_overrides must map GRPOConfig field names to values, got {self.grpo_overrides!r:.80}")
+        self.grpo_overrides = _check_grpo_overrides(self.grpo_overrides)
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed (coerced and validated like a config file's)."""
@@ -184,6 +190,57 @@ def _check_number(name: str, v: float, minimum: float | None = None, above: floa
         bounds = shown or "a finite number " + " and ".join(
             f"{op} {b:g}" for op, b in ((">=", minimum), (">", above), ("<=", maximum), ("<", below)) if b is not None)
         raise ConfigError(f"{name} must be {bounds}{f' ({why})' if why else ''}, got {v!r}")
+
+
+#: ``trl.GRPOConfig`` settings :func:`utils.rlvr.run.build_trainer` sets from a :class:`RunConfig` field (or from the
+#: run's seed): ``grpo_overrides`` may not set them. Overriding one there bypassed the field's checks and the record
+#: (``{temperature: 0.001}`` trained at T = 0.001 while the run JSON said 1.0).
+GRPO_FROM_FIELDS = {
+    **{k: k for k in ("learning_rate", "temperature", "beta", "epsilon", "epsilon_high", "loss_type", "weight_decay",
+                      "max_grad_norm", "num_generations", "max_completion_length", "gradient_accumulation_steps",
+                      "bf16")},
+    "max_steps": "steps", "optim": "optimizer",
+    "per_device_train_batch_size": "prompts_per_step x num_generations / gradient_accumulation_steps",
+    "seed": "the run's seed (--seed)", "data_seed": "the run's seed (--seed)",
+    "top_entropy_quantile": "condition and rho",
+}
+#: ``trl.GRPOConfig`` settings the runner owns: the results are read from a log of every step, written by the runner.
+GRPO_RUNNER_OWNED = ("output_dir", "logging_steps", "logging_strategy", "report_to", "save_strategy", "disable_tqdm")
+
+
+def _check_grpo_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` checked (``num_iterations: 2.0`` made 2): :class:`ConfigError` (naming the key) for an entry
+    the runner sets itself, or a value TRL would take without a check: ``num_iterations`` must be a whole number
+    >= 1, ``entropy_coef`` and every other number finite, flags true or false. Unknown names are refused by
+    ``trl.GRPOConfig`` (before the model loads)."""
+    out: dict[str, Any] = {}
+    for k, v in overrides.items():
+        if not isinstance(k, str):
+            raise ConfigError(f"grpo_overrides must map GRPOConfig field names to values, got the key {k!r}")
+        if k in GRPO_FROM_FIELDS:
+            use = GRPO_FROM_FIELDS[k]
+            field_hint = f"the config's field {use}" if use in _FIELDS else use
+            raise ConfigError(f"grpo_overrides may not set {k}: it comes from {field_hint} (checked there, and "
+                              "recorded in the run JSON as trained)")
+        if k in GRPO_RUNNER_OWNED:
+            raise ConfigError(f"grpo_overrides may not set {k}: the runner sets it (the results are read from a log "
+                              "of every step)")
+        name = f"grpo_overrides.{k}"
+        if k == "num_iterations":
+            v = _coerce_int(name, v)
+            _check_number(name, v, minimum=1, why="optimiser steps per generated batch")
+        elif k == "gradient_checkpointing" and not isinstance(v, bool):
+            raise ConfigError(f"{name} must be true or false, got {v!r}")
+        elif isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"{name} must be a finite number, got {v!r}")
+        out[k] = v
+    return out
+
+
+def _coerce_int(name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or isinstance(v, float) and not v.is_integer():
+        raise ConfigError(f"{name} must be a whole number, got {v!r}")
+    return int(v)
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(RunConfig)}
@@ -228,10 +285,15 @@ def _coerce(name: str, value: Any) -> Any:
                 raise ConfigError(f"{name} must be a number, got {value!r}") from None
         if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
             raise ConfigError(f"{name} must be a number, got {value!r}")
-        v = float(v)
+        try:
+            v = float(v)
+        except OverflowError:  # a 300-digit integer: no float holds it
+            raise ConfigError(f"{name} must be a finite number, got {_shown(value)}") from None
         if origin is int:
             if not v.is_integer():
-                raise ConfigError(f"{name} must be a whole number, got {value!r}")
+                raise ConfigError(f"{name} must be a whole number, got {_shown(value)}")
+            if abs(v) > MAX_WHOLE:
+                raise ConfigError(f"{name} must be at most {MAX_WHOLE} (2^31 - 1), got {_shown(value)}")
             return int(v)
         if math.isnan(v):
             raise ConfigError(f"{name} must be a number, got {value!r}")
@@ -247,13 +309,29 @@ def _coerce(name: str, value: Any) -> Any:
     return value  # pragma: no cover - every field type is handled above
 
 
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: YAML (``true``, ``0.2``, ``[1, 2]``, ``null``); numbers YAML 1.1 leaves as strings
-    (``3e-4``) are coerced per field when the config is built."""
+#: The longest ``name`` (UTF-8 bytes): it names files (``<name>_seed<seed>.json`` and their temporary twins), and a
+#: file name longer than 255 bytes is ENAMETOOLONG.
+MAX_NAME_BYTES = 150
+#: The largest whole number a count field takes (steps, sizes): torch and TRL keep counts in fixed-width integers.
+MAX_WHOLE = 2**31 - 1
+
+
+def _shown(value: Any) -> str:
+    """``value`` for an error message, cut to 40 characters (a 300-digit number stays one short line)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}... ({len(text)} characters)"
+
+
+def parse_value(text: str, where: str = "--set") -> Any:
+    """A ``--set`` value: YAML (``true``, ``0.2``, ``[1, 2]``, ``null``) read by the strict loader
+    (:func:`utils.config.load_yaml`: ``010`` and ``1:30`` are refused, :class:`ConfigError`); numbers YAML 1.1 leaves
+    as strings (``3e-4``) are coerced per field when the config is built; text that is not YAML stays text."""
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text, where)
+    except YAMLInputError as e:  # a duplicated key, 010, 1:30: refused, not read as something else
+        raise ConfigError(str(e)) from None
     except yaml.YAMLError:
         return text
 
@@ -284,13 +362,13 @@ def _read_raw(p: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ConfigError(f"{repo_relative(p)}: cannot be read as a text config ({type(e).__name__})") from None
     try:
         if p.suffix in (".yaml", ".yml"):
-            import yaml
-
-            raw = yaml.safe_load(text)
+            raw = load_yaml(text, repo_relative(p))
         else:
             import json
 
             raw = json.loads(text)
+    except YAMLInputError as e:  # a duplicated key, a key that is not text, 010, 1:30: the message names the key
+        raise ConfigError(str(e)) from None
     except Exception as e:  # yaml.YAMLError, json.JSONDecodeError
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ConfigError(f"{repo_relative(p)}: not valid YAML/JSON ({first})") from None

@@ -39,7 +39,7 @@ from utils.shared_prefill import install_shared_prefill, shared_prefill
 from utils.rlvr.config import ConfigError, RunConfig
 from utils.rlvr.readout import RESULTS_SCHEMA, run_problem
 from utils.rlvr.tasks import load_final_problems, load_policy_info, load_task
-from utils.rlvr.trainers import EntropyAdvantageGRPOTrainer, TokenSelectGRPOTrainer
+from utils.rlvr.trainers import EntropyAdvantageGRPOTrainer, TokenSelectGRPOTrainer, reference_from_policy
 
 __all__ = [
     "RESULTS_SCHEMA",
@@ -253,7 +253,9 @@ def build_trainer(
     if stock_trl:
         from trl import GRPOTrainer
 
-        trainer = GRPOTrainer(model=model, reward_funcs=reward_fn, args=args, train_dataset=train, processing_class=tok)
+        with reference_from_policy(model):  # beta > 0: the KL reference is a frozen copy of the loaded policy
+            trainer = GRPOTrainer(model=model, reward_funcs=reward_fn, args=args, train_dataset=train,
+                                  processing_class=tok)
         return trainer, {"model": model, "tokenizer": tok, "held_out": held, "reward_fn": reward_fn, "policy": policy}
     role_ranker = None
     if cfg.condition == "role":
@@ -265,11 +267,12 @@ def build_trainer(
         condition=cfg.condition, rho=cfg.rho, normaliser=cfg.normaliser, mask_rule=cfg.mask_rule, mask_seed=seed,
         role_ranker=role_ranker,
     )
-    if cfg.advantage == "entropy":
-        trainer = EntropyAdvantageGRPOTrainer(alpha=cfg.alpha, kappa=cfg.kappa, variant=cfg.variant, ema=cfg.ema,
-                                              cap=cfg.psi_cap, **common)
-    else:
-        trainer = TokenSelectGRPOTrainer(**common)
+    with reference_from_policy(model):  # beta > 0: the KL reference is a frozen copy of the loaded policy
+        if cfg.advantage == "entropy":
+            trainer = EntropyAdvantageGRPOTrainer(alpha=cfg.alpha, kappa=cfg.kappa, variant=cfg.variant, ema=cfg.ema,
+                                                  cap=cfg.psi_cap, **common)
+        else:
+            trainer = TokenSelectGRPOTrainer(**common)
     # TRL samples each prompt num_generations times in one batch: prefill each prompt once (the same tokens, sooner)
     install_shared_prefill(model)
     from transformers.trainer_callback import PrinterCallback
@@ -476,14 +479,15 @@ def finished_run(job: Job, threads: int = 1, *, any_profile: bool = False) -> di
 
 
 def _check_distinct_outputs(jobs: Sequence[Job]) -> None:
-    """:class:`~utils.errors.UsageError` if two jobs would write the same results file or model folder."""
+    """:class:`~utils.errors.UsageError` if two jobs would write the same results file or model folder, however the
+    path is spelled: paths are compared resolved (``os.path.realpath``: a symlinked folder, ``..``, ``./``)."""
     from utils.errors import UsageError
 
     seen: dict[tuple[str, Path], int] = {}
     for i, j in enumerate(jobs):
         out = Path(j.out) if j.out is not None else results_dir() / f"{j.cfg.name}_seed{j.seed}.json"
         for what, p in (("results file", out), ("model folder", j.save_model)):
-            key = (what, Path(os.path.abspath(p))) if p is not None else None
+            key = (what, Path(os.path.realpath(p))) if p is not None else None
             if key is not None and key in seen:
                 raise UsageError(f"jobs {seen[key]} and {i} would both write the {what} {repo_relative(p)}")
             if key is not None:

@@ -66,24 +66,31 @@ def standin_reward(prompts: Sequence[Any], completions: Sequence[Any], **kwargs:
 
 # ASCII digits only: \d (and float()) would also read e.g. Arabic-Indic or full-width digits as numbers
 _NUM_RE = re.compile(r"-?[0-9][0-9,]*\.?[0-9]*")
+#: A number as written in an answer: digits, or thousands separated by commas in groups of three ("1,234"), then an
+#: optional decimal part. "1,2" or "12,34" is not one.
+_WELL_FORMED = re.compile(r"-?(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?")
 
 
 def _last_number(text: str) -> float | None:
+    """The last number of ``text`` (after its last ``####`` when there is one), or ``None`` when there is none or the
+    last one is malformed: a comma is read as a thousands separator only between groups of three digits ("1,234" is
+    1234; "1,2" is no number, not 12), and a trailing comma or full stop ends the sentence ("3." is 3)."""
     if "####" in text:
         text = text.split("####")[-1]
     nums = _NUM_RE.findall(text)
-    for s in reversed(nums):
-        try:
-            return float(s.replace(",", "").rstrip("."))
-        except ValueError:
-            continue
-    return None
+    if not nums:
+        return None
+    last = nums[-1].rstrip(",").rstrip(".").rstrip(",")
+    if not _WELL_FORMED.fullmatch(last):
+        return None  # an earlier number is not the answer either: the completion's last number is
+    return float(last.replace(",", ""))
 
 
 def gsm8k_reward(prompts: Sequence[Any], completions: Sequence[Any], answer: Sequence[str], **kwargs: Any) -> list[float]:
     """GSM8K reward: 1.0 when the last number in the completion (after ``####`` if present) equals the reference
     answer (the number after ``####`` in the dataset's ``answer`` column), else 0.0. Numbers are written in ASCII
-    digits (``"٣"`` or ``"３"`` is not 3)."""
+    digits (``"٣"`` or ``"３"`` is not 3), with commas only as thousands separators in groups of three (``"1,234"``
+    is 1234; a last number ``"1,2"`` is malformed: reward 0, never read as 12)."""
     out = []
     for c, a in zip(completions, answer, strict=True):
         ref, got = _last_number(str(a)), _last_number(_text(c))

@@ -21,6 +21,9 @@ writes the results file. (On CPU, ``accelerate launch --cpu --num_processes 2`` 
 
 from __future__ import annotations
 
+import contextlib
+import copy
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -32,7 +35,32 @@ try:  # TRL is a hard dependency of the trainers; the loss maths in utils.rlvr.l
 except ImportError:  # pragma: no cover
     GRPOTrainer = object  # type: ignore[assignment,misc]
 
-__all__ = ["EntropyAdvantageGRPOTrainer", "TokenSelectGRPOTrainer", "compare_with_trl_masks", "record_entropy_masks"]
+__all__ = ["EntropyAdvantageGRPOTrainer", "TokenSelectGRPOTrainer", "compare_with_trl_masks", "record_entropy_masks",
+           "reference_from_policy"]
+
+
+@contextlib.contextmanager
+def reference_from_policy(policy: Any) -> Iterator[None]:
+    """While a trainer is built (``beta > 0``), its KL reference model is a frozen copy of ``policy`` as it is now.
+
+    TRL builds the reference by loading the policy again from ``policy.config._name_or_path``: a model made in memory
+    (the stand-in) has no such path (TRL failed with "Repo id must use alphanumeric chars"), and SmolLM2 from its
+    wheel is de-quantised from a GGUF file that ``from_pretrained`` cannot read. A copy of the loaded policy is the
+    same starting point for every model, without reading anything again."""
+    import trl.trainer.grpo_trainer as grpo
+
+    loader = grpo.create_model_from_path
+
+    def copy_of_policy(model_id: Any, **kwargs: Any) -> Any:
+        ref = copy.deepcopy(policy)
+        ref.requires_grad_(False)
+        return ref.eval()
+
+    grpo.create_model_from_path = copy_of_policy
+    try:
+        yield
+    finally:
+        grpo.create_model_from_path = loader
 
 
 class TokenSelectGRPOTrainer(GRPOTrainer):  # type: ignore[misc,valid-type]
