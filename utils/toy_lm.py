@@ -409,7 +409,7 @@ def _train_cli(args: Any, argv: Sequence[str] | None) -> int:
         raise UsageError(f"--n-embd ({args.n_embd}) must be a multiple of --n-head ({args.n_head})")
     if args.eval_path is not None and not args.eval_path.is_file():
         raise UsageError(f"--eval-path {args.eval_path} does not exist (make one with `python -m utils.countdown make-eval`)")
-    guard_overwrite(args.out, args.force)
+    guard_overwrite(args.out, args.force, kind="checkpoint")  # before training: no foreign folder
     torch.set_num_threads(args.threads)
     model, tok, info = train_task_model(
         None,
