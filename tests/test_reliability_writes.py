@@ -296,6 +296,11 @@ def test_an_out_that_cannot_be_written_fails_before_the_model_loads(
     rc, _, err = _main("utils.toy_lm", ["train", "--steps", "1", "--out", str(a_file / "ck")], capsys)
     assert rc == 2
     _one_line(err, "which is a file, not a folder")
+    for out in (tmp_path / "ck", tmp_path / "ck" / "r.json"):  # a further probe: the results file inside the folder
+        rc, _, err = _main("utils.rlvr.__main__", [*STANDIN, "--out", str(out), "--save-model", str(tmp_path / "ck")],
+                           capsys)
+        assert rc == 2
+        _one_line(err, "lies in --save-model", "which is replaced whole")
     assert not started
     assert a_file.read_text(encoding="utf-8") == "x"
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from pathlib import Path
 
-from utils.cli import Parser, add_debug, path_arg, run
+from utils.cli import Parser, UsageError, add_debug, path_arg, run
 from utils.config import BUILD_DIR, PROFILE_ENV, resolve_profile
 from utils.results import guard_overwrite, repo_relative
 from utils.rlvr.config import load_config, parse_value
@@ -91,6 +91,10 @@ def _run_in_profile(a: argparse.Namespace, profile: str) -> int:
         guard_overwrite(out, a.force, kind="file")
         if a.save_model is not None:
             guard_overwrite(a.save_model, a.force, kind="checkpoint")
+            model_dir, out_file = Path(os.path.abspath(a.save_model)), Path(os.path.abspath(out))
+            if out_file == model_dir or model_dir in out_file.parents:  # the folder is replaced whole, out with it
+                raise UsageError(f"--out {repo_relative(out)} lies in --save-model {repo_relative(a.save_model)}, "
+                                 "which is replaced whole: write the results file elsewhere")
     from utils.rlvr.run import run_condition
 
     res = run_condition(cfg, a.seed, out=out, standin=a.standin, dry_run=a.dry_run, save_model=a.save_model)
