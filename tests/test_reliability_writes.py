@@ -27,6 +27,7 @@ import pytest
 
 from utils.config import REPO_ROOT
 
+
 def _umask_file_mode() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -110,7 +111,7 @@ def test_a_folder_we_did_not_write_is_refused_before_the_model_loads(
     if Path.home().is_dir() and any(Path.home().iterdir()):  # `--out ~` would have deleted the home folder
         cases.append(("utils.toy_lm", ["train", "--steps", "1", "--out", str(Path.home())]))
     for module, argv in cases:
-        rc, out, err = _main(module, argv, capsys)
+        rc, _out, err = _main(module, argv, capsys)
         assert rc == 2, (argv, err)
         line = _one_line(err, "refusing to replace it")
         assert ("this project did not write" in line) or ("is a file, not a checkpoint folder" in line), line
@@ -335,7 +336,7 @@ def test_a_signal_while_torch_imports_is_one_line(sig: int, code: int) -> None:
                          cwd=REPO_ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)  # utils is imported, torch is not yet (it takes seconds)
     p.send_signal(sig)
-    out, err = p.communicate(timeout=120)
+    _out, err = p.communicate(timeout=120)
     assert p.returncode == code, err[-2000:]
     _one_line(err, "python -m utils.rlvr", "interrupted")
 
@@ -374,7 +375,7 @@ def test_an_ascii_terminal_and_a_non_ascii_out(tmp_path: Path) -> None:
     message failed (UnicodeEncodeError, exit code 1). The message is written with escapes now, exit code 0."""
     out = tmp_path / "prüfung" / "é.jsonl"
     p = subprocess.run([sys.executable, "-m", "utils.countdown", "make-eval", "--n", "2", "--out", str(out)],
-                       cwd=REPO_ROOT, env=_env(PYTHONIOENCODING="ascii"), capture_output=True, timeout=300)
+                       check=False, cwd=REPO_ROOT, env=_env(PYTHONIOENCODING="ascii"), capture_output=True, timeout=300)
     assert p.returncode == 0, p.stderr.decode("ascii", "replace")[-2000:]
     assert out.is_file()
     assert b"pr\\xfcfung/\\xe9.jsonl" in p.stdout and p.stderr == b""

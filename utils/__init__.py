@@ -23,7 +23,7 @@ if _sys.argv[:1] == ["-m"]:  # `python -m utils.<module>` being located: a comma
 
     _install_early_signals()  # a Ctrl-C while the heavy libraries import is one line, not a traceback (utils.cli)
 
-from utils.config import get_profile, pick, seed_everything  # noqa: E402
+from utils.config import get_profile, pick, seed_everything
 
 __all__ = ["get_profile", "pick", "seed_everything"]
 __version__ = "0.2.0"

@@ -17,7 +17,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-
 from pathlib import Path
 
 from utils.cli import Parser, UsageError, add_debug, path_arg, run
