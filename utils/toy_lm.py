@@ -372,7 +372,7 @@ def parser() -> Any:
     tr = sub.add_parser("train", help="train the task model from scratch and measure it")
     tr.add_argument("--out", type=path_arg, default=REPO_ROOT / "build" / "task_model",
                     help="checkpoint folder (default build/task_model; an existing one in the repository outside build/ "
-                         "needs --force)")
+                         "needs --force; a folder holding anything but a checkpoint is refused, --force or not)")
     tr.add_argument("--force", action="store_true", help="allow replacing a committed checkpoint")
     tr.add_argument("--seed", type=whole_number(0), default=0)
     tr.add_argument("--steps", type=whole_number(1), default=1200)
