@@ -275,8 +275,8 @@ def test_rlvr_profile_ci_and_a_yaml_learning_rate(repo: Path, tmp_path: Path) ->
             "train_size=8", "max_completion_length=4", "final_samples=0"]
     r = run(repo, "utils.rlvr", "run", "--config", str(cfg), "--profile", "CI", "--standin", "--set", *tiny)
     assert r.rc == 0, r.err[-2000:]
-    assert json.loads(r.out.strip().splitlines()[-1])["path"] == "build/rlvr/probe_lr_seed0.json"
-    res = json.loads((repo / "build" / "rlvr" / "probe_lr_seed0.json").read_text())
+    assert json.loads(r.out.strip().splitlines()[-1])["path"] == "build/rlvr/ci/standin/probe_lr_seed0.json"
+    res = json.loads((repo / "build" / "rlvr" / "ci" / "standin" / "probe_lr_seed0.json").read_text())
     assert res["profile"] == "ci" and res["config"]["learning_rate"] == 3e-4
 
 
@@ -820,9 +820,9 @@ def test_atomic_dir_puts_the_old_copy_back_when_the_swap_is_interrupted(tmp_path
     folder empty. Now the old copy is put back and nothing else is left."""
     import utils.results as R
 
-    d = tmp_path / "ckpt"
+    d = tmp_path / "ckpt"  # a checkpoint (atomic_dir replaces nothing else)
     d.mkdir()
-    (d / "a").write_text("old", encoding="utf-8")
+    (d / "config.json").write_text("old", encoding="utf-8")
     real_replace, calls = os.replace, []
 
     def replace(src: object, dst: object) -> None:
@@ -834,9 +834,9 @@ def test_atomic_dir_puts_the_old_copy_back_when_the_swap_is_interrupted(tmp_path
     monkeypatch.setattr(R.os, "replace", replace)
     with pytest.raises(KeyboardInterrupt):
         with R.atomic_dir(d) as tmp:
-            (tmp / "a").write_text("new", encoding="utf-8")
+            (tmp / "config.json").write_text("new", encoding="utf-8")
     assert len(calls) == 3  # aside, the interrupted swap, back
-    assert (d / "a").read_text(encoding="utf-8") == "old" and sorted(x.name for x in tmp_path.iterdir()) == ["ckpt"]
+    assert (d / "config.json").read_text(encoding="utf-8") == "old" and sorted(x.name for x in tmp_path.iterdir()) == ["ckpt"]
 
 
 def test_atomic_writes_keep_the_mode(tmp_path: Path) -> None:
@@ -860,11 +860,11 @@ def test_atomic_writes_keep_the_mode(tmp_path: Path) -> None:
         assert mode(kept) == 0o664
         assert mode(save_json({"a": 1}, tmp_path / "r.json")) == 0o640
         with atomic_dir(tmp_path / "d") as t:
-            (t / "f").write_text("x", encoding="utf-8")
+            (t / "config.json").write_text("x", encoding="utf-8")
         assert mode(tmp_path / "d") == 0o750
         (tmp_path / "d").chmod(0o755)
         with atomic_dir(tmp_path / "d") as t:
-            (t / "f").write_text("y", encoding="utf-8")
+            (t / "config.json").write_text("y", encoding="utf-8")
         assert mode(tmp_path / "d") == 0o755
     finally:
         os.umask(old_mask)

@@ -26,17 +26,18 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> N
 
 
 def test_atomic_dir_swaps_whole_folders(tmp_path: Path) -> None:
-    d = tmp_path / "ckpt"
+    d = tmp_path / "ckpt"  # a checkpoint (atomic_dir replaces nothing else)
     d.mkdir()
-    (d / "a").write_text("old")
+    (d / "config.json").write_text("old")
     with pytest.raises(RuntimeError):
         with R.atomic_dir(d) as tmp:
-            (tmp / "a").write_text("half")
+            (tmp / "config.json").write_text("half")
             raise RuntimeError("crash")
-    assert (d / "a").read_text() == "old"
+    assert (d / "config.json").read_text() == "old"
     with R.atomic_dir(d) as tmp:
-        (tmp / "b").write_text("new")
-    assert sorted(x.name for x in d.iterdir()) == ["b"] and sorted(x.name for x in tmp_path.iterdir()) == ["ckpt"]
+        (tmp / "train_info.json").write_text("new")
+    assert sorted(x.name for x in d.iterdir()) == ["train_info.json"]
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["ckpt"]
 
 
 def test_json_roundtrip_schema_and_portable_paths(tmp_path: Path) -> None:

@@ -16,6 +16,13 @@ TRL: losses, trainers, configs, runs), ``overlap`` (does RL keep the entropy pat
 05), ``ladder`` (notebook 06: the top-20 % effect along model size).
 """
 
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"]:  # `python -m utils.<module>` being located: a command line starts; before torch imports
+    from utils.cli import install_early_signals as _install_early_signals
+
+    _install_early_signals()  # a Ctrl-C while the heavy libraries import is one line, not a traceback (utils.cli)
+
 from utils.config import get_profile, pick, seed_everything
 
 __all__ = ["get_profile", "pick", "seed_everything"]

@@ -14,15 +14,19 @@ Every row says its profile, its n and its budget. The published wording of each 
 :data:`PUBLISHED`.
 
 **Only finished notebooks feed the ledger.** ``make reproduce`` runs each notebook inside :func:`staged_claims`:
-its rows go to a staging file (``claims/NN.json.staged``, which :func:`load_claims` never reads) and replace the
-notebook's rows in ``claims/NN.json`` only when the notebook finished; a failed or interrupted notebook leaves its
-old rows as they were. Cells run by hand (Jupyter, no staging) record each row as it runs.
+its rows go to a staging file of that run alone (``claims/NN.json.<run>.staged``, which :func:`load_claims` never
+reads) and replace the notebook's rows in ``claims/NN.json`` only when the notebook finished; a failed or
+interrupted notebook leaves its old rows as they were. Two runs of one notebook at once each keep their own staging
+file (a second run never deletes the first's rows), and every change of ``claims/NN.json`` is made under a lock
+(:func:`utils.results.file_lock`), so they take turns. Cells run by hand (Jupyter, no staging) record each row as
+it runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,7 +35,7 @@ from typing import Any
 from utils.config import get_profile, results_dir
 from utils.ledger_rows import (PARTS, QUANTITY, SHORT, SOURCES, VERDICT_STYLE, VerdictStyle, by_source, ci_name,
                                evidence_parts, is_comparative, oriented, presentation, verdict_style, verdict_word)
-from utils.results import ResultsError, atomic_write_text, load_json, repo_relative, save_json
+from utils.results import ResultsError, atomic_write_text, file_lock, load_json, repo_relative, save_json
 from utils.stats import Evidence, all_of, describe, gated_verdict
 from utils.stats import verdict as stats_verdict
 
@@ -42,7 +46,7 @@ __all__ = ["PARTS", "PUBLISHED", "QUANTITY", "SHORT", "SOURCES", "STAGE_ENV", "V
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "partly reproduced", "corrected", "not testable here")
 BASES = ("experiment", "documented", "descriptive")
 SCHEMA = "forking-tokens/claims/1"
-#: Set (to ``1``) by :func:`staged_claims` for the notebook's kernel: rows go to the staging file.
+#: Set by :func:`staged_claims` for the notebook's kernel, to the run's token: rows go to that run's staging file.
 STAGE_ENV = "FORKING_TOKENS_STAGE_CLAIMS"
 
 #: The claims as published (quote or close paraphrase) and their source, by ledger id.
@@ -213,10 +217,12 @@ class Ledger:
             if other != own and c.id in (load_json(other, schema=SCHEMA)["rows"] or {}):
                 raise ValueError(f"claim {c.id!r} is already recorded by notebook {other.stem} ({repo_relative(other)}): "
                                  "a claim belongs to one notebook; record it there, or remove the stale row")
-        path = _staged_path(self.notebook) if os.environ.get(STAGE_ENV) == "1" else own
-        rows = load_json(path, schema=SCHEMA)["rows"] if path.exists() else {}
-        rows[c.id] = presentation(asdict(c))
-        save_json({"rows": rows}, path, schema=SCHEMA)
+        run = os.environ.get(STAGE_ENV, "")
+        path = _staged_path(self.notebook, run) if run else own
+        with file_lock(own) if not run else contextlib.nullcontext():  # another process may change claims/NN.json
+            rows = load_json(path, schema=SCHEMA)["rows"] if path.exists() else {}
+            rows[c.id] = presentation(asdict(c))
+            save_json({"rows": rows}, path, schema=SCHEMA)
         print(f"[claim {c.id}] {c.verdict.upper()}: {c.why}")
 
 
@@ -230,25 +236,49 @@ def _rows_path(notebook: str, profile: str | None = None) -> Path:
     return results_dir(profile) / "claims" / f"{notebook[:2]}.json"
 
 
-def _staged_path(notebook: str, profile: str | None = None) -> Path:
-    return results_dir(profile) / "claims" / f"{notebook[:2]}.json.staged"
+def _staged_path(notebook: str, run: str, profile: str | None = None) -> Path:
+    """The staging file of one run (``run``: its token, ``<pid>-<random>``) of a notebook."""
+    return results_dir(profile) / "claims" / f"{notebook[:2]}.json.{run}.staged"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):  # another user's process; a nonsense number
+        return pid > 0
+    return True
+
+
+def _remove_orphans(notebook: str, profile: str | None) -> None:
+    """Delete the staging files of this notebook's runs whose process is gone (killed before it could clean up);
+    a running one's file is left alone."""
+    for f in (results_dir(profile) / "claims").glob(f"{notebook[:2]}.json.*.staged"):
+        pid = f.name.split(".")[-2].split("-")[0]
+        if not pid.isdigit() or not _alive(int(pid)):
+            f.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
 def staged_claims(notebook: str, profile: str | None = None) -> Iterator[None]:
-    """Run a notebook (the ``with`` block; its kernel inherits the environment) with its ledger rows staged: they
-    replace the notebook's rows in ``claims/NN.json`` when the block ends normally, and are dropped when it raises
-    (a failing cell, Ctrl-C), so an unfinished run never mixes into the ledger. A notebook that recorded nothing
-    leaves its rows as they were."""
-    staged, final = _staged_path(notebook, profile), _rows_path(notebook, profile)
-    staged.unlink(missing_ok=True)  # left by an earlier run that was killed
+    """Run a notebook (the ``with`` block; its kernel inherits the environment) with its ledger rows staged in a
+    file of this run alone: they replace the notebook's rows in ``claims/NN.json`` (under its lock) when the block
+    ends normally, and are dropped when it raises (a failing cell, Ctrl-C), so an unfinished run never mixes into
+    the ledger. A notebook that recorded nothing leaves its rows as they were. Another run of the same notebook,
+    before or at the same time, keeps its own staging file: neither deletes the other's rows."""
+    _claims_dir(profile)
+    _remove_orphans(notebook, profile)
+    run = f"{os.getpid()}-{secrets.token_hex(4)}"
+    staged, final = _staged_path(notebook, run, profile), _rows_path(notebook, profile)
     previous = os.environ.get(STAGE_ENV)
-    os.environ[STAGE_ENV] = "1"
+    os.environ[STAGE_ENV] = run
     try:
         yield
         if staged.exists():
             rows = load_json(staged, schema=SCHEMA, regenerate=f"make reproduce (notebook {notebook[:2]})")["rows"]
-            save_json({"rows": rows}, final, schema=SCHEMA)
+            with file_lock(final):
+                save_json({"rows": rows}, final, schema=SCHEMA)
     finally:
         staged.unlink(missing_ok=True)
         if previous is None:

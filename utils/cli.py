@@ -9,6 +9,12 @@
   ``interrupted`` too, with exit code 143 (128 + 15, what a shell reports for a process SIGTERM ended, so a
   supervisor can tell a termination from a Ctrl-C). Either way the code below unwinds first (``finally`` blocks,
   atomic writes abandoned), since SIGTERM is raised as :class:`Terminated`, a ``KeyboardInterrupt``.
+* **From the first moment.** ``python -m utils.<module>`` installs :func:`install_early_signals` in
+  ``utils/__init__`` before torch or any other heavy library imports: a Ctrl-C (or SIGTERM) while they import is
+  the same one line and exit code, not a traceback; :func:`run` hands the signals back to the body.
+* **Any terminal.** While the body runs, stdout and stderr write what their encoding cannot as escapes
+  (``PYTHONIOENCODING=ascii`` and a non-ASCII ``--out``: ``saved to build/\xe9.json``, exit code 0), and a message
+  echoing a library's coloured text loses its ANSI codes (:func:`strip_ansi`).
 * ``--debug`` shows the traceback instead of the one line.
 * Abbreviated options are not accepted (``--forc`` is not ``--force``).
 
@@ -21,6 +27,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
+import re
 import signal
 import sys
 import threading
@@ -34,7 +42,8 @@ from utils.errors import ModelUnavailableError, UsageError
 from utils.results import ResultsError
 
 __all__ = ["MAX_SEED", "Extend", "Parser", "Terminated", "UsageError", "add_debug", "check_range", "check_seeds",
-           "finite_float", "one_line", "path_arg", "printable", "run", "seed_arg", "temperature_arg", "whole_number"]
+           "finite_float", "install_early_signals", "one_line", "path_arg", "printable", "run", "seed_arg",
+           "strip_ansi", "temperature_arg", "whole_number"]
 
 
 
@@ -45,6 +54,66 @@ class Terminated(KeyboardInterrupt):
 
 def _raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated
+
+
+def _launched_prog() -> str:
+    """``python -m utils.<module>`` as this process was started (``sys.orig_argv``), for the early one line."""
+    argv = list(getattr(sys, "orig_argv", []))
+    module = argv[argv.index("-m") + 1] if "-m" in argv[:-1] else "utils"
+    return f"python -m {module}"
+
+
+def _early_interrupt(signum: int, frame: Any) -> None:
+    """The signal handler of :func:`install_early_signals`: nothing has started, so end at once with one line."""
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"{_launched_prog()}: interrupted\n")
+        sys.stderr.flush()
+    os._exit(143 if signum == signal.SIGTERM else 130)
+
+
+def install_early_signals() -> None:
+    """Until :func:`run` starts a command's body, SIGINT and SIGTERM end the process with ``<prog>: interrupted`` and
+    exit code 130 / 143 instead of a ``KeyboardInterrupt`` traceback from inside an import (torch takes seconds to
+    import; a Ctrl-C in the first second landed there). Called by ``utils/__init__`` for ``python -m utils.<module>``
+    only, in the main thread, and only over Python's default handlers; nothing has been written yet, so exiting at
+    once loses nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for s in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(s) in (signal.default_int_handler, signal.SIG_DFL):
+            signal.signal(s, _early_interrupt)
+
+
+@contextlib.contextmanager
+def _body_streams() -> Any:
+    """While a body runs: SIGINT raises ``KeyboardInterrupt`` again (after :func:`install_early_signals`), and stdout
+    and stderr write what their encoding cannot as backslash escapes instead of failing (a success message naming a
+    non-ASCII path under ``PYTHONIOENCODING=ascii`` ended with exit code 1 after the file was written)."""
+    main = threading.current_thread() is threading.main_thread()
+    if main and signal.getsignal(signal.SIGINT) is _early_interrupt:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    before = []
+    for stream in (sys.stdout, sys.stderr):
+        errors = getattr(stream, "errors", None)
+        if callable(getattr(stream, "reconfigure", None)) and errors not in (None, "backslashreplace"):
+            with contextlib.suppress(Exception):
+                stream.reconfigure(errors="backslashreplace")
+                before.append((stream, errors))
+    try:
+        yield
+    finally:
+        for stream, errors in before:
+            with contextlib.suppress(Exception):
+                stream.reconfigure(errors=errors)
+
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without ANSI escape sequences (colours, cursor moves): a traceback line from a Jupyter kernel or a
+    library's coloured message, shown in one plain line."""
+    return _ANSI.sub("", text)
 
 
 @contextlib.contextmanager
@@ -78,7 +147,7 @@ def one_line(e: BaseException, first_line: bool = True) -> str:
     text = str(e).strip()
     if first_line:
         text = next((s.strip() for s in text.splitlines() if s.strip()), "")
-    text = printable(text.replace(str(REPO_ROOT) + "/", ""))
+    text = printable(strip_ansi(text).replace(str(REPO_ROOT) + "/", ""))
     return text or type(e).__name__
 
 
@@ -97,7 +166,7 @@ class Parser(argparse.ArgumentParser):
 def run(body: Callable[[], int | None], prog: str, debug: bool = False) -> int:
     """Run a command's ``body`` and turn its failures into one line and an exit code (see the module docstring)."""
     try:
-        with _sigterm_raises():
+        with _sigterm_raises(), _body_streams():
             return int(body() or 0)
     except KeyboardInterrupt as e:
         if debug:

@@ -174,7 +174,7 @@ def _hard_set(a: Any) -> int:
         raise UsageError(f"--model {a.model}: no task-model checkpoint in {repo_relative(spec.model_dir)}")
     if not spec.eval_path.exists():
         raise UsageError(f"{repo_relative(spec.eval_path)} (the held-out set of --model {a.model}) is missing")
-    guard_overwrite(a.out, a.force)
+    guard_overwrite(a.out, a.force, kind="file")
     import torch
 
     torch.set_num_threads(1)

@@ -264,7 +264,7 @@ def _runs(a: Any) -> int:
         raise UsageError(f"base models missing: {', '.join(missing)} (python -m utils.ladder models)")
     for j in jobs:  # a file that is not this job's finished run would be replaced: only with --force
         if Path(j.out).exists() and finished_run(j) is None:
-            guard_overwrite(j.out, a.force)
+            guard_overwrite(j.out, a.force, kind="file")
     from utils.notebook import quiet
     from utils.rlvr import run_many
 
@@ -278,7 +278,7 @@ def _lr_sweep(a: Any) -> int:
 
     jobs = [j for r in a.rungs for j in lr_sweep_jobs(r, a.out_dir)]
     for j in jobs:  # before any training: a committed result is replaced only with --force
-        guard_overwrite(j.out, a.force)
+        guard_overwrite(j.out, a.force, kind="file")
     from utils import toy_lm
 
     for r in a.rungs:

@@ -285,14 +285,14 @@ def _read_dequantised(gguf: Path) -> tuple[Any, Any]:
 def _write_dequantised(gguf: Path, model: Any, tok: Any) -> None:
     """Keep the GGUF reader's float32 model and tokenizer in ``build/`` for the next process (atomically; a
     failure to write only costs the next process the slow read)."""
-    from utils.results import atomic_dir
+    from utils.results import TargetError, atomic_dir
 
     try:
         with atomic_dir(_dequantised_dir(gguf)) as tmp:
             _plain_copy(model).save_pretrained(str(tmp), safe_serialization=True)
             tok.save_pretrained(str(tmp))
             (Path(tmp) / "done").write_text(str(gguf) + "\n", encoding="utf-8")
-    except OSError:
+    except (OSError, TargetError):  # TargetError: something not written here took the folder's place
         pass
 
 

@@ -24,14 +24,26 @@ from utils.notebook import badge_markdown, load_run_times, notebook_paths, refre
 from utils.results import atomic_write_text
 
 
+def escape_markers(content: str) -> str:
+    """Generated ``content`` with every HTML comment opener and closer written as text (``&lt;!--``, ``--&gt;``; they
+    render the same): a claim or title that contains ``<!-- claims:end -->`` cannot end its block early, so a refresh
+    never leaves the rest of the old block behind (README grew by a block's worth on every refresh)."""
+    return content.replace("<!--", "&lt;!--").replace("-->", "--&gt;")
+
+
 def replace_block(text: str, name: str, content: str) -> str:
-    """Replace what stands between ``<!-- name:start -->`` and ``<!-- name:end -->`` in ``text``."""
+    """Replace what stands between ``<!-- name:start -->`` and ``<!-- name:end -->`` in ``text`` with ``content``
+    (its marker text escaped, :func:`escape_markers`). Each marker must stand exactly once in ``text``, the start
+    before the end; anything else (a block that grew before the escaping existed) is a ``ValueError`` naming it."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if start not in text or end not in text:
         raise ValueError(f"README.md lacks the markers {start} ... {end}.")
+    if text.count(start) > 1 or text.count(end) > 1 or text.index(start) > text.index(end):
+        raise ValueError(f"README.md has the marker {start} {text.count(start)} times and {end} "
+                         f"{text.count(end)} times: keep one of each (start first) and rerun")
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{content.rstrip()}\n{end}{tail}"
+    return f"{head}{start}\n{escape_markers(content.rstrip())}\n{end}{tail}"
 
 
 def run_times_markdown() -> str:

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from utils.cli import Extend, Parser, Terminated, UsageError, add_debug, run
+from utils.cli import Extend, Parser, Terminated, UsageError, add_debug, printable, run, strip_ansi
 from utils.config import PROFILE_ENV, REPO_ROOT, notebooks_out_dir, resolve_profile
 from utils.notebook import load_run_times, notebook_paths, refresh_openings, run_times_path
 from utils.results import atomic_path, save_json
@@ -162,7 +162,8 @@ def execute_notebook(path: Path, profile: str, timeout: int = 3600, write_to: Pa
         if got or getattr(e, "ename", "") == "KeyboardInterrupt":  # interrupted, not a failing cell
             raise _interrupted(got) from None
         idx = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
-        first_line = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        text = strip_ansi(str(e)).strip()  # the kernel's traceback is coloured: no raw escape codes in the one line
+        first_line = printable(text.splitlines()[-1]) if text else type(e).__name__
         raise NotebookFailed(f"{path.name}: cell {idx} failed: {first_line}") from None
     except BaseException:
         if got:  # whatever nbclient raised while the interrupted kernel went down
@@ -202,6 +203,8 @@ def _check(args: argparse.Namespace) -> tuple[str, list[Path], dict[str, float],
     """Everything that can be wrong with the arguments or the recorded run times, before any work."""
     profile = resolve_profile(args.profile)  # None: the environment's, decided by utils.config.get_profile
     all_paths = notebook_paths()
+    if args.only is not None and not [o for o in args.only if o.strip()]:  # `--only $NB` with NB unset or empty
+        raise UsageError("--only needs notebook numbers (e.g. --only 01 03); leave --only out to run every notebook")
     only = args.only or []
     missing = [o for o in only if not o.strip() or not any(p.name.startswith(o) for p in all_paths)]
     paths = [p for p in all_paths if not only or any(p.name.startswith(o) for o in only)]

@@ -15,6 +15,14 @@ through this module:
   0600/0700 of a temporary file).
 * **No silent overwrites.** :func:`guard_overwrite` refuses to replace anything that exists inside the repository
   outside ``build/`` (a committed artifact, a source file, a package folder) unless the caller passes ``force``.
+* **Only what it made.** :func:`check_target` (called by :func:`guard_overwrite` with ``kind``, and by every atomic
+  writer) refuses a target that is not of the kind written: a file replaces only a regular file -- never a folder, a
+  symbolic link, a device node, a named pipe or a socket (``/dev/null``, a link to ``/proc/self/fd/1``: these are
+  refused, not written through and not replaced) -- and a checkpoint folder replaces only an empty folder or one
+  :func:`is_checkpoint_dir` recognises as a checkpoint this project wrote (nothing but the files ``save_pretrained``
+  and ``utils.toy_lm`` write), so ``--out ~`` or a folder with a user's notes in it is refused, with or without
+  ``--force``. A target under a file or in a folder that cannot be written is refused too -- before any heavy work
+  when a command calls :func:`guard_overwrite` first.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -35,12 +44,17 @@ from typing import Any
 from utils.config import REPO_ROOT
 
 __all__ = [
+    "CHECKPOINT_FILES",
     "ResultsError",
+    "TargetError",
     "atomic_dir",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_target",
+    "file_lock",
     "guard_overwrite",
+    "is_checkpoint_dir",
     "load_json",
     "read_jsonl",
     "repo_relative",
@@ -56,6 +70,23 @@ _UMASK_LOCK = threading.Lock()
 class ResultsError(ValueError):
     """A results or data file is missing, truncated, invalid, or of another schema. The message names the file
     and how to regenerate it."""
+
+
+class TargetError(ResultsError):
+    """A path a command would write cannot be written as asked (:func:`check_target`): a folder, link or special
+    file where a file goes, a folder that is not a checkpoint of this project where a checkpoint goes, a path under a
+    file or in a folder that cannot be written. A usage error: one line, exit code 2."""
+
+
+#: The files a checkpoint folder of this project holds: what ``save_pretrained`` writes for a model and its tokenizer,
+#: the task model's ``train_info.json`` and the GGUF copy's ``done`` (:mod:`utils.models`). A folder holding anything
+#: else (a subfolder, a link, a user's notes) is not one this project wrote, and is never replaced.
+CHECKPOINT_FILES = frozenset({
+    "config.json", "generation_config.json", "model.safetensors", "model.safetensors.index.json",
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "vocab.json",
+    "merges.txt", "tokenizer.model", "chat_template.jinja", "chat_template.json", "train_info.json", "done",
+})
+_SHARD = re.compile(r"model-\d{5}-of-\d{5}\.safetensors")
 
 
 def repo_relative(path: str | Path) -> str:
@@ -117,20 +148,126 @@ def _mode_for(target: Path, folder: bool) -> int:
     return stat.S_IMODE(st.st_mode) if stat.S_ISDIR(st.st_mode) == folder else _new_mode(folder)
 
 
+def _shown(path: str | Path) -> str:
+    """``path`` for a message: repository-relative when inside it (without following a link), else as given."""
+    full = Path(os.path.abspath(path))
+    try:
+        return full.relative_to(REPO_ROOT.resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def _what(mode: int) -> str:
+    """What kind of thing a ``st_mode`` describes, for a message."""
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a file" if stat.S_ISREG(mode) else "a special file"
+
+
+def _not_a_checkpoint(path: Path) -> str | None:
+    """Why the existing folder ``path`` is not a checkpoint this project wrote, or None when it is one (or empty)."""
+    try:
+        entries = sorted(os.scandir(path), key=lambda e: e.name)
+    except OSError as e:
+        return f"it cannot be read ({e.strerror})"
+    for e in entries:
+        if not e.is_file(follow_symlinks=False):
+            return f"it holds {e.name!r}, which is not a file"
+        if e.name not in CHECKPOINT_FILES and not _SHARD.fullmatch(e.name):
+            return f"it holds {e.name!r}"
+    if entries and "config.json" not in {e.name for e in entries}:
+        return "it has no config.json"
+    return None
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a new entry can be made in ``folder``: tried (an empty folder made and removed at once), since the
+    permission bits do not say it for root, a read-only mount or ``/proc``."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=folder, prefix=".write-probe."))
+    except OSError:
+        return False
+    return True
+
+
+def is_checkpoint_dir(path: str | Path) -> bool:
+    """True for a real folder (not a link) that is empty or holds a checkpoint this project wrote: a ``config.json``
+    and nothing but :data:`CHECKPOINT_FILES` (and weight shards). Only such a folder may be replaced whole."""
+    p = Path(path)
+    return p.is_dir() and not p.is_symlink() and _not_a_checkpoint(p) is None
+
+
+def check_target(path: str | Path, kind: str = "file") -> Path:
+    """``path`` as a ``Path`` if a writer may put a ``kind`` there -- ``"file"`` (an atomic file write) or
+    ``"checkpoint"`` (a whole folder, :func:`atomic_dir`) -- else :class:`TargetError` (one line naming the path):
+
+    * the nearest existing folder above it must be a folder this process can write in (not a file:
+      ``README.md/x.json``);
+    * a file replaces only a regular file: a folder, a symbolic link, a device node (``/dev/null``), a named pipe or
+      a socket is refused, never replaced and never written through;
+    * a checkpoint replaces only a real folder that is empty or :func:`is_checkpoint_dir` -- never a file, a link, or a
+      folder holding anything this project does not write there (``~``, a folder with notes in it).
+
+    Ownership (committed artifacts need ``force``) is :func:`guard_overwrite`'s rule; this one holds with ``force``."""
+    if kind not in ("file", "checkpoint"):
+        raise ValueError(f"kind must be 'file' or 'checkpoint', got {kind!r}")
+    p = Path(path)
+    full = Path(os.path.abspath(p))
+    shown = _shown(p)
+    above = full.parent
+    while not os.path.lexists(above) and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        what = _what(os.lstat(above).st_mode) if not os.path.exists(above) else _what(os.stat(above).st_mode)
+        raise TargetError(f"{shown} lies under {_shown(above)}, which is {what}, not a folder")
+    if not _can_create_in(above):
+        raise TargetError(f"{shown} cannot be written: the folder {_shown(above)} is not writable")
+    try:
+        mode = os.lstat(full).st_mode
+    except FileNotFoundError:
+        return p
+    except OSError as e:
+        raise TargetError(f"{shown} cannot be examined ({e.strerror})") from None
+    if stat.S_ISLNK(mode):
+        raise TargetError(f"{shown} is a symbolic link: refusing to replace it (name the file itself, or remove the "
+                          "link)")
+    if kind == "file":
+        if stat.S_ISREG(mode):
+            return p
+        if stat.S_ISDIR(mode):
+            raise TargetError(f"{shown} is a folder, not a file: name a file (e.g. {shown.rstrip('/')}/out.json)")
+        raise TargetError(f"{shown} is {_what(mode)}, not a regular file: refusing to replace it")
+    if not stat.S_ISDIR(mode):
+        raise TargetError(f"{shown} is {_what(mode)}, not a checkpoint folder: refusing to replace it")
+    why = _not_a_checkpoint(full)
+    if why is not None:
+        raise TargetError(f"{shown} is a folder this project did not write ({why}): refusing to replace it; name a new "
+                          "or empty folder")
+    return p
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; when the block ends without an error it replaces ``path``
     (``os.replace``: atomic on one file system), else it is deleted and ``path`` is untouched. The new file keeps
     the mode of the file it replaces (the umask's default for a new one).
 
-    ``suffix`` (default: ``path``'s own) keeps writers that pick a format from the extension happy."""
-    target = Path(path)
+    ``suffix`` (default: ``path``'s own) keeps writers that pick a format from the extension happy. A target that is
+    not a regular file (a folder, a link, a device, a pipe; :func:`check_target`) is refused before anything is
+    written, and checked again just before the rename."""
+    target = check_target(path, "file")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=(suffix or target.suffix) + ".tmp")
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        check_target(target, "file")  # still a regular file (or nothing) after the writer's work
         os.chmod(tmp_path, _mode_for(target, folder=False))
         os.replace(tmp_path, target)
     finally:
@@ -158,13 +295,26 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield an empty temporary folder next to ``path``; on success it takes ``path``'s place (an existing folder is
     moved aside first and deleted after the swap), on an error it is deleted and ``path`` is untouched. Should the
     swap itself be interrupted (an error or Ctrl-C between the two renames), the old folder is put back. The new
-    folder keeps the mode of the one it replaces (the umask's default for a new one)."""
-    target = Path(path)
+    folder keeps the mode of the one it replaces (the umask's default for a new one), and every file and folder in it
+    gets the umask's default (not the 0600 some writers, e.g. safetensors, give their files).
+
+    Only an empty folder or a checkpoint this project wrote is replaced (:func:`check_target` with
+    ``"checkpoint"``, checked before the block runs and again before the swap): a file, a link or a folder with
+    anything else in it is refused with :class:`TargetError`."""
+    target = check_target(path, "checkpoint")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     old = None
     try:
         yield tmp
+        check_target(target, "checkpoint")  # nothing foreign moved in while the writer worked
+        file_mode, folder_mode = _new_mode(folder=False), _new_mode(folder=True)
+        for root, dirs, files in os.walk(tmp):
+            for name in dirs:
+                os.chmod(os.path.join(root, name), folder_mode)
+            for name in files:
+                if not os.path.islink(os.path.join(root, name)):
+                    os.chmod(os.path.join(root, name), file_mode)
         os.chmod(tmp, _mode_for(target, folder=True))
         if target.exists():
             old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
@@ -180,8 +330,37 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and old.exists():
-            shutil.rmtree(old, ignore_errors=True)
+        if old is not None and os.path.lexists(old):
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink()
+
+
+@contextlib.contextmanager
+def file_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock for the file ``path`` while the block runs (``fcntl.flock`` on a lock file in
+    ``build/locks/`` named after ``path``'s absolute path, so no lock file lands next to a committed one): two
+    processes that read, change and write the same file take turns. Where POSIX locks are missing (or ``build/``
+    cannot be written) the block runs unlocked."""
+    import hashlib
+
+    full = os.path.abspath(path)
+    lock = REPO_ROOT / "build" / "locks" / f"{hashlib.sha256(full.encode()).hexdigest()[:16]}-{Path(full).name}.lock"
+    try:
+        import fcntl
+
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        f = open(lock, "a", encoding="utf-8")  # noqa: SIM115 - held until the block ends
+    except (ImportError, OSError):  # not POSIX, or nowhere to put the lock
+        yield
+        return
+    with f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def save_json(obj: Any, path: str | Path, schema: str | None = None) -> Path:
@@ -243,12 +422,23 @@ def read_jsonl(path: str | Path, regenerate: str | None = None) -> list[dict[str
     return rows
 
 
-def guard_overwrite(path: str | Path, force: bool = False) -> Path:
+def guard_overwrite(path: str | Path, force: bool = False, kind: str | None = None) -> Path:
     """Return ``path`` as a ``Path`` if writing it is safe: it does not exist, or it lies outside the repository, or
     inside ``build/`` (where the commands write), or ``force`` is set. Anything else that exists inside the
     repository -- a committed artifact, a source file, README.md, a package folder -- raises ``FileExistsError``
-    (command lines turn it into one line and exit code 2). Call it before any heavy work."""
+    (command lines turn it into one line and exit code 2). Call it before any heavy work.
+
+    With ``kind`` (``"file"`` or ``"checkpoint"``) the target must also be of that kind, with or without ``force``
+    (:func:`check_target`: no folder, link or device where a file goes, no foreign folder where a checkpoint goes, no
+    path under a file or in an unwritable folder) -- so a command fails on it before the model loads, not after."""
     p = Path(path)
+    if kind is not None:
+        _guard_ownership(p, force)
+        return check_target(p, kind)
+    return _guard_ownership(p, force)
+
+
+def _guard_ownership(p: Path, force: bool) -> Path:
     if force or not (p.exists() or p.is_symlink()):
         return p
     full = Path(os.path.abspath(p))

@@ -222,7 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> int:
         from utils.config import BUILD_DIR
 
-        out = guard_overwrite(a.out if a.out is not None else BUILD_DIR / "robustness" / "04.json", a.force)
+        out = guard_overwrite(a.out if a.out is not None else BUILD_DIR / "robustness" / "04.json", a.force,
+                              kind="file")
         res = check(a.stored, a.perturbed, a.perturbation, CONTRASTS[a.contrasts])
         save_json(res, out, schema=SCHEMA)
         for k, v in res["claims"].items():

@@ -437,7 +437,7 @@ def _problems_cli(args: Any) -> int:
     most = max_problems()
     if args.n > most:
         raise UsageError(f"--n {args.n}: at most {most} distinct problems exist; ask for fewer")
-    guard_overwrite(args.out, args.force)
+    guard_overwrite(args.out, args.force, kind="file")
     probs = make_problems(args.n, args.seed)
     write_jsonl([asdict(p) for p in probs], args.out)
     print(f"wrote {len(probs)} problems to {repo_relative(args.out)}")
@@ -452,7 +452,7 @@ def _generate_cli(args: Any) -> int:
     lms = [k for k in KNOWN_MODELS if k != "countdown-task-model"]
     if args.model.strip().lower() not in lms:
         raise UsageError(f"--model must be a language model for word problems: one of {', '.join(lms)}; got {args.model!r}")
-    guard_overwrite(args.out, args.force)
+    guard_overwrite(args.out, args.force, kind="file")
     n_problems = -(-args.n // args.samples)
     probs = load_problems(args.problems)
     if len(probs) < n_problems:
@@ -498,7 +498,7 @@ def _scores_cli(args: Any) -> int:
 
     if args.out.suffix != ".npz":
         raise UsageError(f"--out must end in .npz, got {repo_relative(args.out)}")
-    guard_overwrite(args.out, args.force)
+    guard_overwrite(args.out, args.force, kind="file")
     rows = load_traces(args.traces, n=args.n)
     if not rows:
         raise UsageError(f"{repo_relative(args.traces)} has no traces")

@@ -55,7 +55,7 @@ def make_eval(a: argparse.Namespace) -> int:
         raise UsageError(f"--n {n}: at most {most} distinct problems exist with {n_numbers} numbers in {lo}-{hi} and "
                          f"targets {tlo}-{thi}; ask for fewer or widen the ranges")
     out = a.out if a.out is not None else BUILD_DIR / default_eval_path(n_numbers).name
-    guard_overwrite(out, a.force)
+    guard_overwrite(out, a.force, kind="file")
     try:
         rows = generate_problems(n, a.seed, n_numbers, (lo, hi), (tlo, thi), unique=True)
     except RuntimeError:

@@ -2,9 +2,12 @@
 
 Everything is checked before the model loads -- the profile, the config file and every ``--set`` override, the seed,
 where the result goes -- and a bad input gives one line on stderr and exit code 2 (``--debug`` shows the
-traceback). The result goes to ``build/rlvr/<name>_seed<seed>.json`` unless ``--out`` names another file;
-an existing file of the repository outside ``build/`` (a committed result under ``data/``, or anything else) is
-replaced only with ``--force``.
+traceback). The result goes to ``build/rlvr/<profile>/<name>_seed<seed>.json`` (a ``--standin`` run to
+``build/rlvr/<profile>/standin/``, so a smoke test never lands on a real run's file) unless ``--out`` names another
+file; an existing file of the repository outside ``build/`` (a committed result under ``data/``, or anything else) is
+replaced only with ``--force``. ``--out`` must name a file (not a folder, a link or a device) in a writable place, and
+``--save-model`` a new or empty folder or a checkpoint this project wrote (never a folder with anything else in it,
+with or without ``--force``): both are checked before the model loads.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from utils.cli import Extend, Parser, UsageError, add_debug, path_arg, run, seed_arg
 from utils.config import BUILD_DIR, PROFILE_ENV, resolve_profile
@@ -50,7 +54,8 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="train one condition x seed from a config, write its results JSON")
     r.add_argument("--config", required=True, help="a YAML config (a path, or a name in configs/)")
     r.add_argument("--seed", type=seed_arg, default=0)
-    r.add_argument("--out", type=path_arg, default=None, help="results file (default build/rlvr/<name>_seed<seed>.json)")
+    r.add_argument("--out", type=path_arg, default=None,
+                   help="results file (default build/rlvr/<profile>/[standin/]<name>_seed<seed>.json)")
     r.add_argument("--force", action="store_true", help="allow replacing a committed results file")
     r.add_argument("--save-model", type=path_arg, default=None, help="also save the trained policy into this folder")
     r.add_argument("--profile", default=None, help="ci | default | full (default: FORKING_TOKENS_PROFILE)")
@@ -61,6 +66,12 @@ def parser() -> argparse.ArgumentParser:
                         "options add up)")
     add_debug(r)
     return ap
+
+
+def default_out(name: str, seed: int, profile: str, standin: bool = False) -> Path:
+    """Where ``run`` writes without ``--out``: ``build/rlvr/<profile>/<name>_seed<seed>.json``, a stand-in run under
+    ``standin/`` there -- one file per profile and kind of run, so a ci or stand-in run never replaces a real one."""
+    return BUILD_DIR / "rlvr" / profile / ("standin" if standin else "") / f"{name}_seed{seed}.json"
 
 
 def _run(a: argparse.Namespace) -> int:
@@ -79,11 +90,15 @@ def _run(a: argparse.Namespace) -> int:
 
 def _run_in_profile(a: argparse.Namespace, profile: str) -> int:
     cfg = load_config(a.config, profile=profile, **overrides(a.set))
-    out = a.out if a.out is not None else BUILD_DIR / "rlvr" / f"{cfg.name}_seed{a.seed}.json"
-    if not a.dry_run:
-        guard_overwrite(out, a.force)
+    out = a.out if a.out is not None else default_out(cfg.name, a.seed, profile, a.standin)
+    if not a.dry_run:  # before the model loads: ownership (--force) and kind (a file; a checkpoint folder)
+        guard_overwrite(out, a.force, kind="file")
         if a.save_model is not None:
-            guard_overwrite(a.save_model, a.force)
+            guard_overwrite(a.save_model, a.force, kind="checkpoint")
+            model_dir, out_file = Path(os.path.abspath(a.save_model)), Path(os.path.abspath(out))
+            if out_file == model_dir or model_dir in out_file.parents:  # the folder is replaced whole, out with it
+                raise UsageError(f"--out {repo_relative(out)} lies in --save-model {repo_relative(a.save_model)}, "
+                                 "which is replaced whole: write the results file elsewhere")
     from utils.rlvr.run import run_condition
 
     res = run_condition(cfg, a.seed, out=out, standin=a.standin, dry_run=a.dry_run, save_model=a.save_model)

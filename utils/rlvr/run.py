@@ -34,7 +34,7 @@ from typing import Any
 import torch
 
 from utils.config import BUILD_DIR, get_profile, results_dir, seed_everything
-from utils.results import atomic_dir, load_json, repo_relative, save_json
+from utils.results import atomic_dir, check_target, load_json, repo_relative, save_json
 from utils.shared_prefill import install_shared_prefill, shared_prefill
 from utils.rlvr.config import ConfigError, RunConfig
 from utils.rlvr.readout import RESULTS_SCHEMA, run_problem
@@ -301,11 +301,20 @@ def run_condition(
 ) -> dict[str, Any]:
     """Train one condition with one seed, evaluate held-out pass@1 every ``cfg.eval_every`` steps, write JSON.
 
-    ``out``: the results file (default ``results_dir() / f"{cfg.name}_seed{seed}.json"``; written atomically,
-    replacing an earlier run's). ``save_model``: a folder to ``save_pretrained`` the trained policy (and its
-    tokenizer) into, e.g. for comparing its entropies with the base model's afterwards (``result["model_dir"]``).
+    ``out``: the results file (default ``results_dir() / f"{cfg.name}_seed{seed}.json"``, a stand-in run's
+    ``build/rlvr/<profile>/standin/<name>_seed<seed>.json``; written atomically, replacing an earlier run's).
+    ``save_model``: a folder to ``save_pretrained`` the trained policy (and its tokenizer) into, e.g. for comparing
+    its entropies with the base model's afterwards (``result["model_dir"]``); it must be new, empty or a checkpoint
+    this project wrote. Both are checked before the model loads (:func:`utils.results.check_target`).
     ``dry_run=True`` builds the trainer and returns without training or writing. Schema: see the module docstring.
     """
+    if out is None and standin:  # a smoke test of a tiny random model never lands on a real run's file
+        out = BUILD_DIR / "rlvr" / get_profile() / "standin" / f"{cfg.name}_seed{seed}.json"
+    if not dry_run:
+        if out is not None:
+            check_target(out, "file")
+        if save_model is not None:
+            check_target(save_model, "checkpoint")
     t_start, cpu_start = time.perf_counter(), time.process_time()
     trainer, ctx = build_trainer(cfg, seed, standin=standin)
     if dry_run:
@@ -480,12 +489,16 @@ def finished_run(job: Job, threads: int = 1, *, any_profile: bool = False) -> di
 
 def _check_distinct_outputs(jobs: Sequence[Job]) -> None:
     """:class:`~utils.errors.UsageError` if two jobs would write the same results file or model folder, however the
-    path is spelled: paths are compared resolved (``os.path.realpath``: a symlinked folder, ``..``, ``./``)."""
+    path is spelled (paths are compared resolved, ``os.path.realpath``: a symlinked folder, ``..``, ``./``), and
+    :class:`utils.results.TargetError` if one would write where it may not (:func:`utils.results.check_target`)."""
     from utils.errors import UsageError
 
     seen: dict[tuple[str, Path], int] = {}
     for i, j in enumerate(jobs):
         out = Path(j.out) if j.out is not None else results_dir() / f"{j.cfg.name}_seed{j.seed}.json"
+        check_target(out, "file")  # a folder, link or device where a result goes fails before any work
+        if j.save_model is not None:
+            check_target(j.save_model, "checkpoint")  # never a folder this project did not write
         for what, p in (("results file", out), ("model folder", j.save_model)):
             key = (what, Path(os.path.realpath(p))) if p is not None else None
             if key is not None and key in seen:

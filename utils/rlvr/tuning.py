@@ -315,7 +315,7 @@ def _train(jobs: Sequence[Any], workers: int) -> None:
 
     for j in jobs:  # a file that is not this job's finished run is never replaced silently
         if Path(j.out).exists() and finished_run(j) is None:
-            guard_overwrite(j.out, False)
+            guard_overwrite(j.out, False, kind="file")
     with quiet():
         run_many(jobs, workers=workers, threads=1, verbose=True, resume=True)
 
