@@ -228,12 +228,12 @@ def test_readme_blocks_do_not_grow_when_generated_text_holds_a_marker(tmp_path: 
 
     readme = tmp_path / "README.md"
     readme.write_text((REPO_ROOT / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
-    ledger = rd.ledger_markdown
+    ledger = rd.summary_markdown
 
-    def hostile(rows: list[dict[str, Any]], link_prefix: str = "") -> str:
-        return ledger(rows, link_prefix) + "| a claim quoting <!-- claims:end --> and <!-- notebooks:start --> |\n"
+    def hostile(*args: Any, **kwargs: Any) -> str:
+        return ledger(*args, **kwargs) + "| a claim quoting <!-- claims:end --> and <!-- notebooks:start --> |\n"
 
-    monkeypatch.setattr(rd, "ledger_markdown", hostile)
+    monkeypatch.setattr(rd, "summary_markdown", hostile)
     sizes = []
     for _ in range(3):
         rd.refresh_readme(readme)
