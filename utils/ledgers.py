@@ -118,22 +118,24 @@ def record_02(*, half: dict[str, Evidence], p80: dict[str, Evidence], corpora: d
                             f"pooled fork rates: word start {kh['word start']:.2f}, word piece {kh['word piece']:.2f}; "
                             f"at T = {t07}: {diff_ci(words_t07)}; Countdown: operator {rh['operator']:.2f}, "
                             f"result digit {rh['result digit']:.2f}"))
-    evs = [after_forks[n] for n in corpora]
+    from dataclasses import replace
+
+    evs = [replace(after_forks[n], labels=(f"{s}: {after_forks[n].labels[0]}", after_forks[n].labels[1]))
+           for n, s in corpora.items()]  # the corpus in each part's words
     side = lambda e: "lower" if e.ci95[1] < 0 else "higher" if e.ci95[0] > 0 else "no clear difference"  # noqa: E731
     split = {w: [corpora[n] for n in corpora if side(after_forks[n]) == w] for w in ("lower", "higher", "no clear difference")}
-    pairing = design(evs[0]).replace("paired by completion", "paired by completion (a fork and a random token of the same "
-                                     "completion)")
     ledger.record("seed.fork_then_low_run", section="4. What follows a forking token", evidence=evs,
                   direction=["less"] * len(evs), budget=budget, figure="02_after_forks",
-                  measured=(f"{pairing} (SmolLM2: paired by trace); next-5 entropy after a fork minus after a random token, "
-                            "per corpus: " + "; ".join(f"{s}: {diff_ci(after_forks[n])} nats ({side(after_forks[n])})"
-                                                       for n, s in corpora.items())),
+                  measured=("every corpus, each a paired t over its sequences (a fork and a random token of the same "
+                            "completion or trace): " + "; ".join(f"{s}: {after_forks[n].n_a} {after_forks[n].unit}s"
+                                                                 for n, s in corpora.items())),
                   why=("the claim is about language models and no corpus was fixed in advance as the one that decides "
                        "(configs/margins.yaml 02.fork_then_low_run, written after the results were seen): it must hold on "
                        "each corpus (95% CI below 0); here the corpora split: "
                        + "; ".join(f"{w} after a fork on {' and '.join(c)}" for w, c in split.items() if c)),
                   numbers={"corpora": list(corpora.values())})
-    return {"wang.half_below_001": half, "wang.p80": p80, "wang.fork_words": words, "seed.fork_then_low_run": evs}
+    return {"wang.half_below_001": half, "wang.p80": p80, "wang.fork_words": words,
+            "seed.fork_then_low_run": [after_forks[n] for n in corpora]}
 
 
 def record_03(*, ev21: Evidence, shape: dict[str, Any], ev_cov: Evidence, n_problems: int, grid_budget: str,
@@ -237,7 +239,7 @@ def record_04(*, budget: str, pre_budget: str, base: float, ev_bot: Evidence, be
                   control_label="the normaliser changes training where the optimiser does not cancel a loss scale (SGD)",
                   measured=(f"trained, 8-seed experiment: the two normalisers under AdamW with gradient clipping (the "
                             f"paper's setting, where they could still differ: clipping and eps do not cancel a 1/rho loss "
-                            f"scale) against the margin ±{ev_adam.margin:g} of 04.top20_matches_full; the same pair under "
+                            f"scale), judged by notebook 04's pass@1 margin; the same pair under "
                             f"plain SGD without clipping as the control that the normaliser can act: {describe(ev_sgd)}; "
                             f"first-step update ratio selected/all on one batch: AdamW {first_step_ratio['adam']:.3f}, SGD "
                             f"{first_step_ratio['sgd']:.2f}; {V.design(ev_adam, 'top20_matches_full')}"),
@@ -246,9 +248,9 @@ def record_04(*, budget: str, pre_budget: str, base: float, ev_bot: Evidence, be
     ledger.record("wang.entropy_pattern_overlap", section=s8, evidence=ev_ov_paper, direction="greater", budget=budget,
                   figure="04_entropy_pattern",
                   measured=(f"plain GRPO's overlap against the paper's number: {V.design(ev_ov_paper)}; chance "
-                            f"{chance:.2f}; the paper's is after a long DAPO run on a 14B model, this after "
-                            "100 GRPO steps on a 0.34 M-parameter model; whether GRPO keeps more than a matched random "
-                            "change does is its own row, wang.entropy_pattern_beyond_null"),
+                            f"{chance:.2f}; the paper's number is after a long DAPO run on Qwen3-14B, this one after the "
+                            "budget of this row on the task model; whether GRPO keeps more than a matched random change "
+                            "does is its own row, wang.entropy_pattern_beyond_null"),
                   numbers={"overlap": overlap_summary, "null": null, "vs_paper": ev_ov_paper.as_dict(),
                            "vs_null": ev_ov.as_dict()})
     ledger.record("wang.entropy_pattern_beyond_null", section=s8, evidence=ev_ov, direction="greater", budget=budget,
