@@ -122,3 +122,10 @@ def test_one_equivalence_rule_for_a_directional_claim_with_a_margin(ledger: clai
     ledger.record("entbonus.psi_entropy", section="8", evidence=ev, direction="greater")
     r = claims.load_claims("ci")[0]
     assert r["verdict"] == "not reproduced" and "lies inside ±0.01" in r["why"] and "size that matters" in r["why"]
+
+
+def test_the_ledger_keeps_this_sessions_rows(ledger: claims.Ledger) -> None:
+    """A notebook's summary reads the rows it just recorded (under staging, load_claims has the previous run's)."""
+    ev = compare([0.30, 0.31, 0.32], [0.20, 0.21, 0.22], paired=True)
+    ledger.record("wang.random20_control", section="3", evidence=ev, direction="greater")
+    assert list(ledger.rows) == ["wang.random20_control"] and ledger.rows["wang.random20_control"]["verdict"] == "reproduced"

@@ -170,6 +170,9 @@ class Ledger:
 
     def __init__(self, notebook: str) -> None:
         self.notebook = notebook
+        #: The rows this ledger recorded in this session, by id: what the notebook's own summary should read (while
+        #: the notebook runs staged, ``load_claims`` still returns the previous run's rows).
+        self.rows: dict[str, dict[str, Any]] = {}
 
     def record(
         self,
@@ -262,6 +265,7 @@ class Ledger:
         rows = load_json(path, schema=SCHEMA)["rows"] if path.exists() else {}
         rows[c.id] = asdict(c)
         save_json({"rows": rows}, path, schema=SCHEMA)
+        self.rows[c.id] = rows[c.id]
         print(f"[claim {c.id}] {c.verdict.upper()}: {c.why}")
 
 
