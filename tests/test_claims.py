@@ -88,3 +88,44 @@ def test_a_claim_belongs_to_one_notebook(ledger: claims.Ledger) -> None:
               claims._claims_dir("ci") / "05.json", schema=claims.SCHEMA)
     with pytest.raises(ResultsError, match="recorded by two notebooks"):
         claims.load_claims("ci")
+
+
+def test_claims_of_our_own_hold_or_fail(ledger: claims.Ledger) -> None:
+    """Issue 29: "reproduced" is for a published claim that held; a claim derived here holds or fails, from the same
+    evidence and rule, and the vocabulary is checked in both directions."""
+    up = compare([0.30, 0.31, 0.32], [0.20, 0.21, 0.22], paired=True)
+    down = compare([0.20, 0.21, 0.22], [0.30, 0.31, 0.32], paired=True)
+    ledger.record("wang.top20_lr_dependence", section="4", evidence=up, direction="greater")
+    ledger.record("wang.entropy_pattern_beyond_null", section="8", evidence=down, direction="greater")
+    ledger.record("wang.random20_control", section="3", evidence=up, direction="greater")
+    rows = {r["id"]: r for r in claims.load_claims("ci")}
+    assert rows["wang.top20_lr_dependence"]["verdict"] == "holds"
+    assert rows["wang.entropy_pattern_beyond_null"]["verdict"] == "fails"
+    assert rows["wang.random20_control"]["verdict"] == "reproduced"
+    assert claims.verdict_word("inconclusive", "derived here") == "inconclusive"
+    assert set(claims.OWN_WORDS.values()) <= set(claims.VERDICTS)
+    with pytest.raises(ValueError, match="holds or fails"):
+        ledger.record("entbonus.passk_entreg", section="8", basis="descriptive", verdict="reproduced", why="x")
+    with pytest.raises(ValueError, match="reproduced or not"):
+        ledger.record("seed.qwen_aime", section="3", basis="descriptive", verdict="holds", why="x")
+    with pytest.raises(ValueError, match="must come from evidence"):
+        ledger.record("entbonus.passk_entreg", section="8", basis="experiment", verdict="holds", why="x")
+
+
+def test_one_equivalence_rule_for_a_directional_claim_with_a_margin(ledger: claims.Ledger) -> None:
+    """entbonus.psi_entropy (issue 29): a 90% CI inside the pre-registered margin is a verdict -- no effect of a size
+    that matters -- not "inconclusive", by the same rule the equivalence rows use (utils.stats.within_margin)."""
+    b = [0.109 + 0.001 * i for i in range(8)]
+    a = [x - 0.003 + d for x, d in zip(b, (0.004, -0.004, 0.003, -0.003, 0.005, -0.005, 0.0, 0.0))]
+    ev = compare(a, b, paired=True, margin=0.01, labels=("psi", "GRPO"))
+    assert ev.ci95[0] < 0 < ev.ci95[1] and -0.01 < ev.ci90[0] and ev.ci90[1] < 0.01
+    ledger.record("entbonus.psi_entropy", section="8", evidence=ev, direction="greater")
+    r = claims.load_claims("ci")[0]
+    assert r["verdict"] == "not reproduced" and "lies inside ±0.01" in r["why"] and "size that matters" in r["why"]
+
+
+def test_the_ledger_keeps_this_sessions_rows(ledger: claims.Ledger) -> None:
+    """A notebook's summary reads the rows it just recorded (under staging, load_claims has the previous run's)."""
+    ev = compare([0.30, 0.31, 0.32], [0.20, 0.21, 0.22], paired=True)
+    ledger.record("wang.random20_control", section="3", evidence=ev, direction="greater")
+    assert list(ledger.rows) == ["wang.random20_control"] and ledger.rows["wang.random20_control"]["verdict"] == "reproduced"

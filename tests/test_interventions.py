@@ -58,3 +58,58 @@ def test_coverage_evidence_is_pass_at_k_per_problem_paired() -> None:
     at4 = coverage_evidence(runs, base, 4)     # pass@n = 1 if any sample is right
     assert at4.diff == pytest.approx(np.mean([0, -0.5, 0, -1, 0]))
     assert at4.labels == ("pass@4 after GRPO", "pass@4 of the base model")
+
+
+def _arm_runs(entropy: float, pass1: float, correct: int, grad: float, rng: np.random.Generator) -> list[dict]:
+    """8 seeds of one arm: entropy, pass@1, hard-problem counts and gradient norms around the given values."""
+    out = []
+    for s in range(8):
+        e = entropy + rng.normal(0, 0.001)
+        out.append({"seed": s, "config": {"max_grad_norm": 1.0, "grpo_overrides": {"entropy_coef": 0.3}},
+                    "train": {"entropy": [e] * 12, "psi_mean": [0.05] * 12, "psi_clip_frac": [0.2] * 12,
+                              "grad_norm": list(grad + rng.normal(0, 0.3, 12))},
+                    "eval": {"pass1": [pass1 + rng.normal(0, 0.002)] * 2},
+                    "final": {"samples": 128, "correct": list(np.clip(correct + rng.integers(-2, 3, 20), 0, 128))}})
+    return out
+
+
+def test_record_rows_says_what_was_measured(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Issue 29 on synthetic runs shaped like the committed ones: the uncapped term's two rows (the identity by
+    Monte-Carlo; training equals GRPO at the alpha margins.yaml names, alpha 4's failure and its clipping stated),
+    the regulariser's trade, clip-higher that did not raise entropy, psi's entropy judged by the equivalence rule."""
+    from utils import config
+    from utils.claims import Ledger, load_claims
+
+    monkeypatch.setattr(config, "BUILD_DIR", tmp_path)
+    monkeypatch.setenv("FORKING_TOKENS_PROFILE", "ci")
+    rng = np.random.default_rng(0)
+    spec = {I.GRPO: (0.109, 0.234, 6, 1.0), I.P04: (0.106, 0.236, 6, 1.0), I.P4: (0.107, 0.24, 6, 1.0),
+            I.U04: (0.1075, 0.236, 6, 0.9), I.U4: (0.147, 0.194, 7, 2.6), I.ER: (0.174, 0.189, 9, 1.0),
+            I.GRPO_MU2: (0.106, 0.225, 6, 1.0), I.CH: (0.1065, 0.221, 6, 1.0)}
+    groups = {lab: _arm_runs(*v, rng) for lab, v in spec.items()}
+    base_hard = {"samples": 128, "n_problems": 20, "correct": [8] * 20}
+    mech = {"batches": 400, "alpha": 0.4, "sq_norm": {"psi": {"value": -6.3e-6, "ci": [-5.3e-5, 4.5e-5]},
+                                                      "adv": {"value": 3.0e-2, "ci": [2.8e-2, 3.2e-2]}},
+            "noise_ratio": {"value": 0.32, "ci": [0.31, 0.33]}}
+    out = I.record_rows(Ledger("05_entropy_bonus.ipynb"), groups, base_hard, mech, budget="150 steps")
+    rows = {r["id"]: r for r in load_claims("ci")}
+    ident, train = rows["entbonus.psi_uncapped_zero_gradient"], rows["entbonus.psi_uncapped_is_baseline"]
+    assert ident["verdict"] == "holds" and "-6.3e-06 [95% CI -5.3e-05, +4.5e-05]" in ident["measured"]
+    assert train["verdict"] == "holds" and train["source"] == "derived here"
+    a4 = train["numbers"]["alpha_4"]
+    assert a4["verdict"] == "fails" and a4["clip_share"][I.U4] > 0.9 and a4["clip_share"][I.GRPO] < 0.6
+    assert f"scales {a4['clip_share'][I.U4]:.0%} of its steps down against {a4['clip_share'][I.GRPO]:.0%}" in train["measured"]
+    assert "at alpha 4 it fails: final entropy +0.0" in train["measured"] and "05.uncapped_alpha" in train["measured"]
+    assert len(train["numbers"]["evidence"]) == 2 and out["entbonus.psi_uncapped_is_baseline"][0].margin == 0.01
+    er = rows["entbonus.passk_entreg"]
+    e1 = er["numbers"]["pass1"]
+    assert er["verdict"] == "holds" and f"the trade: pass@1 {e1['diff']:+.3f}" in er["measured"]
+    ch = rows["entbonus.passk_cliphigh"]
+    assert ch["verdict"] == "inconclusive" and not ch["numbers"]["control"]["acted"]
+    assert "did not raise the final entropy" in ch["why"] and "did not test what it was meant to" in ch["why"]
+    assert rows["entbonus.positive_control_entropy"]["verdict"] == "holds"
+    psi = rows["entbonus.psi_entropy"]
+    assert psi["numbers"]["evidence"]["margin"] == 0.01 and psi["verdict"] in ("not reproduced", "reproduced",
+                                                                                "inconclusive")
+    for r in rows.values():
+        assert r["verdict"] not in ("reproduced", "not reproduced") or r["source"] != "derived here"

@@ -97,11 +97,31 @@ def test_trend_verdict_follows_the_preregistered_rule() -> None:
         mid = (lo95 + hi95) / 2
         return stats.Evidence("x", 12, 0, 0, 0, mid, 0.01, 10, (lo95, hi95), (lo90, hi90), 0.5, 0.03, margin=0.02)
 
-    # the claim "the gap grows with size" (analyse's verdict) is stats.verdict with direction "grows"
-    assert stats.verdict(ev(0.001, 0.03, 0.004, 0.027), "grows") == "reproduced"
-    assert stats.verdict(ev(-0.03, -0.001, -0.027, -0.004), "grows") == "not reproduced"
-    assert stats.verdict(ev(-0.015, 0.016, -0.012, 0.013), "grows") == "not reproduced"  # flat within the margin
+    # the claim "the gap grows with size" (analyse's verdict) is stats.verdict with direction "grows": the four
+    # outcomes of configs/margins.yaml 06.scale_trend_rule
+    assert stats.verdict(ev(0.01, 0.05, 0.014, 0.046), "grows") == "reproduced"            # above 0, slope >= margin
+    assert stats.verdict(ev(0.001, 0.017, 0.003, 0.015), "grows") == "below the margin"   # above 0, 90% CI < margin
+    assert stats.verdict(ev(0.001, 0.03, 0.004, 0.027), "grows") == "inconclusive"        # above 0, size unknown
+    assert stats.verdict(ev(-0.03, -0.001, -0.027, -0.004), "grows") == "not reproduced"  # below 0
+    assert stats.verdict(ev(-0.015, 0.016, -0.012, 0.013), "grows") == "not reproduced"   # inside the margin
+    # the committed lr-1e-4 ladder: 95% CI [-0.001, +0.019], 90% CI [+0.001, +0.017]: inside the margin, not "flat"
+    committed = ev(-0.001, 0.019, 0.001, 0.017)
+    assert stats.verdict(committed, "grows") == "not reproduced"
+    from utils.claims import _why
+    why = _why(committed, "grows", "not reproduced")
+    assert "flat" not in why and "inside ±0.02" in why and "includes 0" in why
     assert stats.verdict(ev(-0.03, 0.04, -0.02, 0.03), "grows") == "inconclusive"
+
+
+def test_ahead_words_say_where_top20_is_ahead() -> None:
+    sizes = [{"rung": "d48", "gap": -0.012, "ci95": (-0.02, -0.004), "models": 4},
+             {"rung": "d96", "gap": -0.008, "ci95": (-0.016, 0.0005), "models": 4},
+             {"rung": "d192", "gap": 0.002, "ci95": (-0.006, 0.01), "models": 4}]
+    w = LA.ahead_words(sizes)
+    assert w.startswith("top-20% is never ahead of all") and "d48 -0.0120 [95% CI -0.0200, -0.0040] (behind" in w
+    assert "d192 +0.0020" in w and "(level, n = 4 base models)" in w
+    sizes[2]["ci95"] = (0.001, 0.01)
+    assert LA.ahead_words(sizes).startswith("top-20% is ahead of all at d192")
 
 
 def test_models_needed_shrinks_with_less_noise() -> None:

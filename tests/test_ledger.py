@@ -42,7 +42,7 @@ def test_one_verdict_look_for_every_word() -> None:
     assert words <= set(claims.VERDICT_STYLE)
     looks = [(s.marker, s.fill) for s in claims.VERDICT_STYLE.values()]
     assert len(set(looks)) == len(looks)  # marker and fill tell them apart in greyscale
-    assert claims.verdict_word("not reproduced") == f"{claims.VERDICT_STYLE['not reproduced'].symbol} **NOT REPRODUCED**"
+    assert claims.verdict_label("not reproduced") == f"{claims.VERDICT_STYLE['not reproduced'].symbol} **NOT REPRODUCED**"
 
 
 def test_rows_carry_their_presentation_fields(rows: list[dict]) -> None:

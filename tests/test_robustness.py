@@ -69,7 +69,7 @@ def test_check_reports_holding_and_fragile_verdicts(tmp_path: Path) -> None:
     assert res["arms"]["04_all"]["identical_runs"] == 0
     out = tmp_path / "robust"
     save_json(res, out / "04.json", schema=rb.SCHEMA)
-    assert rb.ledger_note("wang.bottom80_hurts", out).startswith("holds when re-run with a test perturbation")
+    assert rb.ledger_note("wang.bottom80_hurts", out).startswith("verdict unchanged when re-run with a test perturbation")
     assert rb.ledger_note("wang.top20_matches_full", out).startswith("FRAGILE: not reproduced when re-run")
     assert rb.ledger_note("wang.p80", out) is None
 

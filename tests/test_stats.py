@@ -248,3 +248,18 @@ def test_gain_share_fieller_interval():
     assert flat["ci"] is None
     with pytest.raises(ValueError):
         gain_share(a, b[:4], 0.178)
+
+
+def test_within_margin_is_the_one_equivalence_rule() -> None:
+    """Issue 29: equivalence (90% CI inside the margin) is one function; a directional claim whose evidence carries a
+    margin is "not reproduced" when its CI includes 0 but lies within the margin, "inconclusive" without one."""
+    ev = _ev(-0.005, 0.0003, 0.01, -0.0046, -0.0004)   # entbonus.psi_entropy's committed intervals
+    assert S.within_margin(ev) and S.verdict(ev, "greater") == "not reproduced"
+    assert S.verdict(ev, "equivalent") == "reproduced"
+    wide = _ev(-0.02, 0.001, 0.01, -0.015, -0.001)
+    assert not S.within_margin(wide) and S.verdict(wide, "greater") == "inconclusive"
+    assert S.verdict(_ev(0.001, 0.02, 0.01, 0.002, 0.018), "greater") == "reproduced"  # direction first
+    no_margin = S.Evidence("x", 8, 8, 0, 0, 0.0, 0.01, 7, (-0.005, 0.0003), (-0.0046, -0.0004), 0.06, 0.004)
+    assert S.verdict(no_margin, "greater") == "inconclusive"
+    with pytest.raises(ValueError, match="margin"):
+        S.within_margin(no_margin)

@@ -4,8 +4,10 @@ A notebook records a row with one short call, :meth:`Ledger.record`; ``make repr
 ``data/results/claims.md`` and README's ledger (:func:`build_ledger`). Nothing in the ledger is typed by hand:
 
 * a **comparative** row carries an :class:`utils.stats.Evidence` and the direction the paper claims
-  (``greater``/``less``/``equivalent``); its verdict is :func:`utils.stats.verdict` of that evidence -- or
+  (``greater``/``less``/``equivalent``/``grows``); its verdict is :func:`utils.stats.verdict` of that evidence -- or
   "inconclusive" when a positive ``control`` shows the manipulation did not act (:func:`utils.stats.gated_verdict`);
+* a claim of **this project's own** (source ``"derived here"``) gets its own words, :func:`verdict_word`: **holds** /
+  **fails** (or inconclusive); "reproduced" is kept for a published claim that held;
 * a **documented** row (``basis="documented"``) records a correction that needs no experiment (a misnamed model, a
   unit, code that is off by one); its measured part says only what was measured;
 * anything else states its basis (``"descriptive"``) and the rule it was decided by in ``why``.
@@ -34,16 +36,29 @@ from typing import Any
 
 from utils.config import get_profile, results_dir
 from utils.ledger_rows import (PARTS, QUANTITY, SHORT, SOURCES, VERDICT_STYLE, VerdictStyle, by_source, ci_name,
-                               evidence_parts, is_comparative, oriented, presentation, verdict_style, verdict_word)
+                               evidence_parts, is_comparative, oriented, presentation, verdict_label, verdict_style)
 from utils.results import ResultsError, atomic_write_text, file_lock, load_json, repo_relative, save_json
 from utils.stats import Evidence, all_of, describe, gated_verdict
 from utils.stats import verdict as stats_verdict
 
-__all__ = ["PARTS", "PUBLISHED", "QUANTITY", "SHORT", "SOURCES", "STAGE_ENV", "VERDICTS", "VERDICT_STYLE", "Claim",
-           "Ledger", "VerdictStyle", "build_ledger", "deciding_number", "evidence_parts", "ledger_markdown",
-           "load_claims", "presentation", "staged_claims", "summary_markdown", "verdict_style", "verdict_word"]
+__all__ = ["OWN_SOURCES", "OWN_WORDS", "PARTS", "PUBLISHED", "QUANTITY", "SHORT", "SOURCES", "STAGE_ENV", "VERDICTS",
+           "VERDICT_STYLE", "Claim", "Ledger", "VerdictStyle", "build_ledger", "deciding_number", "evidence_parts",
+           "ledger_markdown", "load_claims", "presentation", "staged_claims", "summary_markdown", "verdict_label",
+           "verdict_style", "verdict_word"]
 
-VERDICTS = ("reproduced", "not reproduced", "inconclusive", "partly reproduced", "corrected", "not testable here")
+#: The ledger's verdict vocabulary, in one place. "reproduced" / "not reproduced" (and "partly reproduced", "below the
+#: margin": the direction holds, the size does not) judge a PUBLISHED claim; "holds" / "fails" judge a claim of this
+#: project's own (:data:`OWN_SOURCES`); "inconclusive" serves both; "corrected" and "not testable here" need no test.
+VERDICTS = ("reproduced", "not reproduced", "inconclusive", "partly reproduced", "below the margin", "holds", "fails",
+            "corrected", "not testable here")
+#: Sources whose claims are this project's own: judged "holds" / "fails", never "reproduced".
+OWN_SOURCES = ("derived here",)
+#: A computed verdict (:func:`utils.stats.verdict`) in the words of a claim of this project's own.
+OWN_WORDS = {"reproduced": "holds", "not reproduced": "fails", "inconclusive": "inconclusive"}
+_PUBLISHED_ONLY = ("reproduced", "not reproduced", "partly reproduced", "below the margin")
+_OWN_ONLY = ("holds", "fails")
+#: The verdicts a comparison computes: a row that says one of them without evidence must state its rule (descriptive).
+_COMPUTED = ("reproduced", "not reproduced", "inconclusive", "below the margin", "holds", "fails")
 BASES = ("experiment", "documented", "descriptive")
 SCHEMA = "forking-tokens/claims/1"
 #: Set by :func:`staged_claims` for the notebook's kernel, to the run's token: rows go to that run's staging file.
@@ -64,13 +79,14 @@ PUBLISHED: dict[str, tuple[str, str]] = {
     "seed.dual_temp_coverage": ("The model benefits when non-forking tokens are less random than forking tokens (read here as coverage: pass@k at large k).", "write-up"),
     "wang.dual_temp_shape": ("Raising the forking tokens' temperature moderately helps, lowering it hurts sharply; the other tokens' temperature matters less.", "Wang et al. 2025"),
     "seed.compute_savings": ("Updating only on forking tokens gives an 80% reduction in backpropagation and up to 50% fewer FLOPs", "write-up"),
-    "wang.top20_matches_full": ("Training only on the top-20% highest-entropy tokens matches full-gradient RLVR (Qwen3-8B) and beats it at 14B/32B", "Wang et al. 2025"),
+    "wang.top20_matches_full": ("Training only on the top-20% highest-entropy tokens matches full-gradient RLVR (Qwen3-8B; the advantage at 14B/32B is wang.scale_trend's claim)", "Wang et al. 2025"),
     "wang.top20_lr_dependence": ("Top-20% matches full-gradient RLVR as a property of the method, not of one learning rate (read here: the headline equivalence also holds at the untuned lr 3e-4, at every budget)", "derived here"),
     "wang.bottom80_hurts": ("Training only on the bottom-80% (low-entropy) tokens gives a marked decline", "Wang et al. 2025"),
     "wang.random20_control": ("It is which tokens are trained that matters: the high-entropy 20%, not any 20% (random-20% control; not run in the paper)", "Wang et al. 2025"),
     "wang.role20_control": ("The high-entropy tokens matter because of their entropy, not only their syntactic role (role-only control at the same count; not run in the paper)", "Wang et al. 2025"),
     "wang.rho_sweep": ("rho = 0.2 (the top 20% of tokens by entropy) is the share to keep (the paper's choice among the values it tried)", "Wang et al. 2025"),
     "wang.entropy_pattern_overlap": ("RLVR largely keeps the base model's entropy pattern: > 86% overlap of the top-20% entropy positions (Qwen3-14B, DAPO; unverified number)", "Wang et al. 2025"),
+    "wang.entropy_pattern_beyond_null": ("RLVR keeps the base model's top-20% entropy positions more than a random weight change of the same mean |ΔH| does (the paper's pattern claim read against a null that can fail; not in the paper)", "derived here"),
     "wang.rl_changes_high_entropy": ("RL mainly changes the entropy of tokens that were already high-entropy", "Wang et al. 2025"),
     "wang.normaliser": ("Paper formula (masked loss averaged over all tokens) and the authors' code (averaged over the selected tokens only, a 1/rho = 5x larger loss) describe the same method", "Wang et al. 2025"),
     "wang.scale_trend": ("The top-20% advantage over full-gradient RLVR grows with model size (matches at 8B, ahead at 14B, further ahead at 32B)", "Wang et al. 2025"),
@@ -80,12 +96,23 @@ PUBLISHED: dict[str, tuple[str, str]] = {
     "entbonus.seed_crossover_32": ("The entropy bonus underperforms the baseline in the first 32 tries and solves more beyond 32 tries", "write-up"),
     "entbonus.psi_entropy": ("The entropy-based advantage promotes exploration (read here: the policy's token entropy stays above plain GRPO's)", "Cheng et al. 2025"),
     "entbonus.passk_psi_large_alpha": ("The entropy advantage gives better pass@k at large k than plain GRPO (read here at alpha = 4, where the cap binds on most uncertain tokens)", "Cheng et al. 2025"),
-    "entbonus.psi_uncapped_is_baseline": ("Without its cap, psi = alpha * H_t depends on the state only: a baseline with zero expected policy gradient, so training with it is equivalent to GRPO (final entropy and pass@1)", "derived here"),
+    "entbonus.psi_uncapped_zero_gradient": ("Without its cap, psi = alpha * H_t depends on the state only: a baseline, whose expected policy gradient is zero (measured by Monte-Carlo on the task model)", "derived here"),
+    "entbonus.psi_uncapped_is_baseline": ("Training with the uncapped psi = alpha * H_t is equivalent to GRPO (final entropy and pass@1), at the alpha named in configs/margins.yaml (05.uncapped_alpha)", "derived here"),
     "entbonus.positive_control_entropy": ("An explicit entropy regulariser (loss - c * mean token entropy, TRL's entropy_coef) raises the policy's entropy over GRPO: the positive control", "derived here"),
     "entbonus.passk_entreg": ("Keeping the entropy up with an explicit regulariser gives better pass@k at large k than GRPO", "derived here"),
     "entbonus.passk_cliphigh": ("Clip-higher (eps_high = 0.28) keeps entropy from collapsing and sampling diverse (read here: better pass@k at large k than the symmetric clip)", "Yu et al. 2025 (DAPO)"),
     "entbonus.seed_moving_baseline": ("The method gives a bonus to tokens whose entropy rises above a moving baseline", "write-up"),
 }
+
+
+def verdict_word(verdict: str, source: str) -> str:
+    """``verdict`` (a word of :func:`utils.stats.verdict`) as the ledger says it for a claim from ``source``: a claim
+    of this project's own (:data:`OWN_SOURCES`) **holds** or **fails**; a published claim is **reproduced** or not."""
+    if source in OWN_SOURCES:
+        if verdict not in OWN_WORDS:
+            raise ValueError(f"a claim of this project's own cannot be {verdict!r}: say holds, fails or inconclusive")
+        return OWN_WORDS[verdict]
+    return verdict
 
 
 @dataclass
@@ -120,8 +147,24 @@ def _why(ev: Evidence, direction: str, v: str) -> str:
             return f"the 95% CI of {a} - {b} lies outside ±{m:g}"
         return f"the CI of {a} - {b} overlaps the margin ±{m:g}: the design cannot tell (detectable {ev.mde:.3f})"
     what = f"the slope of {a} - {b}" if ev.test.startswith("trend") or "slope" in ev.test else f"{a} - {b}"
-    if direction == "grows" and v == "not reproduced" and lo <= 0 <= hi:
-        return f"the 90% CI of {what} lies inside ±{ev.margin:g}: flat within the margin fixed in advance"
+    l9, h9 = ev.ci90
+    if direction == "grows":
+        m = ev.margin
+        if v == "reproduced":
+            return f"the 95% CI of {what} lies above 0 and the slope ({ev.diff:+.4f}) is at least the margin {m:g}"
+        if v == "below the margin":
+            return (f"the 95% CI of {what} lies above 0 (the direction holds) but its 90% CI [{l9:+.4f}, {h9:+.4f}] lies "
+                    f"below +{m:g}: the trend is smaller than the margin fixed in advance")
+        if v == "not reproduced" and hi >= 0:
+            return (f"the 90% CI of {what} [{l9:+.4f}, {h9:+.4f}] lies inside ±{m:g}: any trend is smaller than the "
+                    f"margin fixed in advance, and the 95% CI [{lo:+.4f}, {hi:+.4f}] "
+                    + ("lies above 0" if lo > 0 else "includes 0: the direction is not established either"))
+        if v == "inconclusive" and lo > 0:
+            return (f"the 95% CI of {what} lies above 0 (the direction holds) but the slope ({ev.diff:+.4f}) is below the "
+                    f"margin {m:g} and its 90% CI [{l9:+.4f}, {h9:+.4f}] reaches it: the size cannot be told")
+    if ev.margin is not None and lo <= 0 <= hi and v == "not reproduced":
+        return (f"the 90% CI of {what} [{l9:+.3f}, {h9:+.3f}] lies inside ±{ev.margin:g}: no difference of a size that "
+                "matters (the equivalence rule, margin fixed in advance)")
     if lo > 0:
         return f"the 95% CI of {what} lies above 0"
     if hi < 0:
@@ -135,6 +178,9 @@ class Ledger:
 
     def __init__(self, notebook: str) -> None:
         self.notebook = notebook
+        #: The rows this ledger recorded in this session, by id: what the notebook's own summary should read (while
+        #: the notebook runs staged, ``load_claims`` still returns the previous run's rows).
+        self.rows: dict[str, dict[str, Any]] = {}
 
     def record(
         self,
@@ -179,14 +225,16 @@ class Ledger:
             dirs = list(direction) if isinstance(direction, (list, tuple)) else [direction]
             if len(evs) != len(dirs):
                 raise ValueError("give one direction per piece of evidence")
+            one = len(evs) == 1  # one piece of evidence says its own word (grows has four); several: all_of
             if control is not None:
-                verdict, ok = gated_verdict(evs, dirs, control, control_direction)
+                verdict, ok = gated_verdict(evs[0] if one else evs, dirs[0] if one else dirs, control, control_direction)
                 nums["control"] = {"evidence": control.as_dict(), "direction": control_direction, "acted": ok,
                                    "what": control_label}
                 if not ok:
                     why = why or f"inconclusive: {control_label} was not shown ({describe(control)})"
             else:
-                verdict = all_of(list(zip(evs, dirs)))
+                verdict = stats_verdict(evs[0], dirs[0]) if one else all_of(list(zip(evs, dirs)))
+            verdict = verdict_word(verdict, source)
             if why is None:
                 whys = [_why(e, d, stats_verdict(e, d)) for e, d in zip(evs, dirs)]
                 why = whys[0] if len(whys) == 1 else "all parts must hold: " + "; ".join(whys)
@@ -201,7 +249,7 @@ class Ledger:
         else:
             if verdict is None or why is None or basis is None:
                 raise ValueError("a row without evidence needs verdict=, why= and basis= ('documented' or 'descriptive')")
-            if verdict in ("reproduced", "not reproduced", "inconclusive") and basis == "experiment":
+            if verdict in _COMPUTED and basis == "experiment":
                 raise ValueError("an experimental verdict must come from evidence (utils.stats.compare)")
         c = Claim(id=id, claim=claim, source=source, measured=measured, verdict=verdict, why=why,
                   notebook=self.notebook, section=section, basis=basis, n=n, budget=budget,
@@ -210,6 +258,10 @@ class Ledger:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {c.verdict!r}")
         if c.source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, got {c.source!r}")
+        if c.source in OWN_SOURCES and c.verdict in _PUBLISHED_ONLY:
+            raise ValueError(f"{c.id}: a claim of this project's own holds or fails; {c.verdict!r} is for a published claim")
+        if c.source not in OWN_SOURCES and c.verdict in _OWN_ONLY:
+            raise ValueError(f"{c.id}: a published claim is reproduced or not; {c.verdict!r} is for a claim of our own")
         if c.basis not in BASES:
             raise ValueError(f"basis must be one of {BASES}, got {c.basis!r}")
         own = _rows_path(self.notebook)
@@ -223,6 +275,7 @@ class Ledger:
             rows = load_json(path, schema=SCHEMA)["rows"] if path.exists() else {}
             rows[c.id] = presentation(asdict(c))
             save_json({"rows": rows}, path, schema=SCHEMA)
+        self.rows[c.id] = rows[c.id]
         print(f"[claim {c.id}] {c.verdict.upper()}: {c.why}")
 
 
@@ -395,7 +448,7 @@ def summary_markdown(rows: list[dict[str, Any]], details: str, figure: str | Non
     head += [counts_line(rows) + ". Positive numbers point the way the paper claims; an equivalence is read on its "
              "90 % CI against the margin.", "",
              "| claim | source | verdict | deciding number | details |", "|---|---|---|---|---|"]
-    lines = [f"| {_cell(presentation(r)['short'])} | {_cell(r['source'])} | {verdict_word(r['verdict'])} | "
+    lines = [f"| {_cell(presentation(r)['short'])} | {_cell(r['source'])} | {verdict_label(r['verdict'])} | "
              f"{_cell(deciding_number(r))} | [{r['notebook'][:2]} · details]({details}#{anchor(r['id'])}) |"
              for r in by_source(rows)]
     return "\n".join(head + lines) + "\n"
@@ -418,7 +471,7 @@ def ledger_markdown(rows: list[dict[str, Any]], link_prefix: str = "") -> str:
         ctx = " · ".join(x for x in (r.get("n"), r.get("budget"), r.get("profile")) if x) or "–"
         basis = "" if r.get("basis", "experiment") == "experiment" else f" ({r['basis']})"
         out.append("\n".join([
-            f"### <a id=\"{anchor(r['id'])}\"></a>{presentation(r)['short']} — {verdict_word(r['verdict'])}",
+            f"### <a id=\"{anchor(r['id'])}\"></a>{presentation(r)['short']} — {verdict_label(r['verdict'])}",
             "",
             f"- **claim** (`{r['id']}`, {r['source']}): {r['claim']}",
             f"- **measured:** {r['measured'] or '–'}",
@@ -447,7 +500,9 @@ def build_ledger(profile: str | None = None) -> Path:
     atomic_write_text(
         out,
         "# Claims ledger\n\nGenerated by `utils.claims.build_ledger` from the rows the notebooks record "
-        f"(profile `{p}`); do not edit by hand. How the verdicts are decided: README's ledger section.\n\n"
+        f"(profile `{p}`); do not edit by hand. A published claim is **reproduced** or **not reproduced** (or "
+        "**below the margin**: the direction holds, the size does not); a claim of this project's own (source: derived "
+        "here) **holds** or **fails**; either can be **inconclusive**. The rules: README's ledger section.\n\n"
         + summary_markdown(rows, "", os.path.relpath(fig, out.parent).replace(os.sep, "/"))
         + "\n## Every row in full\n\n" + ledger_markdown(rows, link_prefix=up) + "\n",
     )

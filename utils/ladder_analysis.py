@@ -11,9 +11,10 @@ the base model (design: ``configs/margins.yaml`` section "06", :func:`utils.ladd
   slope), the seed-level analysis that treats RL seeds as independent (shown as the wrong answer), the
   between-model and within-model SDs, the minimum detectable slope and how many models per size a decisive answer
   would need;
-* the verdict is :func:`utils.stats.verdict` with direction ``"grows"``, the pre-registered rule: 95 % CI above 0
-  reproduced, below 0 not reproduced, 90 % CI inside +/- the slope margin not reproduced (no trend of a size that
-  matters), else inconclusive.
+* the verdict is :func:`utils.stats.verdict` with direction ``"grows"``, the four outcomes of ``configs/margins.yaml``
+  ``06.scale_trend_rule``: reproduced (95 % CI above 0 and the slope at least the margin), below the margin (95 % CI
+  above 0, 90 % CI below +margin), not reproduced (95 % CI below 0, or the 90 % CI inside +/- the margin), else
+  inconclusive; beside it, :func:`ahead_words` says at which sizes top-20 % is ahead of all (none: "never ahead").
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 
 from utils import stats
 
-__all__ = ["analyse", "between_model_test", "gap_table", "models_needed", "record", "size_table"]
+__all__ = ["ahead_words", "analyse", "between_model_test", "gap_table", "models_needed", "record", "size_table"]
 
 
 def _endpoint(run: dict[str, Any], budget: int) -> float:
@@ -115,7 +116,24 @@ def analyse(rows: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
     return {"model": model, "mixed": mixed, "seed_level": seed, "sd_between": sd_b, "sd_within": sd_w,
             "se_ratio": model.se / seed.se if seed.se > 0 else float("inf"), "mds": model.mde,
             "models_needed": models_needed(sd_b, sd_w, n_seeds, x_size, margin),
-            "models_per_size": len(rows) / len(sizes), "verdict": stats.verdict(model, "grows")}
+            "models_per_size": len(rows) / len(sizes), "verdict": stats.verdict(model, "grows"),
+            "sizes": size_table(rows)}
+
+
+def ahead_words(sizes: Sequence[dict[str, Any]]) -> str:
+    """Is top-20 % ahead of all at any size? From :func:`size_table`'s rows (each size's mean gap top20 - all over
+    its base models, with its 95 % t interval): "ahead" where the interval lies above 0, "behind" below 0, "level"
+    where it includes 0; "top-20% is never ahead of all" when no size is ahead."""
+    def side(r: dict[str, Any]) -> str:
+        lo, hi = r["ci95"]
+        return "ahead" if lo > 0 else "behind" if hi < 0 else "level"
+
+    per = "; ".join(f"{r['rung']} {r['gap']:+.4f} [95% CI {r['ci95'][0]:+.4f}, {r['ci95'][1]:+.4f}] ({side(r)}, "
+                    f"n = {r['models']} base models)" for r in sizes)
+    ahead = [r["rung"] for r in sizes if side(r) == "ahead"]
+    head = (f"top-20% is ahead of all at {', '.join(ahead)}" if ahead else
+            "top-20% is never ahead of all: at no size does its mean gap's 95% CI lie above 0")
+    return f"{head} (gap top-20% - all per size, over base models: {per})"
 
 
 
@@ -153,7 +171,8 @@ def between_model_test(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def record(ledger: Any, res: dict[int, dict[str, Any]], primary: int, figure: str, profile: str | None = None,
            runs_done: tuple[int, int] | None = None) -> None:
     """The notebook's one ledger row, ``wang.scale_trend``: decided by the model-level slope at the ``primary``
-    budget (claim "grows", the slope margin fixed in advance); the other budgets, the random-intercept check, the
+    budget (claim "grows": the four outcomes of ``configs/margins.yaml`` 06.scale_trend_rule, the slope margin fixed
+    in advance), and saying at which sizes top-20 % is ahead (:func:`ahead_words`, from each size's gap and its CI); the other budgets, the random-intercept check, the
     seed-level analysis, the SDs and the power go into its text and numbers. ``runs_done = (finished, planned)``:
     while the pre-registered design is incomplete the row is not decided -- it says "inconclusive", gives the
     interim numbers and how far the runs are (deciding on part of a design would be peeking)."""
@@ -161,9 +180,11 @@ def record(ledger: Any, res: dict[int, dict[str, Any]], primary: int, figure: st
     m, sl = main["model"], main["seed_level"]
     others = "; ".join(f"at {b} steps {r['model'].diff:+.4f} [{r['model'].ci95[0]:+.4f}, {r['model'].ci95[1]:+.4f}] "
                        f"({r['verdict']})" for b, r in res.items() if b != primary)
-    measured = (f"unit: base model (n = {m.n_a}, {main['models_per_size']:.0f} per size; paired RL seeds averaged "
+    ahead = f"{ahead_words(main['sizes'])}; " if main.get("sizes") else ""
+    measured = (f"{ahead}unit: base model (n = {m.n_a}, {main['models_per_size']:.0f} per size; paired RL seeds averaged "
                 f"within each); slope of the gap top-20% - all per 10x parameters at {primary} steps (primary budget, "
-                f"fixed in configs/margins.yaml before the runs); {others}; random-intercept check "
+                f"fixed in configs/margins.yaml before the runs; verdict by the four outcomes of 06.scale_trend_rule, "
+                f"written after a seed-level pilot and this design's slope had been seen); {others}; random-intercept check "
                 f"{main['mixed'].diff:+.4f} [{main['mixed'].ci95[0]:+.4f}, {main['mixed'].ci95[1]:+.4f}]; seed-level "
                 f"analysis (RL seeds as units, the wrong unit) [{sl.ci95[0]:+.4f}, {sl.ci95[1]:+.4f}]; SD between base "
                 f"models {main['sd_between']:.4f}, within {main['sd_within']:.4f}; models per size to detect a slope of "
@@ -182,4 +203,10 @@ def record(ledger: Any, res: dict[int, dict[str, Any]], primary: int, figure: st
                   numbers={str(b): {"model": r["model"].as_dict(), "mixed": r["mixed"].as_dict(),
                                     "seed_level": r["seed_level"].as_dict(), "sd_between": r["sd_between"],
                                     "sd_within": r["sd_within"], "mds": r["mds"], "models_needed": r["models_needed"],
-                                    "verdict": r["verdict"]} for b, r in res.items()})
+                                    "verdict": r["verdict"], "sizes": _json_sizes(r.get("sizes", []))} for b, r in res.items()})
+
+
+def _json_sizes(sizes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`size_table`'s rows for JSON: an interval that does not exist (one base model: NaN) becomes None."""
+    fin = lambda v: v if not isinstance(v, float) or math.isfinite(v) else None  # noqa: E731
+    return [{k: [fin(x) for x in v] if isinstance(v, (list, tuple)) else fin(v) for k, v in r.items()} for r in sizes]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["PARTS", "QUANTITY", "SHORT", "SOURCES", "VERDICT_STYLE", "VerdictStyle", "by_source", "ci_name",
-           "evidence_parts", "is_comparative", "oriented", "presentation", "verdict_style", "verdict_word"]
+           "evidence_parts", "is_comparative", "oriented", "presentation", "verdict_label", "verdict_style"]
 
 SOURCES = ("write-up", "Wang et al. 2025", "Cheng et al. 2025", "Yu et al. 2025 (DAPO)", "derived here")
 
@@ -108,6 +108,7 @@ VERDICT_STYLE: dict[str, VerdictStyle] = {
     "reproduced": VerdictStyle("#009E73", "o", "full", "●"),
     "holds": VerdictStyle("#009E73", "s", "full", "■"),
     "partly reproduced": VerdictStyle("#009E73", "o", "left", "◐"),
+    "below the margin": VerdictStyle("#56B4E9", "^", "full", "▲"),
     "not reproduced": VerdictStyle("#D55E00", "v", "full", "▼"),
     "fails": VerdictStyle("#D55E00", "X", "full", "✖"),
     "inconclusive": VerdictStyle("#E69F00", "D", "full", "◆"),
@@ -121,7 +122,7 @@ def verdict_style(verdict: str) -> VerdictStyle:
     return VERDICT_STYLE.get(verdict, VerdictStyle("#000000", "$?$", "full", "?"))
 
 
-def verdict_word(verdict: str) -> str:
+def verdict_label(verdict: str) -> str:
     """The verdict as README's table shows it: the marker's symbol and the word in bold capitals."""
     return f"{verdict_style(verdict).symbol} **{verdict.upper()}**"
 

@@ -181,17 +181,26 @@ def check(stored: str | Path, perturbed: str | Path, perturbation: str,
             "claims": claims, "arms": arms}
 
 
+def _source(claim: str) -> str:
+    from utils.claims import PUBLISHED
+
+    return PUBLISHED[claim][1] if claim in PUBLISHED else ""
+
+
 def ledger_notes(folder: str | Path = ROBUSTNESS_DIR) -> dict[str, str]:
     """``{claim: sentence}``: what the ledger adds to each verdict a committed robustness check covers --
-    "holds when re-run with <perturbation>", or "FRAGILE: <verdict> when re-run with <perturbation>" (several checks
+    "verdict unchanged when re-run with <perturbation>", or "FRAGILE: <verdict> when re-run with <perturbation>" (several checks
     joined by "; "). Reads each check once."""
+    from utils.claims import verdict_word
+
     notes: dict[str, list[str]] = {}
     for p in sorted(Path(folder).glob("*.json")):
         data = load_json(p, schema=SCHEMA, regenerate="python -m utils.robustness check ...")
         for claim, c in data["claims"].items():
             after = c["perturbed"]
             d, (lo, hi) = after["evidence"]["diff"], after["evidence"]["ci95"]
-            head = "holds" if c["holds"] else f"FRAGILE: {after['verdict']}"
+            # "unchanged", not "holds": holds / fails are the ledger's verdict words for claims of our own
+            head = "verdict unchanged" if c["holds"] else f"FRAGILE: {verdict_word(after['verdict'], _source(claim))}"
             notes.setdefault(claim, []).append(f"{head} when re-run with {data['perturbation']} "
                                                f"({d:+.3f} [{lo:+.3f}, {hi:+.3f}])")
     return {claim: "; ".join(ns) for claim, ns in notes.items()}

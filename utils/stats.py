@@ -6,13 +6,18 @@ gap between two arms grow along ``x``?). Each returns an :class:`Evidence` -- me
 confidence intervals from t quantiles, the two-sided p-value, and the smallest difference the design detects with
 80 % power (``mde``) -- and :func:`verdict` turns it into the ledger's word:
 
+* one equivalence rule for every row, :func:`within_margin`: the 90 % CI of a - b lies inside ``(-margin, margin)``
+  (two one-sided tests at 5 %), the margin fixed before the runs;
 * ``claim="greater"`` (the paper says a > b): **reproduced** when the 95 % CI of a - b lies above 0, **not
-  reproduced** when it lies below 0, **inconclusive** otherwise; ``"less"`` mirrors it.
-* ``claim="equivalent"`` (a ~ b, within a margin fixed before the runs): **reproduced** when the 90 % CI lies inside
-  ``(-margin, margin)`` (two one-sided tests at 5 %), **not reproduced** when the 95 % CI lies entirely outside it,
+  reproduced** when it lies below 0 -- or, when the evidence carries a margin, when it is :func:`within_margin` (no
+  difference of a size that matters) -- **inconclusive** otherwise; ``"less"`` mirrors it.
+* ``claim="equivalent"`` (a ~ b): **reproduced** when :func:`within_margin`, **not reproduced** when the 95 % CI lies
+  entirely outside ``(-margin, margin)``, **inconclusive** otherwise.
+* ``claim="grows"`` (a trend's slope is positive; four outcomes fixed in ``configs/margins.yaml``,
+  ``06.scale_trend_rule``): **reproduced** when the 95 % CI lies above 0 and the slope is at least the margin;
+  **below the margin** when the 95 % CI lies above 0 but the 90 % CI lies below ``+margin`` (the direction holds,
+  the size does not); **not reproduced** when the 95 % CI lies below 0 or the slope is :func:`within_margin`;
   **inconclusive** otherwise.
-* ``claim="grows"`` (a trend's slope is positive, with a margin fixed before the runs): as ``"greater"``, and also
-  **not reproduced** when the 90 % CI lies inside ``(-margin, margin)`` (flat within the margin).
 
 "Inconclusive" is an honest outcome: the ``mde`` says how large a difference the design could have seen.
 A null result also needs a positive control (:func:`gated_verdict`): evidence that the manipulation acted at all.
@@ -47,12 +52,13 @@ __all__ = [
     "slope",
     "trend",
     "verdict",
+    "within_margin",
 ]
 
 #: What a paper's comparison claims about a vs b.
 CLAIMS = ("greater", "less", "equivalent", "grows")
 #: What :func:`verdict` can say.
-VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+VERDICTS = ("reproduced", "not reproduced", "inconclusive", "below the margin")
 ALPHA = 0.05
 POWER = 0.8
 
@@ -225,27 +231,35 @@ def trend(
     return _evidence("trend (Welch-Satterthwaite)", ma, mb, slope, se, df, na, nb, None, labels, unit, detail)
 
 
+def within_margin(ev: Evidence) -> bool:
+    """The one equivalence rule of the ledger: the 90 % CI of ``ev.diff`` lies inside ``(-margin, margin)`` (two
+    one-sided tests at 5 %), with the margin fixed before the runs (``ev.margin``; ``ValueError`` without one)."""
+    if ev.margin is None:
+        raise ValueError("an equivalence claim needs the margin fixed before the runs (compare(..., margin=m))")
+    return -ev.margin < ev.ci90[0] and ev.ci90[1] < ev.margin
+
+
 def verdict(ev: Evidence, claim: str) -> str:
     """The ledger verdict for a paper's claim about ``a`` vs ``b`` (see the module docstring for the rules)."""
     lo, hi = ev.ci95
-    if claim == "greater":
-        return "reproduced" if lo > 0 else "not reproduced" if hi < 0 else "inconclusive"
-    if claim == "less":
-        return "reproduced" if hi < 0 else "not reproduced" if lo > 0 else "inconclusive"
-    if claim == "equivalent":
-        if ev.margin is None:
-            raise ValueError("an equivalence claim needs the margin fixed before the runs (compare(..., margin=m))")
-        m = ev.margin
-        if -m < ev.ci90[0] and ev.ci90[1] < m:
+    if claim in ("greater", "less"):
+        side, other = (lo > 0, hi < 0) if claim == "greater" else (hi < 0, lo > 0)
+        if side:
             return "reproduced"
-        if lo > m or hi < -m:
-            return "not reproduced"
-        return "inconclusive"
+        return "not reproduced" if other or (ev.margin is not None and within_margin(ev)) else "inconclusive"
+    if claim == "equivalent":
+        if within_margin(ev):
+            return "reproduced"
+        m = float(ev.margin)  # type: ignore[arg-type]
+        return "not reproduced" if lo > m or hi < -m else "inconclusive"
     if claim == "grows":
         if ev.margin is None:
             raise ValueError("a 'grows' claim needs the slope margin fixed before the runs")
-        v = verdict(ev, "greater")
-        return "not reproduced" if v == "inconclusive" and verdict(ev, "equivalent") == "reproduced" else v
+        if lo > 0:
+            if ev.diff >= ev.margin:
+                return "reproduced"
+            return "below the margin" if ev.ci90[1] < ev.margin else "inconclusive"
+        return "not reproduced" if hi < 0 or within_margin(ev) else "inconclusive"
     raise ValueError(f"claim must be one of {', '.join(CLAIMS)}, got {claim!r}")
 
 

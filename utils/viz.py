@@ -356,7 +356,7 @@ def _ci_rows(ax: Any, rows: Sequence[tuple[str, Any, str]], color: str = "#22222
     ax.set_xlim(lo - 0.08 * (hi - lo), hi + 0.9 * (hi - lo))  # room on the right for the notes
 
 
-def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str) -> Any:
+def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str | None = None) -> Any:
     """Notebook 02's ``02_after_forks``: per corpus (``after``: name -> ``real`` and ``shuffled``
     (:func:`utils.forking.forking_vs_random`), ``runs`` and ``runs_null`` (:func:`utils.forking.runs_after_forks`,
     real and shuffled order) and ``evidence`` (the paired comparison of :func:`utils.forking.after_fork_pairs`)):
@@ -366,11 +366,12 @@ def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str) -
     * middle row: the length of the low-entropy run after each fork, real against shuffled order;
     * bottom: the test, the paired difference (mean next-``k`` entropy after a fork - after a random token of the
       same sequence, one pair per sequence) with its 95 % CI and n for every corpus; ``decides`` names the corpus
-      whose interval decides the claim. Returns the figure."""
+      whose interval decides the claim, ``None`` (the default) when none decides alone (the claim must hold on each).
+      Returns the figure."""
     import matplotlib.pyplot as plt
 
     names = list(after)
-    if decides not in after:
+    if decides is not None and decides not in after:
         raise ValueError(f"decides={decides!r} is not one of the corpora {names}")
     fig = plt.figure(figsize=(16, 8.6))
     grid = fig.add_gridspec(3, len(names), height_ratios=[1, 1, 0.62], hspace=0.55, wspace=0.25)
@@ -403,7 +404,8 @@ def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str) -
     _ci_rows(ax, [(name, after[name]["evidence"], " (decides)" if name == decides else "") for name in names])
     ax.set_xlabel(f"mean entropy of the next {k} tokens after a fork − after a random token of the same sequence "
                   "(nats; mean of the per-sequence differences, 95 % CI)")
-    ax.set_title("the test: paired by sequence", fontsize=9)
+    ax.set_title("the test: paired by sequence" + ("" if decides else "; the claim must hold on every corpus"),
+                 fontsize=9)
     return fig
 
 
