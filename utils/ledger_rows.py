@@ -36,7 +36,8 @@ SHORT: dict[str, str] = {
     "wang.role20_control": "top-20% beats role-only 20%",
     "wang.rho_sweep": "rho = 0.2 is best",
     "wang.normaliser": "paper's and code's normaliser",
-    "wang.entropy_pattern_overlap": "RL keeps the entropy pattern",
+    "wang.entropy_pattern_overlap": "RL keeps the entropy pattern (0.86)",
+    "wang.entropy_pattern_beyond_null": "pattern kept beyond a random change",
     "wang.rl_changes_high_entropy": "RL changes high-entropy tokens",
     "wang.scale_trend": "top-20% gain grows with size",
     "entbonus.pass1": "psi keeps pass@1",
@@ -45,6 +46,7 @@ SHORT: dict[str, str] = {
     "entbonus.seed_crossover_32": "psi crossover at k = 32",
     "entbonus.psi_entropy": "psi raises entropy",
     "entbonus.passk_psi_large_alpha": "psi (alpha 4) raises pass@k",
+    "entbonus.psi_uncapped_zero_gradient": "uncapped psi: zero mean gradient",
     "entbonus.psi_uncapped_is_baseline": "uncapped psi equals GRPO",
     "entbonus.positive_control_entropy": "entropy bonus raises entropy",
     "entbonus.passk_entreg": "entropy bonus raises pass@k",
@@ -55,9 +57,8 @@ SHORT: dict[str, str] = {
 #: What a comparative claim's difference is measured in: the forest plot's panels. One entry for all its pieces of
 #: evidence, or one per piece.
 QUANTITY: dict[str, str | tuple[str, ...]] = {
-    "seed.bands": "share of tokens",
     "wang.fork_words": "share of tokens",
-    "seed.fork_then_low_run": "entropy (nats)",
+    "seed.fork_then_low_run": ("entropy (nats)", "entropy (nats)", "entropy (nats)"),
     "seed.dual_temp_21": "pass@1",
     "wang.dual_temp_shape": "pass@1",
     "seed.dual_temp_coverage": "pass@k",
@@ -68,6 +69,8 @@ QUANTITY: dict[str, str | tuple[str, ...]] = {
     "wang.role20_control": "pass@1",
     "wang.rho_sweep": "pass@1",
     "wang.entropy_pattern_overlap": "overlap",
+    "wang.entropy_pattern_beyond_null": "overlap",
+    "wang.normaliser": "pass@1",
     "wang.rl_changes_high_entropy": "entropy (nats)",
     "wang.scale_trend": "slope per decade",
     "entbonus.psi_entropy": "entropy (nats)",
@@ -87,6 +90,7 @@ QUANTITY: dict[str, str | tuple[str, ...]] = {
 PARTS: dict[str, tuple[str, ...]] = {
     "wang.dual_temp_shape": ("(a) T_fork up helps", "(b) T_fork down hurts", "(c) F - R > 0", "(c) F + R > 0"),
     "entbonus.psi_uncapped_is_baseline": ("entropy", "pass@1"),
+    "seed.fork_then_low_run": ("task model", "SmolLM2, T = 1", "SmolLM2, T = 0.7"),
     "entbonus.seed_crossover_32": ("behind at k = 1", "ahead at k = 128"),
 }
 
