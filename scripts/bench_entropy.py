@@ -61,7 +61,7 @@ def breakdown(x: torch.Tensor, chunks: list[int], repeats: int) -> None:
         buf2 = torch.empty(rows, V)
         out = torch.empty(n)
 
-        def per_chunk(op):
+        def per_chunk(op, rows=rows, buf=buf, buf2=buf2, out=out):
             def run():
                 for i in range(0, n, rows):
                     z = flat[i : i + rows]
@@ -81,7 +81,8 @@ def breakdown(x: torch.Tensor, chunks: list[int], repeats: int) -> None:
         def onex(z, b, b2, o):
             o.copy_(one_exp_rows(z, b, b2))
 
-        fns = {"floor": lambda: exp_floor(x, rows), "token_entropy": lambda: token_entropy(x, chunk_size=rows),
+        fns = {"floor": lambda rows=rows: exp_floor(x, rows),
+               "token_entropy": lambda rows=rows: token_entropy(x, chunk_size=rows),
                "log_softmax": per_chunk(lsm), "exp": per_chunk(ex), "mul+sum": per_chunk(mulsum),
                "one-exp variant": per_chunk(onex)}
         for fn in fns.values():
@@ -97,13 +98,14 @@ def breakdown(x: torch.Tensor, chunks: list[int], repeats: int) -> None:
         oe = ratio_summary(times["one-exp variant"], times["floor"])
         print(f"{rows:10d} " + " ".join(f"{med[k]:15.1f}" for k in ops)
               + f"   {te['median']:.2f} [{te['q1']:.2f}-{te['q3']:.2f}], {oe['median']:.2f} [{oe['q1']:.2f}-{oe['q3']:.2f}]")
-    ref = torch.distributions.Categorical(logits=flat[:64].double()).entropy()
-    ours = token_entropy(flat[:64])
-    buf = torch.empty(64, V)
-    alt = one_exp_rows(flat[:64], buf, torch.empty_like(buf))
-    print(f"max |error| vs float64 on 64 rows: token_entropy {float((ours.double() - ref).abs().max()):.1e}, one-exp "
+    m = min(64, n)
+    ref = torch.distributions.Categorical(logits=flat[:m].double()).entropy()
+    ours = token_entropy(flat[:m])
+    buf = torch.empty(m, V)
+    alt = one_exp_rows(flat[:m], buf, torch.empty_like(buf))
+    print(f"max |error| vs float64 on {m} rows: token_entropy {float((ours.double() - ref).abs().max()):.1e}, one-exp "
           f"{float((alt.double() - ref).abs().max()):.1e}; they differ by up to {float((ours - alt).abs().max()):.1e} "
-          f"nats ({int((ours != alt).sum())} of 64 rows differ)")
+          f"nats ({int((ours != alt).sum())} of {m} rows differ)")
 
 
 def peak_extra_bytes(fn) -> int:

@@ -10,6 +10,7 @@ Conventions used everywhere in the series:
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Sequence
@@ -96,7 +97,7 @@ def _chunk_plan(n: int, V: int, chunk_size: int | None) -> list[tuple[int, int]]
     bounds = [*range(0, main, rows), main]
     if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:  # no other lone row: join it to the chunk before
         del bounds[-2]
-    return list(zip(bounds[:-1], bounds[1:])) + ([(main, n)] if main < n else [])
+    return list(itertools.pairwise(bounds)) + ([(main, n)] if main < n else [])
 
 
 def token_entropy(logits: torch.Tensor, unit: str = "nats", chunk_size: int | None = None) -> torch.Tensor:
