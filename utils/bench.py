@@ -141,12 +141,12 @@ def step_rates(steps: int = 20, repeats: int = 3, seed: int = 0, verbose: bool =
 
 def exp_floor(logits: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
     """The floor of any entropy kernel: one ``exp`` and one sum per row of ``logits`` (``[..., V]``), in chunks of
-    ``chunk`` rows (default: about 8 MiB, :data:`utils.entropy.AUTO_CHUNK_BYTES`). Not an entropy: every entropy
-    needs at least this (one exponential per element, one reduction per row)."""
-    from utils.entropy import AUTO_CHUNK_BYTES
+    ``chunk`` rows (default: those :func:`utils.entropy.token_entropy` takes, :func:`utils.entropy.auto_chunk_rows`).
+    Not an entropy: every entropy needs at least this (one exponential per element, one reduction per row)."""
+    from utils.entropy import auto_chunk_rows
 
     flat = logits.reshape(-1, logits.shape[-1])
-    rows = chunk or max(1, AUTO_CHUNK_BYTES // (4 * flat.shape[1]))
+    rows = chunk or auto_chunk_rows(flat.shape[1])
     out = torch.empty(flat.shape[0])
     for i in range(0, flat.shape[0], rows):
         out[i : i + rows] = flat[i : i + rows].exp().sum(-1)

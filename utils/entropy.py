@@ -20,11 +20,14 @@ import torch
 
 LN2 = math.log(2.0)
 UNITS = ("nats", "bits")
-#: Target size of one working chunk (bytes of float32) when ``chunk_size`` is left to ``None``: small enough that
-#: a chunk's two buffers stay in a core's cache (the kernel passes over each chunk four times).
+#: Target size of one working chunk (bytes of float32) when ``chunk_size`` is left to ``None`` and torch runs one
+#: thread: small enough that a chunk's two buffers stay in a core's cache (the kernel passes over each chunk four
+#: times).
 AUTO_CHUNK_BYTES = 2**20
-#: The automatic chunk before 2026-12-07: the new plan keeps its lone rows (see :func:`_chunk_plan`).
-_PREVIOUS_CHUNK_BYTES = 8 * 2**20
+#: The same with more than one thread (and with one, before 2026-12-07): each op on a chunk is a parallel region
+#: whose threads must all get the CPU, so small chunks multiply the waits; on the loaded 2-core machine 1 MiB chunks
+#: took 3.7 times as long as 8 MiB ones with two threads. See :func:`_chunk_plan`.
+THREADED_CHUNK_BYTES = 8 * 2**20
 
 #: The write-up's entropy bands, in bits, as (label, low, high): "< 1 bit: highly certain",
 #: "1-3 bits: a small set of plausible continuations", "> 4 bits: no strong preference". The write-up
@@ -78,22 +81,29 @@ def _entropy_rows_safe(z: torch.Tensor) -> torch.Tensor:
     return -torch.where(p > 0, p * finite_logp, torch.zeros((), dtype=z.dtype)).sum(dim=-1)
 
 
-def _chunk_plan(n: int, V: int, chunk_size: int | None) -> list[tuple[int, int]]:
+def auto_chunk_rows(V: int, threads: int | None = None) -> int:
+    """Rows per chunk :func:`token_entropy` takes by itself over a vocabulary of ``V`` with ``threads`` torch threads
+    (default: the current number): about :data:`AUTO_CHUNK_BYTES` with one thread (at least 2 rows), about
+    :data:`THREADED_CHUNK_BYTES` with more (at least 1)."""
+    threads = torch.get_num_threads() if threads is None else threads
+    previous = max(1, THREADED_CHUNK_BYTES // (4 * V))
+    return previous if threads > 1 or previous == 1 else max(2, min(previous, AUTO_CHUNK_BYTES // (4 * V)))
+
+
+def _chunk_plan(n: int, V: int, chunk_size: int | None, threads: int | None = None) -> list[tuple[int, int]]:
     """``(start, stop)`` of each chunk of rows :func:`token_entropy` processes: ``chunk_size`` rows at a time when
-    given, else chunks of about :data:`AUTO_CHUNK_BYTES` (at least 2 rows).
+    given, else :func:`auto_chunk_rows` rows.
 
     A row alone in a chunk is summed in another order than a row among others once torch runs more than one
-    thread (it splits a single reduction across threads), so the automatic plan keeps alone exactly the rows the
-    8 MiB plan used until 2026-12-07 kept alone -- the last row when ``n`` leaves a remainder of one, every row
-    when one row exceeds 8 MiB -- and no other: every row gets the same bits as before, only faster.
+    thread (it splits a single reduction across threads), so the one-thread plan (smaller chunks since 2026-12-07)
+    keeps alone exactly the rows the 8 MiB plan keeps alone -- the last row when ``n`` leaves a remainder of one,
+    every row when one row exceeds 8 MiB -- and no other: every row gets the same bits as with 8 MiB chunks.
     """
-    if chunk_size is not None:
-        return [(i, min(i + chunk_size, n)) for i in range(0, n, chunk_size)]
-    previous = max(1, _PREVIOUS_CHUNK_BYTES // (4 * V))
-    if previous == 1:
-        return [(i, i + 1) for i in range(n)]
-    rows = max(2, min(previous, AUTO_CHUNK_BYTES // (4 * V)))
-    main = n - 1 if n % previous == 1 else n  # the previous plan left the last row alone
+    previous = max(1, THREADED_CHUNK_BYTES // (4 * V))
+    rows = chunk_size if chunk_size is not None else auto_chunk_rows(V, threads)
+    if chunk_size is not None or rows == previous:
+        return [(i, min(i + rows, n)) for i in range(0, n, rows)]
+    main = n - 1 if n % previous == 1 else n  # the 8 MiB plan leaves the last row alone
     bounds = [*range(0, main, rows), main]
     if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:  # no other lone row: join it to the chunk before
         del bounds[-2]
@@ -108,7 +118,8 @@ def token_entropy(logits: torch.Tensor, unit: str = "nats", chunk_size: int | No
             (a masked vocabulary) are allowed and contribute nothing.
         unit: ``"nats"`` (natural log, the papers' unit) or ``"bits"`` (divides by ln 2).
         chunk_size: rows of ``V`` processed at a time; bounds the extra memory to one
-            two ``chunk_size x V`` float32 buffers. ``None`` picks chunks of about 1 MiB (:func:`_chunk_plan`).
+            two ``chunk_size x V`` float32 buffers. ``None`` picks chunks of about 1 MiB with one torch
+            thread, 8 MiB with more (:func:`auto_chunk_rows`).
 
     Returns:
         float32 tensor of shape ``logits.shape[:-1]``, values in ``[0, ln V]`` (nats).
