@@ -82,12 +82,12 @@ def _entropy_rows_safe(z: torch.Tensor) -> torch.Tensor:
 
 
 def auto_chunk_rows(V: int, threads: int | None = None) -> int:
-    """Rows per chunk :func:`token_entropy` takes by itself over a vocabulary of ``V`` with ``threads`` torch threads
-    (default: the current number): about :data:`AUTO_CHUNK_BYTES` with one thread (at least 2 rows), about
-    :data:`THREADED_CHUNK_BYTES` with more (at least 1)."""
+    """Rows per chunk :func:`token_entropy` takes by itself over a vocabulary of ``V`` with ``threads`` torch CPU
+    threads (default: the current number; 0 for logits on an accelerator): about :data:`AUTO_CHUNK_BYTES` with one
+    thread (at least 2 rows), about :data:`THREADED_CHUNK_BYTES` otherwise (at least 1)."""
     threads = torch.get_num_threads() if threads is None else threads
     previous = max(1, THREADED_CHUNK_BYTES // (4 * V))
-    return previous if threads > 1 or previous == 1 else max(2, min(previous, AUTO_CHUNK_BYTES // (4 * V)))
+    return previous if threads != 1 or previous == 1 else max(2, min(previous, AUTO_CHUNK_BYTES // (4 * V)))
 
 
 def _chunk_plan(n: int, V: int, chunk_size: int | None, threads: int | None = None) -> list[tuple[int, int]]:
@@ -118,8 +118,8 @@ def token_entropy(logits: torch.Tensor, unit: str = "nats", chunk_size: int | No
             (a masked vocabulary) are allowed and contribute nothing.
         unit: ``"nats"`` (natural log, the papers' unit) or ``"bits"`` (divides by ln 2).
         chunk_size: rows of ``V`` processed at a time; bounds the extra memory to one
-            two ``chunk_size x V`` float32 buffers. ``None`` picks chunks of about 1 MiB with one torch
-            thread, 8 MiB with more (:func:`auto_chunk_rows`).
+            two ``chunk_size x V`` float32 buffers. ``None`` picks chunks of about 1 MiB on a CPU with one
+            torch thread, 8 MiB otherwise (:func:`auto_chunk_rows`).
 
     Returns:
         float32 tensor of shape ``logits.shape[:-1]``, values in ``[0, ln V]`` (nats).
@@ -153,7 +153,7 @@ def token_entropy(logits: torch.Tensor, unit: str = "nats", chunk_size: int | No
         out = _entropy_rows_safe(flat.float())
     else:
         n = flat.shape[0]
-        plan = _chunk_plan(n, V, chunk_size)
+        plan = _chunk_plan(n, V, chunk_size, None if flat.device.type == "cpu" else 0)
         out = torch.empty(n, dtype=torch.float32, device=flat.device)
         rows = max([b - a for a, b in plan], default=1)
         buf = torch.empty((rows, V), dtype=torch.float32, device=flat.device)
