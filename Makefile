@@ -32,6 +32,7 @@ unit: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest tests
 
 bench: $(STAMP)  ## benchmarks (not tests): ratios measured side by side, one run each
+	$(BIN)/python -m utils.bench ratios  # entropy kernel vs exp floor and psi vs plain update, native and avx2
 	$(BIN)/python scripts/bench_entropy.py
 	$(BIN)/python scripts/bench_sampling.py
 	$(BIN)/python scripts/bench_rlvr.py

@@ -247,3 +247,40 @@ def test_forks_are_the_top_percentile_of_one_text():
     assert [r.token for r in forks(recs, q=50)] == ["t2", "t5", "t3"][:0] + ["t2", "t3", "t5"]
     with pytest.raises(ValueError):
         forks(recs[:1])
+
+
+@pytest.mark.parametrize("V", [50257, 49152, 100, 3_000_000])
+def test_the_automatic_chunks_leave_alone_the_rows_the_8_mib_chunks_left_alone(V):
+    """A row alone in a chunk is summed in another order once torch runs two threads, so the one-thread plan (about
+    1 MiB chunks) keeps alone exactly the rows the 8 MiB plan keeps alone (and so gives the same bits): chunks cover
+    every row once, in order, and every other chunk has at least 2 rows. With two threads the plan is the 8 MiB one."""
+    from utils.entropy import _chunk_plan, auto_chunk_rows
+
+    previous = max(1, 8 * 2**20 // (4 * V))
+    assert auto_chunk_rows(V, threads=2) == previous and auto_chunk_rows(V, threads=1) <= previous
+    for n in sorted({0, 1, 2, 3, 7, previous - 1, previous, previous + 1, previous + 2, 3 * previous + 1}):
+        if V == 3_000_000 and n > 3:
+            continue
+        old = _chunk_plan(n, V, previous)
+        assert _chunk_plan(n, V, None, threads=2) == old
+        new = _chunk_plan(n, V, None, threads=1)
+        flat = [i for a, b in new for i in range(a, b)]
+        assert flat == list(range(n))
+        assert {a for a, b in new if b - a == 1} == {a for a, b in old if b - a == 1}
+        assert all(b - a <= previous + 1 for a, b in new)  # never much more memory than before
+
+
+def test_the_automatic_chunks_give_the_values_of_the_8_mib_chunks():
+    from utils.entropy import THREADED_CHUNK_BYTES
+
+    V = 3000
+    previous = THREADED_CHUNK_BYTES // (4 * V)
+    g = torch.Generator().manual_seed(2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for n in (1, previous + 1, 2 * previous + 3):
+            x = torch.randn(n, V, generator=g) * 3
+            torch.testing.assert_close(token_entropy(x), token_entropy(x, chunk_size=previous), atol=1e-6, rtol=1e-6)
+    finally:
+        torch.set_num_threads(threads)

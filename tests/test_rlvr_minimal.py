@@ -112,7 +112,8 @@ def test_bench_command_line_checks_its_arguments_first(capsys):
     """`python -m utils.bench` (make bench): a bad argument is one line and exit code 2, before any timing."""
     from utils import bench
 
-    for bad in (["--steps", "1"], ["--repeats", "0"], ["fly"], ["--profile-steps", "x"]):
+    for bad in (["--steps", "1"], ["--repeats", "0"], ["fly"], ["--profile-steps", "x"],
+                ["ratios", "--capability", "sse9"], ["ratios", "--psi-repeats", "1"]):
         with pytest.raises(SystemExit) as e:
             bench.main(bad)
         assert e.value.code == 2

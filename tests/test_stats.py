@@ -263,3 +263,22 @@ def test_within_margin_is_the_one_equivalence_rule() -> None:
     assert S.verdict(no_margin, "greater") == "inconclusive"
     with pytest.raises(ValueError, match="margin"):
         S.within_margin(no_margin)
+
+
+def test_ratio_summary_of_paired_measurements() -> None:
+    """Per-pair ratios: median, quartiles and a bootstrap CI that holds the median; clear errors for unpaired,
+    too short or non-positive input."""
+    den = np.array([1.0, 2.0, 4.0, 1.0, 3.0, 2.0, 5.0])
+    num = 1.5 * den
+    r = S.ratio_summary(num, den)
+    assert r["median"] == pytest.approx(1.5) and r["q1"] == pytest.approx(1.5) and r["q3"] == pytest.approx(1.5)
+    assert r["ci95_lo"] == pytest.approx(1.5) and r["ci95_hi"] == pytest.approx(1.5) and r["n"] == 7
+    rng = np.random.default_rng(1)
+    ratios = 1.2 + 0.1 * rng.standard_normal(40)
+    r = S.ratio_summary(ratios * 2.0, np.full(40, 2.0))
+    assert r["q1"] <= r["median"] <= r["q3"] and r["ci95_lo"] <= r["median"] <= r["ci95_hi"]
+    assert r["median"] == pytest.approx(float(np.median(ratios)))
+    assert S.ratio_summary(ratios, np.ones(40)) == S.ratio_summary(ratios, np.ones(40))  # seeded
+    for a, b in (([1.0, 2.0], [1.0]), ([1.0], [1.0]), ([1.0, 2.0], [1.0, 0.0]), ([1.0, float("nan")], [1.0, 1.0])):
+        with pytest.raises(ValueError):
+            S.ratio_summary(a, b)

@@ -13,12 +13,23 @@ clipping + optimiser step, the periodic and final evaluations, the trainer's own
 ``trainer.train()``), the set-up before training, and a worker's start-up (a fresh interpreter importing TRL and
 the run module, what :func:`utils.rlvr.run.run_many` pays once per worker).
 
-``python -m utils.bench`` runs both. Timings depend on the machine's load: run it alone (``make bench``).
+``python -m utils.bench ratios`` -- two overheads side by side, each as the median of per-repeat ratios of
+interleaved timings with its quartiles and a bootstrap 95 % CI (:func:`utils.stats.ratio_summary`), measured once
+at the CPU's native kernels and once under ``ATEN_CPU_CAPABILITY=avx2`` (each in a fresh interpreter, one torch
+thread; the clock is the CPU time of that thread, so other processes' load shifts the numbers less than wall
+time would): the entropy kernel :func:`utils.entropy.token_entropy` against the exp floor (:func:`exp_floor`:
+one ``exp`` and one sum over the same logits), and Cheng et al.'s psi-shaped update against the plain GRPO update
+on one identical batch (:func:`psi_times`).
+
+``python -m utils.bench`` runs ``steps`` and ``profile``. Timings depend on the machine's load: run it alone
+(``make bench``).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -32,10 +43,16 @@ import torch
 from utils.cli import Parser, add_debug, run, whole_number
 from utils.config import BUILD_DIR, REPO_ROOT
 
-__all__ = ["floor_steps", "profile_run", "step_rates", "trainer_steps", "worker_startup_s"]
+__all__ = ["cpu_model", "entropy_times", "exp_floor", "floor_steps", "profile_run", "psi_times", "ratios",
+           "step_rates", "trainer_steps", "worker_startup_s"]
 
 PROG = "python -m utils.bench"
 CONFIG = "countdown_top20"
+#: The psi comparison's two configs (notebook 05): plain GRPO, and the same with Cheng et al.'s shaping (alpha 0.4,
+#: kappa 2); tests/test_rlvr_config.py checks that they differ in the shaping fields only.
+PSI_CONFIGS = ("countdown_entadv_grpo", "countdown_entadv")
+#: The kernels ``ratios`` measures: the CPU's own (no ``ATEN_CPU_CAPABILITY``) and AVX2.
+CAPABILITIES = ("native", "avx2")
 
 
 def _config(steps: int) -> Any:
@@ -117,6 +134,182 @@ def step_rates(steps: int = 20, repeats: int = 3, seed: int = 0, verbose: bool =
     med_step = {k: statistics.median(v) for k, v in step_s.items()}
     return {"rate": rate, "median_rate": med, "ratio": med["floor"] / med["trainer"], "median_step_s": med_step,
             "step_ratio": med_step["trainer"] / med_step["floor"], "steps": steps, "repeats": repeats}
+
+
+# ------------------------------------------------------------------------------ ratios measured side by side
+
+
+def exp_floor(logits: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
+    """The floor of any entropy kernel: one ``exp`` and one sum per row of ``logits`` (``[..., V]``), in chunks of
+    ``chunk`` rows (default: those :func:`utils.entropy.token_entropy` takes, :func:`utils.entropy.auto_chunk_rows`).
+    Not an entropy: every entropy needs at least this (one exponential per element, one reduction per row)."""
+    from utils.entropy import auto_chunk_rows
+
+    flat = logits.reshape(-1, logits.shape[-1])
+    rows = chunk or auto_chunk_rows(flat.shape[1])
+    out = torch.empty(flat.shape[0])
+    for i in range(0, flat.shape[0], rows):
+        out[i : i + rows] = flat[i : i + rows].exp().sum(-1)
+    return out
+
+
+def _interleaved(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[float]]:
+    """CPU seconds of the calling thread for each of ``fns``, ``repeats`` times, interleaved, the order reversed
+    every other repeat (a-b, b-a, ...) so that neither side always runs first; one warm-up call each first."""
+    for fn in fns.values():
+        fn()
+    names = list(fns)
+    times: dict[str, list[float]] = {k: [] for k in names}
+    for i in range(repeats):
+        for k in names if i % 2 == 0 else names[::-1]:
+            t0 = time.thread_time()
+            fns[k]()
+            times[k].append(time.thread_time() - t0)
+    return times
+
+
+def entropy_times(repeats: int = 21, shape: Sequence[int] = (4, 256, 50257), chunk: int | None = None,
+                  seed: int = 0) -> dict[str, Any]:
+    """Interleaved CPU times of :func:`utils.entropy.token_entropy` and :func:`exp_floor` on the same float32 logits
+    (``shape``, N(0, 3^2) entries, seeded; default: 4 x 256 tokens over GPT-2's vocabulary).
+    Returns ``{"times": {"token_entropy": [...], "floor": [...]}, "shape", "chunk"}``."""
+    from utils.entropy import token_entropy
+
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(seed)) * 3
+    times = _interleaved({"token_entropy": lambda: token_entropy(x, chunk_size=chunk),
+                          "floor": lambda: exp_floor(x, chunk)}, repeats)
+    return {"times": times, "shape": list(shape), "chunk": chunk}
+
+
+def psi_times(repeats: int = 41, seed: int = 0) -> dict[str, Any]:
+    """Interleaved CPU times of one update (the trainer's ``compute_loss``, ``accelerator.backward``, gradient
+    clipping, AdamW and scheduler step, ``zero_grad``: what ``Trainer`` runs per optimiser step after the batch is
+    made) of plain GRPO and of Cheng et al.'s psi-shaped GRPO (:data:`PSI_CONFIGS`, the project's trainers built by
+    :func:`utils.rlvr.run.build_trainer`), on one identical batch: 8 prompts x 8 completions sampled once by the
+    plain trainer, fed to both. Both start every update from the same weights (restored before each, outside the
+    clock), so each repeat is the same computation except psi. Returns ``{"times": {"psi": [...], "plain": [...]},
+    "batch": [completions, tokens], "completion_tokens", "psi_mean", "cap_binds"}`` (psi's mean per completion token
+    and the share of tokens where its cap binds, from the first update: that the shaping acted)."""
+    from utils.rlvr.config import load_config
+    from utils.rlvr.run import build_trainer
+
+    torch.set_num_threads(1)
+    trainers = {}
+    for name, config in zip(("plain", "psi"), PSI_CONFIGS):
+        cfg = load_config(config, profile="default").replace(eval_n=0, num_threads=1)
+        trainers[name], _ = build_trainer(cfg, seed, output_dir=BUILD_DIR / "bench" / config)
+    plain, psi = trainers["plain"], trainers["psi"]
+    psi.model.load_state_dict(plain.model.state_dict())
+    weights = {n: p.detach().clone() for n, p in plain.model.named_parameters()}
+    torch.manual_seed(seed)
+    inputs = plain._generate_and_score_completions(next(iter(plain.get_train_dataloader())))
+    for t in trainers.values():
+        t.model.train()
+        t.create_optimizer_and_scheduler(num_training_steps=t.args.max_steps)
+        t.current_gradient_accumulation_steps = t.args.gradient_accumulation_steps  # Trainer.train() sets it
+
+    def update(t: Any) -> Callable[[], float]:
+        params = dict(t.model.named_parameters())
+
+        def timed() -> float:
+            with torch.no_grad():  # the same starting weights every time, before the clock starts
+                for n, p in params.items():
+                    p.copy_(weights[n])
+            t0 = time.thread_time()
+            with t.compute_loss_context_manager():
+                loss = t.compute_loss(t.model, inputs)
+            t.accelerator.backward(loss)
+            if t.args.max_grad_norm > 0:
+                t._clip_grad_norm(t.model)
+            t.optimizer.step()
+            t.lr_scheduler.step()
+            t.model.zero_grad()
+            return time.thread_time() - t0
+
+        return timed
+
+    runs = {"psi": update(psi), "plain": update(plain)}
+    for fn in runs.values():  # warm-up
+        fn()
+    times: dict[str, list[float]] = {"psi": [], "plain": []}
+    for i in range(repeats):  # interleaved, the order reversed every other repeat
+        for k in ("psi", "plain") if i % 2 == 0 else ("plain", "psi"):
+            times[k].append(runs[k]())
+    metrics = psi._metrics["train"]
+    return {"times": times, "batch": list(inputs["completion_ids"].shape),
+            "completion_tokens": int(inputs["completion_mask"].sum()),
+            "psi_mean": float(metrics["psi/mean"][0]), "cap_binds": float(metrics["psi/clip_frac"][0])}
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``; ``platform.processor()`` elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _ratios_here(entropy_repeats: int, psi_repeats: int) -> dict[str, Any]:
+    """Both measurements in this interpreter (its kernels, one thread), as one JSON-able dict."""
+    from utils.stats import ratio_summary
+
+    torch.set_num_threads(1)
+    load0 = os.getloadavg()[0]
+    ent = entropy_times(entropy_repeats)
+    psi = psi_times(psi_repeats)
+    return {"capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__,
+            "cpu": cpu_model(), "load": [load0, os.getloadavg()[0]],
+            "entropy": {**ent, "ratio": ratio_summary(ent["times"]["token_entropy"], ent["times"]["floor"]),
+                        "median_s": {k: statistics.median(v) for k, v in ent["times"].items()}},
+            "psi": {**psi, "ratio": ratio_summary(psi["times"]["psi"], psi["times"]["plain"]),
+                    "median_s": {k: statistics.median(v) for k, v in psi["times"].items()}}}
+
+
+def ratios(capabilities: Sequence[str] = CAPABILITIES, entropy_repeats: int = 21, psi_repeats: int = 41
+           ) -> dict[str, dict[str, Any]]:
+    """:func:`_ratios_here` under each of ``capabilities`` (``"native"``: no ``ATEN_CPU_CAPABILITY``; else its
+    value), each in a fresh interpreter (torch reads the variable once, at start-up), one torch thread."""
+    out = {}
+    for cap in capabilities:
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        env.pop("ATEN_CPU_CAPABILITY", None)
+        if cap != "native":
+            env["ATEN_CPU_CAPABILITY"] = cap
+        code = (f"import json, utils.bench as b; "
+                f"print(json.dumps(b._ratios_here({int(entropy_repeats)}, {int(psi_repeats)})))")
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8",
+                             cwd=REPO_ROOT, env=env, check=False)
+        if res.returncode != 0:
+            raise RuntimeError(f"the {cap} measurement failed: {res.stderr.strip().splitlines()[-1:]}")
+        out[cap] = json.loads(res.stdout.strip().splitlines()[-1])
+    return out
+
+
+def _fmt_ratio(r: dict[str, Any]) -> str:
+    return (f"{r['median']:.3f}x [IQR {r['q1']:.3f}-{r['q3']:.3f}; 95% CI {r['ci95_lo']:.3f}-{r['ci95_hi']:.3f}; "
+            f"n {r['n']}]")
+
+
+def _print_ratios(res: dict[str, dict[str, Any]]) -> None:
+    first = next(iter(res.values()))
+    print(f"\nratios of interleaved CPU times (one thread), median of per-repeat ratios [quartiles; bootstrap 95% CI "
+          f"of the median; repeats]; {first['cpu']}, torch {first['torch']}")
+    for cap, r in res.items():
+        e, p = r["entropy"], r["psi"]
+        label = f"ATEN_CPU_CAPABILITY={cap}" if cap != "native" else "native kernels"
+        print(f"  {label} ({r['capability']}; load average {r['load'][0]:.1f} -> {r['load'][1]:.1f}):")
+        print(f"    entropy: token_entropy / exp floor       {_fmt_ratio(e['ratio'])}   "
+              f"medians {1e3 * e['median_s']['token_entropy']:.1f} / {1e3 * e['median_s']['floor']:.1f} ms, "
+              f"logits {'x'.join(map(str, e['shape']))}")
+        print(f"    psi: shaped / plain GRPO update           {_fmt_ratio(p['ratio'])}   "
+              f"medians {1e3 * p['median_s']['psi']:.1f} / {1e3 * p['median_s']['plain']:.1f} ms, identical batch "
+              f"{p['batch'][0]}x{p['batch'][1]} ({p['completion_tokens']} tokens; psi mean {p['psi_mean']:.3f}, "
+              f"cap binds {100 * p['cap_binds']:.0f} %)")
+    print("  goals: entropy <= 2x the floor, psi <= 1.10x")
 
 
 def worker_startup_s() -> float:
@@ -222,14 +415,22 @@ def _print_profile(p: dict[str, Any], startup: float | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = Parser(prog=PROG, description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", nargs="?", choices=("all", "steps", "profile"), default="all")
+    ap.add_argument("what", nargs="?", choices=("all", "steps", "profile", "ratios"), default="all",
+                    help="all = steps and profile; ratios = entropy vs exp floor and psi vs plain, native and avx2")
     ap.add_argument("--steps", type=whole_number(2), default=20, help="steps per timed repeat (default 20)")
     ap.add_argument("--repeats", type=whole_number(1), default=3, help="interleaved repeats (default 3)")
     ap.add_argument("--profile-steps", type=whole_number(1), default=100, help="steps of the profiled run (100)")
+    ap.add_argument("--entropy-repeats", type=whole_number(2), default=21, help="ratios: entropy repeats (21)")
+    ap.add_argument("--psi-repeats", type=whole_number(2), default=41, help="ratios: psi repeats (41)")
+    ap.add_argument("--capability", nargs="+", choices=("native", "avx2", "avx512", "default"),
+                    default=list(CAPABILITIES), help="ratios: the kernels to measure under (native avx2)")
     add_debug(ap)
     a = ap.parse_args(argv)
 
     def body() -> None:
+        if a.what == "ratios":
+            _print_ratios(ratios(a.capability, a.entropy_repeats, a.psi_repeats))
+            return
         print(f"torch {torch.__version__}, 1 thread; {CONFIG}: task model, 8 prompts x 8 completions, top-20 % mask")
         if a.what in ("all", "steps"):
             r = step_rates(a.steps, a.repeats)

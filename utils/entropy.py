@@ -10,6 +10,7 @@ Conventions used everywhere in the series:
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Sequence
@@ -19,8 +20,14 @@ import torch
 
 LN2 = math.log(2.0)
 UNITS = ("nats", "bits")
-#: Target size of one working chunk (bytes of float32) when ``chunk_size`` is left to ``None``.
-AUTO_CHUNK_BYTES = 8 * 2**20
+#: Target size of one working chunk (bytes of float32) when ``chunk_size`` is left to ``None`` and torch runs one
+#: thread: small enough that a chunk's two buffers stay in a core's cache (the kernel passes over each chunk four
+#: times).
+AUTO_CHUNK_BYTES = 2**20
+#: The same with more than one thread (and with one, before 2026-12-07): each op on a chunk is a parallel region
+#: whose threads must all get the CPU, so small chunks multiply the waits; on the loaded 2-core machine 1 MiB chunks
+#: took 3.7 times as long as 8 MiB ones with two threads. See :func:`_chunk_plan`.
+THREADED_CHUNK_BYTES = 8 * 2**20
 
 #: The write-up's entropy bands, in bits, as (label, low, high): "< 1 bit: highly certain",
 #: "1-3 bits: a small set of plausible continuations", "> 4 bits: no strong preference". The write-up
@@ -74,6 +81,35 @@ def _entropy_rows_safe(z: torch.Tensor) -> torch.Tensor:
     return -torch.where(p > 0, p * finite_logp, torch.zeros((), dtype=z.dtype)).sum(dim=-1)
 
 
+def auto_chunk_rows(V: int, threads: int | None = None) -> int:
+    """Rows per chunk :func:`token_entropy` takes by itself over a vocabulary of ``V`` with ``threads`` torch CPU
+    threads (default: the current number; 0 for logits on an accelerator): about :data:`AUTO_CHUNK_BYTES` with one
+    thread (at least 2 rows), about :data:`THREADED_CHUNK_BYTES` otherwise (at least 1)."""
+    threads = torch.get_num_threads() if threads is None else threads
+    previous = max(1, THREADED_CHUNK_BYTES // (4 * V))
+    return previous if threads != 1 or previous == 1 else max(2, min(previous, AUTO_CHUNK_BYTES // (4 * V)))
+
+
+def _chunk_plan(n: int, V: int, chunk_size: int | None, threads: int | None = None) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each chunk of rows :func:`token_entropy` processes: ``chunk_size`` rows at a time when
+    given, else :func:`auto_chunk_rows` rows.
+
+    A row alone in a chunk is summed in another order than a row among others once torch runs more than one
+    thread (it splits a single reduction across threads), so the one-thread plan (smaller chunks since 2026-12-07)
+    keeps alone exactly the rows the 8 MiB plan keeps alone -- the last row when ``n`` leaves a remainder of one,
+    every row when one row exceeds 8 MiB -- and no other: every row gets the same bits as with 8 MiB chunks.
+    """
+    previous = max(1, THREADED_CHUNK_BYTES // (4 * V))
+    rows = chunk_size if chunk_size is not None else auto_chunk_rows(V, threads)
+    if chunk_size is not None or rows == previous:
+        return [(i, min(i + rows, n)) for i in range(0, n, rows)]
+    main = n - 1 if n % previous == 1 else n  # the 8 MiB plan leaves the last row alone
+    bounds = [*range(0, main, rows), main]
+    if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:  # no other lone row: join it to the chunk before
+        del bounds[-2]
+    return list(itertools.pairwise(bounds)) + ([(main, n)] if main < n else [])
+
+
 def token_entropy(logits: torch.Tensor, unit: str = "nats", chunk_size: int | None = None) -> torch.Tensor:
     """Shannon entropy of ``softmax(logits)`` over the last axis.
 
@@ -82,7 +118,8 @@ def token_entropy(logits: torch.Tensor, unit: str = "nats", chunk_size: int | No
             (a masked vocabulary) are allowed and contribute nothing.
         unit: ``"nats"`` (natural log, the papers' unit) or ``"bits"`` (divides by ln 2).
         chunk_size: rows of ``V`` processed at a time; bounds the extra memory to one
-            two ``chunk_size x V`` float32 buffers. ``None`` picks chunks of about 8 MiB.
+            two ``chunk_size x V`` float32 buffers. ``None`` picks chunks of about 1 MiB on a CPU with one
+            torch thread, 8 MiB otherwise (:func:`auto_chunk_rows`).
 
     Returns:
         float32 tensor of shape ``logits.shape[:-1]``, values in ``[0, ln V]`` (nats).
@@ -116,16 +153,14 @@ def token_entropy(logits: torch.Tensor, unit: str = "nats", chunk_size: int | No
         out = _entropy_rows_safe(flat.float())
     else:
         n = flat.shape[0]
-        rows = chunk_size if chunk_size is not None else max(1, AUTO_CHUNK_BYTES // (4 * V))
+        plan = _chunk_plan(n, V, chunk_size, None if flat.device.type == "cpu" else 0)
         out = torch.empty(n, dtype=torch.float32, device=flat.device)
-        rows = max(1, min(rows, n))
+        rows = max([b - a for a, b in plan], default=1)
         buf = torch.empty((rows, V), dtype=torch.float32, device=flat.device)
         buf2 = torch.empty_like(buf)
         with torch.no_grad():
-            for i in range(0, n, rows):
-                z = flat[i : i + rows]
-                k = z.shape[0]
-                out[i : i + k] = _entropy_rows_fast(z, buf[:k], buf2[:k])
+            for a, b in plan:
+                out[a:b] = _entropy_rows_fast(flat[a:b], buf[: b - a], buf2[: b - a])
         bad = ~torch.isfinite(out)
         if bad.any():  # masked (-inf) rows, or bad input: redo these rows the safe way
             idx = bad.nonzero().view(-1)

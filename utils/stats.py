@@ -48,6 +48,7 @@ __all__ = [
     "mde",
     "mean_sd",
     "random_intercept_slope",
+    "ratio_summary",
     "seed_summary",
     "slope",
     "trend",
@@ -319,6 +320,29 @@ def seed_summary(values: Sequence[float] | np.ndarray) -> dict[str, float]:
     se = sd / math.sqrt(v.size)
     h = float(_t().ppf(0.975, v.size - 1) * se) if v.size > 1 else 0.0
     return {"mean": m, "sd": sd, "n": int(v.size), "se": se, "ci95_lo": m - h, "ci95_hi": m + h}
+
+
+def ratio_summary(num: Sequence[float] | np.ndarray, den: Sequence[float] | np.ndarray, n_boot: int = 2000,
+                  seed: int = 0) -> dict[str, float]:
+    """How many times ``den`` the ``num`` measurements are (e.g. how many times as long one code path takes as
+    another), from paired measurements (e.g. interleaved timings: ``num[i]`` and
+    ``den[i]`` were measured side by side): the per-pair ratios ``num[i] / den[i]``, summarised by their median,
+    quartiles (``q1``, ``q3``) and a percentile-bootstrap 95 % CI of the median (``n_boot`` resamples of the pairs,
+    seeded). Returns ``{"median", "q1", "q3", "ci95_lo", "ci95_hi", "n"}``. Pairing removes what the two share
+    (a change of the machine's load hits both); the median ignores the odd disturbed pair."""
+    a = _values(num, "ratio_summary (numerator)", minimum=2)
+    b = _values(den, "ratio_summary (denominator)", minimum=2)
+    if a.size != b.size:
+        raise ValueError(f"ratio_summary needs paired values: {a.size} numerators vs {b.size} denominators.")
+    if (b <= 0).any() or (a < 0).any():
+        raise ValueError("ratio_summary needs positive denominators and non-negative numerators.")
+    r = a / b
+    rng = np.random.default_rng(seed)
+    boot = np.median(r[rng.integers(0, r.size, size=(int(n_boot), r.size))], axis=1)
+    q1, med, q3 = np.percentile(r, [25, 50, 75])
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return {"median": float(med), "q1": float(q1), "q3": float(q3), "ci95_lo": float(lo), "ci95_hi": float(hi),
+            "n": int(r.size)}
 
 
 # ------------------------------------------------------------------ a trend with the right unit (notebook 06)
