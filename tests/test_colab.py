@@ -70,3 +70,154 @@ def test_setup_cell_failures_are_one_line(tmp_path) -> None:
     assert line["no git"].startswith("SetupError: cannot run git")
     assert "pip install" in line["install fails"] and "does not appear to be a Python project" in line["install fails"]
     assert not (tmp_path / "clone").exists()
+
+
+# ------------------------------------------------------------------------------------------------ a simulated Colab
+
+
+def _git(*args: str, cwd=None) -> str:
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def colab(tmp_path_factory: pytest.TempPathFactory):
+    """A simulated Colab, offline, in a temporary folder (removed afterwards):
+
+    - ``origin.git``: a bare clone of this repository whose ``main`` is the commit checked out here (HEAD: changes
+      not committed are not in it), cloned by the setup cell through a ``file://`` address, shallow as from GitHub;
+    - ``runtime``: the Python environment the kernel runs in, standing in for Colab's preinstalled one: a copy of
+      the environment running the tests with this package removed (and ``trl`` and ``gguf``, so that the setup
+      cell's ``pip install -e`` has dependencies to install into a running kernel). A copy rather than a new venv
+      filled from the package index: that takes over 5 minutes on two busy cores, a copy about one. Its torch is
+      "Colab's": a pip constraint pins it, so an install that would change it fails instead;
+    - a kernel that imports ``google.colab`` (a stand-in module) at start, as Colab's does; no ``PYTHONPATH``
+      to this checkout; ``FORKING_TOKENS_REPO`` and ``FORKING_TOKENS_COLAB_DIR`` point at the two folders.
+    """
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    from utils.config import REPO_ROOT
+
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("the simulated Colab copies the virtual environment the tests run in; this is not one")
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("the simulated Colab clones this checkout: needs git and a git checkout")
+    root = tmp_path_factory.mktemp("colab")
+    sha = _git("rev-parse", "HEAD", cwd=REPO_ROOT)
+    origin = root / "origin.git"
+    _git("clone", "--quiet", "--bare", str(REPO_ROOT), str(origin))
+    _git("--git-dir", str(origin), "update-ref", "refs/heads/main", sha)
+    _git("--git-dir", str(origin), "symbolic-ref", "HEAD", "refs/heads/main")
+
+    runtime = root / "runtime"
+    shutil.copytree(sys.prefix, runtime, symlinks=True)
+    python = runtime / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    env["PATH"] = f"{runtime / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    subprocess.run([python, "-m", "pip", "uninstall", "-y", "-q", "forking-tokens", "trl", "gguf"], cwd=root,
+                   env=env, check=True, capture_output=True)
+    probe = "import importlib.util as u; print([m for m in ('utils', 'trl', 'gguf') if u.find_spec(m)])"
+    seen = subprocess.run([python, "-c", probe], cwd=root, env=env, check=True, capture_output=True, text=True)
+    assert seen.stdout.strip() == "[]", f"the runtime still sees {seen.stdout.strip()}"
+
+    torch_version = version("torch")
+    pins = root / "colab-pins.txt"
+    pins.write_text(f"torch=={torch_version}\n" + (REPO_ROOT / "constraints.txt").read_text(encoding="utf-8"))
+    fake = root / "fake_colab" / "google" / "colab"  # google/ stays a namespace package (protobuf's lives there)
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('"""Stand-in for Colab\'s google.colab (tests/test_colab.py)."""\n')
+    startup = root / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-colab.py").write_text("import google.colab\n")
+    spec = root / "jupyter" / "kernels" / "colab-sim"
+    spec.mkdir(parents=True)
+    argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "colab-sim", "language": "python"}))
+    env.update({
+        "FORKING_TOKENS_REPO": origin.as_uri(), "FORKING_TOKENS_COLAB_DIR": str(root / "content" / "forking-tokens"),
+        "FORKING_TOKENS_PROFILE": "ci", "PIP_CONSTRAINT": str(pins), "PYTHONPATH": str(root / "fake_colab"),
+        "IPYTHONDIR": str(root / "ipython"), "HF_HUB_OFFLINE": "1", "JUPYTER_PATH": str(root / "jupyter"),
+    })
+    yield {"root": root, "sha": sha, "python": python, "env": env, "torch": torch_version,
+           "clone": root / "content" / "forking-tokens"}
+    shutil.rmtree(root, ignore_errors=True)
+
+
+#: Appended to each notebook run in the simulated Colab: what the kernel ended with.
+REPORT_CELL = '''import json, os, sys
+import torch, utils
+print("COLAB-SIM " + json.dumps({"utils": utils.__file__, "python": sys.executable, "cwd": os.getcwd(),
+                                 "torch": torch.__version__, "colab": "google.colab" in sys.modules,
+                                 "trl": sys.modules["trl"].__file__ if "trl" in sys.modules else None}))'''
+
+
+def _run_in_colab(colab, notebook: str, upto: str | None = None) -> tuple[dict, str]:
+    """Copy ``notebooks/<notebook>`` alone into an empty folder and execute it (up to and including the first code
+    cell containing ``upto``) in the simulated Colab; return the report cell's record and the setup cell's text."""
+    import json
+    import shutil
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from utils.config import REPO_ROOT
+
+    opened = colab["root"] / f"opened-{notebook[:2]}"
+    opened.mkdir()
+    path = opened / notebook
+    shutil.copy(REPO_ROOT / "notebooks" / notebook, path)
+    nb = nbformat.read(path, as_version=4)
+    if upto is not None:
+        last = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and upto in c.source)
+        nb.cells = nb.cells[: last + 1]
+    nb.cells.append(nbformat.v4.new_code_cell(REPORT_CELL))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_PATH", colab["env"]["JUPYTER_PATH"])  # where the kernel spec "colab-sim" lies
+        client = NotebookClient(nb, timeout=900, kernel_name="colab-sim",
+                                resources={"metadata": {"path": str(opened)}})
+        client.execute(env=colab["env"])  # an error output in any cell raises CellExecutionError: the asserts held
+    out = lambda c: "".join(o.get("text", "") for o in c.get("outputs", []))  # noqa: E731
+    report = next(l for l in out(nb.cells[-1]).splitlines() if l.startswith("COLAB-SIM "))
+    setup = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith(N.SETUP_MARKER))
+    return json.loads(report.removeprefix("COLAB-SIM ")), out(setup)
+
+
+@pytest.mark.slow
+def test_notebooks_run_in_a_simulated_colab(colab) -> None:
+    """Issue 35: the setup cell's Colab branch, executed the way Colab runs it. Notebook 01, alone in an empty folder
+    outside the repository, runs to its end (ci profile) in a kernel that has ``google.colab`` and no access to this
+    checkout: the setup cell clones ``FORKING_TOKENS_REPO`` (shallow) into ``FORKING_TOKENS_COLAB_DIR``, installs it
+    with ``pip install -e`` without changing the pinned torch, and every import comes from that clone. Then the first
+    cells of 04 (imports, configs, a batch sampled through TRL's GRPOTrainer, the task model) in the same runtime,
+    where the clone is already there (as after a runtime restart): it is reinstalled, not cloned again. Takes about
+    4 minutes on two busy cores (copying the environment, two installs, the runs)."""
+    import subprocess
+    from pathlib import Path
+
+    env, clone, python = colab["env"], colab["clone"], colab["python"]
+    # the pin is honoured: with it, pip cannot move torch (so the installs below did not)
+    moved = subprocess.run([python, "-m", "pip", "install", "--dry-run", "-q", f"torch!={colab['torch']}"],
+                           cwd=colab["root"], env=env, capture_output=True, text=True)
+    assert moved.returncode != 0, "the torch pin did not stop pip from changing torch"
+
+    report, setup = _run_in_colab(colab, "01_token_entropy.ipynb")
+    assert (clone / "utils" / "__init__.py").is_file() and _git("rev-parse", "HEAD", cwd=clone) == colab["sha"]
+    assert (clone / ".git" / "shallow").is_file(), "the setup cell clones with --depth 1"
+    assert report["colab"] and Path(report["python"]).parent == python.parent
+    assert Path(report["utils"]).is_relative_to(clone) and Path(report["cwd"]) == clone / "notebooks"
+    assert report["torch"] == colab["torch"]
+    assert "| Colab" in setup and "trl not installed" not in setup, setup
+    # the package is installed from the clone (not only put on sys.path by the setup cell)
+    where = subprocess.run([python, "-c", "import utils, trl; print(utils.__file__); print(trl.__file__)"],
+                           cwd=colab["root"], env=env, check=True, capture_output=True, text=True).stdout.split()
+    assert Path(where[0]).is_relative_to(clone) and Path(where[1]).is_relative_to(colab["root"] / "runtime")
+
+    report, _ = _run_in_colab(colab, "04_masked_rlvr.ipynb", upto="load_task_model()")
+    assert Path(report["utils"]).is_relative_to(clone) and report["torch"] == colab["torch"]
+    assert report["trl"] and Path(report["trl"]).is_relative_to(colab["root"] / "runtime")
