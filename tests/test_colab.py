@@ -81,6 +81,16 @@ def _git(*args: str, cwd=None) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    import os
+    import shutil
+
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or links not allowed
+        shutil.copy2(src, dst)
+
+
 @pytest.fixture(scope="module")
 def colab(tmp_path_factory: pytest.TempPathFactory):
     """A simulated Colab, offline, in a temporary folder (removed afterwards):
@@ -90,8 +100,11 @@ def colab(tmp_path_factory: pytest.TempPathFactory):
     - ``runtime``: the Python environment the kernel runs in, standing in for Colab's preinstalled one: a copy of
       the environment running the tests with this package removed (and ``trl`` and ``gguf``, so that the setup
       cell's ``pip install -e`` has dependencies to install into a running kernel). A copy rather than a new venv
-      filled from the package index: that takes over 5 minutes on two busy cores, a copy about one. Its torch is
-      "Colab's": a pip constraint pins it, so an install that would change it fails instead;
+      filled from the package index, which takes over 5 minutes on two busy cores. The copy's files are hard links
+      where the file system allows (2 GB not written, nor deleted afterwards): safe, because nothing writes into an
+      installed file in place (pip unlinks a file before it writes one at the same path and moves files away to
+      uninstall; Python writes bytecode to a new file and renames it). Its torch is "Colab's": a pip constraint
+      pins it, so an install that would change it fails instead;
     - a kernel that imports ``google.colab`` (a stand-in module) at start, as Colab's does; no ``PYTHONPATH``
       to this checkout; ``FORKING_TOKENS_REPO`` and ``FORKING_TOKENS_COLAB_DIR`` point at the two folders.
     """
@@ -116,7 +129,7 @@ def colab(tmp_path_factory: pytest.TempPathFactory):
     _git("--git-dir", str(origin), "symbolic-ref", "HEAD", "refs/heads/main")
 
     runtime = root / "runtime"
-    shutil.copytree(sys.prefix, runtime, symlinks=True)
+    shutil.copytree(sys.prefix, runtime, symlinks=True, copy_function=_link_or_copy)
     python = runtime / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     env["PATH"] = f"{runtime / 'bin'}{os.pathsep}{env.get('PATH', '')}"
