@@ -48,21 +48,51 @@ def badge_markdown(notebook_filename: str) -> str:
 
 
 def setup_cell_source() -> str:
-    """The setup cell, identical in every notebook."""
+    """The setup cell, identical in every notebook.
+
+    In Colab (``google.colab`` imported, no ``utils/`` beside the notebook) it clones the repository into
+    ``FORKING_TOKENS_COLAB_DIR`` (default ``/content/forking-tokens``; skipped when a clone is already there), runs
+    ``pip install -e`` on it (lower bounds only: Colab's torch and anything else that satisfies them is kept) and
+    changes into its ``notebooks/``; ``FORKING_TOKENS_REPO`` replaces the address to clone (default: pyproject's
+    ``Repository``). Colab users set neither; ``tests/test_colab.py`` sets both to run this branch offline. A
+    missing git, a failed clone or a failed install stops the cell with one line (``SetupError``), not a traceback.
+    """
     url = repo_url()
     return f'''{SETUP_MARKER}
 # In Colab: clone the repository and install it (Colab's own torch is kept). Elsewhere: find utils/.
 import os, subprocess, sys
 from pathlib import Path
 
-REPO_URL = "{url}"
-if "google.colab" in sys.modules and not any((p / "utils").is_dir() for p in (Path.cwd(), Path.cwd().parent)):
-    subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "/content/forking-tokens"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/forking-tokens"], check=True)
-    os.chdir("/content/forking-tokens/notebooks")
-ROOT = next((p for p in (Path.cwd(), *Path.cwd().parents) if (p / "utils" / "__init__.py").is_file()), None)
+REPO_URL = os.environ.get("FORKING_TOKENS_REPO", "{url}")
+COLAB_DIR = Path(os.environ.get("FORKING_TOKENS_COLAB_DIR", "/content/forking-tokens"))
+IN_COLAB = "google.colab" in sys.modules and not any(Path(d, "utils").is_dir() for d in (".", ".."))
+
+
+class SetupError(Exception):
+    def _render_traceback_(self):  # shown as this one line, not as a traceback
+        return [f"SetupError: {{self}}"]
+
+
+def _run(*cmd):  # a failure: one line with the command and git's or pip's first error
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as e:
+        raise SetupError(f"cannot run {{cmd[0]}} ({{e.strerror}}): is it installed?") from None
+    if done.returncode:
+        lines = [l.strip() for l in (done.stderr + done.stdout).splitlines() if l.strip()] or ["?"]
+        why = next((l for l in lines if l.startswith(("ERROR:", "fatal:"))), lines[-1])
+        raise SetupError(f"`{{' '.join(cmd)}}` failed: {{why}} (run it after ! for all its output)")
+
+
+if IN_COLAB:
+    if not (COLAB_DIR / "utils").is_dir():
+        _run("git", "clone", "--depth", "1", REPO_URL, str(COLAB_DIR))
+    _run(sys.executable, "-m", "pip", "install", "-q", "--no-color", "-e", str(COLAB_DIR))
+    os.chdir(COLAB_DIR / "notebooks")
+HERE = Path.cwd()
+ROOT = next((p for p in (HERE, *HERE.parents) if (p / "utils" / "__init__.py").is_file()), None)
 if ROOT is None:
-    raise RuntimeError("utils/ not found: open this notebook from the repository's notebooks/ folder (or pip install the repository).")
+    raise SetupError("utils/ not found: open this notebook from the repository's notebooks/ folder")
 sys.path.insert(0, str(ROOT))
 
 from utils.notebook import setup
