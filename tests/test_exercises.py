@@ -101,3 +101,16 @@ def test_group_advantage_mistakes_say_why(wrong: str, why: str, capsys: pytest.C
 
     out = _out("check_group_advantages", fn, capsys)
     assert out.startswith("✗") and why in out, out
+
+
+def test_group_advantages_names_a_transposed_view(capsys: pytest.CaptureFixture[str]) -> None:
+    """Exercise 4.1's usual slip, ``rewards.view(G, -1)``, gets a sentence that says why (either normalised dim)."""
+    from utils.exercises import check_group_advantages
+
+    for d in (0, 1):
+        def transposed(r: torch.Tensor, g: int, d: int = d) -> torch.Tensor:
+            x = r.view(g, -1)
+            return ((x - x.mean(d, keepdim=True)) / (x.std(d, keepdim=True) + 1e-4)).reshape(-1)
+
+        check_group_advantages(transposed)
+        assert "transposed" in capsys.readouterr().out

@@ -63,7 +63,8 @@ def use(learner_fn: Callable[..., Any], check: Callable[[Callable[..., Any]], An
         name: str) -> Callable[..., Any]:
     """The function the next cells use: ``learner_fn`` when it passes ``check``, else ``library_fn``.
 
-    Runs the check (which prints its one line); when it fails, prints one more line, e.g. ``→ Exercise 1.1 not done
+    Runs the check (which prints its one line), then one more line saying which function the next cells use: when it
+    passes, ``→ Exercise 4.1 passes: the next cells use your `group_advantages```; when it fails, e.g. ``→ Exercise 1.1 not done
     yet: the next cells use the series' utils.entropy.token_entropy``, so the notebook goes on with the library's
     version (:mod:`utils.exercise_library` adapts it to the exercise's signature where they differ). In a notebook:
     ``find_forks = use(find_forks, check_find_forks, fork_tokens, "Exercise 1.2")``."""
@@ -71,6 +72,7 @@ def use(learner_fn: Callable[..., Any], check: Callable[[Callable[..., Any]], An
     check(learner_fn)
     outcome = _LAST[0]
     if outcome is not None and outcome[0]:
+        print(f"→ {name} passes: the next cells use your `{getattr(learner_fn, '__name__', 'function')}`")
         return learner_fn
     lib = f"{getattr(library_fn, '__module__', '') or ''}.{getattr(library_fn, '__qualname__', repr(library_fn))}".lstrip(".")
     state = "not done yet" if outcome is None or outcome[1] == "not implemented yet" else "does not pass its check yet"

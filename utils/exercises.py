@@ -319,6 +319,17 @@ def check_bottom_k_mask(fn: Callable[..., torch.Tensor]) -> None:
     run_check("bottom-k mask", cases)
 
 
+_TRANSPOSED = ("the groups are transposed: `view(group_size, -1)` makes group_size rows of the wrong rewards; "
+               "`view(-1, group_size)` gives one row per group of consecutive rewards")
+
+
+def _transposed_advantages(r: torch.Tensor, g: int) -> list[tuple[str, torch.Tensor]]:
+    """The usual slip of Exercise 4.1, ``r.view(g, -1)``, normalised along either dimension."""
+    x = r.view(g, -1)
+    return [(_TRANSPOSED, ((x - x.mean(d, keepdim=True)) / (x.std(d, keepdim=True) + 1e-4)).reshape(-1))
+            for d in (1, 0)]
+
+
 @_register
 def check_group_advantages(fn: Callable[..., torch.Tensor]) -> None:
     """``fn(rewards, group_size)``: GRPO's advantage, each reward minus its group's mean, divided by the group's
@@ -328,15 +339,15 @@ def check_group_advantages(fn: Callable[..., torch.Tensor]) -> None:
         x = r.view(-1, g)
         return ((x - x.mean(1, keepdim=True)) / (x.std(1, keepdim=True) + 1e-4)).view(-1)
 
-    def mistakes(r: torch.Tensor, g: int) -> dict[str, torch.Tensor]:
+    def mistakes(r: torch.Tensor, g: int) -> list[tuple[str, torch.Tensor]]:
         x = r.view(-1, g)
         centred = x - x.mean(1, keepdim=True)
-        return {"std with ddof=0 (the population std); GRPO uses the unbiased std (ddof=1)":
+        return list({"std with ddof=0 (the population std); GRPO uses the unbiased std (ddof=1)":
                 (centred / (x.std(1, unbiased=False, keepdim=True) + 1e-4)).view(-1),
                 "missing the + 1e-4 in the denominator (a group whose rewards are all equal has std 0)":
                 (centred / x.std(1, keepdim=True)).view(-1),
                 "normalised over the whole batch; GRPO normalises within each group of group_size completions":
-                ((r - r.mean()) / (r.std() + 1e-4))}
+                ((r - r.mean()) / (r.std() + 1e-4))}.items()) + _transposed_advantages(r, g)
 
     def case(rewards: list[float], g: int, what: str) -> Callable[[], None]:
         def run() -> None:
@@ -345,7 +356,7 @@ def check_group_advantages(fn: Callable[..., torch.Tensor]) -> None:
             off = isinstance(got, torch.Tensor) and got.shape == want.shape and not torch.allclose(
                 got.double(), want.double(), atol=1e-5, rtol=1e-4)
             if off:  # say why, when the answer is one of the usual mistakes
-                for why, wrong in mistakes(r, g).items():
+                for why, wrong in mistakes(r, g):
                     if torch.allclose(got.double(), wrong.double(), atol=1e-5, rtol=1e-4, equal_nan=True):
                         raise ExerciseFailed(f"{what}: {why}")
             _close(got, want, what)
