@@ -105,6 +105,8 @@ def test_group_advantage_mistakes_say_why(wrong: str, why: str, capsys: pytest.C
 
 def test_group_advantages_names_a_transposed_view(capsys: pytest.CaptureFixture[str]) -> None:
     """Exercise 4.1's usual slip, ``rewards.view(G, -1)``, gets a sentence that says why (either normalised dim)."""
+    import torch
+
     from utils.exercises import check_group_advantages
 
     for d in (0, 1):

@@ -370,6 +370,8 @@ def gap_vs_size_figure(rows: Sequence[Mapping[str, Any]], sizes: Any, res: Mappi
         sx.plot([e.diff], [i], "o", color="k", ms=4)
     sx.axvspan(-margin, margin, color="tab:green", alpha=0.12, lw=0)
     sx.axvline(0, color="grey", lw=0.8)
+    reach = max(1.5 * margin, *(abs(x) * 1.1 for _, e in items for x in e.ci95))
+    sx.set_xlim(-reach, reach)
     sx.set(yticks=range(len(items)), ylim=(len(items) - 0.5, -0.5), xlabel="slope (pass@1 per 10× parameters)",
            title=f"slope: 90% CI (thick) decides\ngreen: ±{margin:g}, thin: 95% CI")
     sx.set_yticklabels([lab for lab, _ in items], fontsize=8)
