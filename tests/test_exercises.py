@@ -116,3 +116,26 @@ def test_group_advantages_names_a_transposed_view(capsys: pytest.CaptureFixture[
 
         check_group_advantages(transposed)
         assert "transposed" in capsys.readouterr().out
+
+
+def test_usual_slips_of_04_to_06_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each exercise of 05 and 06 says why for its usual mistake, not only "expected X, got Y"."""
+    import numpy as np
+    import torch
+
+    from utils.exercises import check_gap_ci, check_psi
+    from utils.exercises_baseline import check_cap_trim, check_score
+
+    def z_interval(t: list[float], a: list[float]) -> tuple[float, float]:
+        x, y = np.asarray(t), np.asarray(a)
+        d, se = x.mean() - y.mean(), np.sqrt(x.var(ddof=1) / x.size + y.var(ddof=1) / y.size)
+        return d - 1.96 * se, d + 1.96 * se
+
+    cases = [(check_psi, lambda A, H, a, k: torch.minimum(a * H.detach(), A[:, None] / k), "abs()"),
+             (check_score, lambda z, a: torch.softmax(z, -1) - torch.nn.functional.one_hot(torch.tensor(a), 6).float(),
+              "sign is flipped"),
+             (check_cap_trim, lambda A, H, a, k: a * H.detach() - A[:, None].abs() / k, "never negative"),
+             (check_gap_ci, z_interval, "1.96")]
+    for check, wrong, why in cases:
+        check(wrong)
+        assert why in capsys.readouterr().out, check.__name__

@@ -24,6 +24,7 @@ import torch
 from utils.exercise_checks import CHECKS, ExerciseFailed, run_check
 from utils.exercise_checks import close as _close
 from utils.exercise_checks import register as _register
+from utils.exercise_checks import slips as _slips
 
 
 # ============================================================================================ 01 token entropy
@@ -383,6 +384,13 @@ def check_psi(fn: Callable[..., torch.Tensor]) -> None:
             got = fn(a.clone(), h, alpha, kappa)
             if isinstance(got, torch.Tensor) and got.requires_grad:
                 raise ExerciseFailed("psi must not carry a gradient: use H.detach()")
+            hd, cap = h.detach(), a[:, None].abs() / kappa
+            want = adv_plus_psi(a, hd, None, alpha, kappa)[1]
+            _slips(got, want, {"the cap is |A|/kappa: take advantages.abs() (a wrong answer's A is negative)":
+                         torch.minimum(alpha * hd, a[:, None] / kappa),
+                         "min, not max: psi is the smaller of alpha*H and the cap": torch.maximum(alpha * hd, cap),
+                         "the cap is |A| divided by kappa, not multiplied": torch.minimum(alpha * hd, cap * kappa**2)},
+                   what)
             _close(got, adv_plus_psi(a, h.detach(), None, alpha, kappa)[1], what)
         return run
 
@@ -397,6 +405,19 @@ def check_psi(fn: Callable[..., torch.Tensor]) -> None:
 # ============================================================================================ 06 scale ladder
 
 
+def _gap_ci_slip(a: list[float], b: list[float], slip: str) -> tuple[float, float]:
+    """Exercise 6.1's usual slips: the normal quantile, Student's pooled df, or the ddof=0 variance."""
+    from scipy.stats import t
+
+    x, y = np.asarray(a, float), np.asarray(b, float)
+    ddof = 0 if slip == "ddof0" else 1
+    va, vb = x.var(ddof=ddof) / x.size, y.var(ddof=ddof) / y.size
+    df = x.size + y.size - 2 if slip == "pooled" else (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
+    h = (1.959964 if slip == "z" else float(t.ppf(0.975, df))) * float(np.sqrt(va + vb))
+    d = float(x.mean() - y.mean())
+    return d - h, d + h
+
+
 @_register
 def check_gap_ci(fn: Callable[..., tuple[float, float]]) -> None:
     """``fn(top, all_)``: the 95 % confidence interval of mean(top) - mean(all_) by Welch's t (two floats) --
@@ -408,7 +429,14 @@ def check_gap_ci(fn: Callable[..., tuple[float, float]]) -> None:
             got = fn(list(a), list(b))
             if not (isinstance(got, (tuple, list)) and len(got) == 2):
                 raise ExerciseFailed("return the interval as two numbers (low, high)")
-            _close(torch.tensor([float(got[0]), float(got[1])]), torch.tensor(compare(a, b).ci95), what, atol=1e-6)
+            got_t = torch.tensor([float(got[0]), float(got[1])], dtype=torch.float64)
+            _slips(got_t, torch.tensor(compare(a, b).ci95, dtype=torch.float64), {f"the half-width uses {why}": torch.tensor(_gap_ci_slip(a, b, slip), dtype=torch.float64)
+                           for slip, why in (("z", "1.96 (the normal quantile): Welch's interval uses t.ppf(0.975, df)"),
+                                             ("pooled", "the pooled (Student) degrees of freedom n_a + n_b - 2: Welch's "
+                                                        "df comes from the Welch-Satterthwaite formula"),
+                                             ("ddof0", "var with ddof=0: the sample variance divides by n - 1"))},
+                   what, atol=1e-6)
+            _close(got_t, torch.tensor(compare(a, b).ci95), what, atol=1e-6)
         return run
 
     rng = np.random.default_rng(0)
