@@ -290,6 +290,7 @@ def pass_at_k_figure(ks: Sequence[int], base_curve: np.ndarray, arm_curves: Mapp
     for lab, (curve, n) in arm_curves.items():
         ax.plot(ks, curve, color=colors[lab], label=f"{lab} (n = {n})")
     ax.set(title=f"pass@k, {n_problems} hard problems (mean over seeds)", ylabel="pass@k")
+    ax.title.set_fontsize(9)
     ax.legend(fontsize=6.5, loc="upper left", frameon=False)
     panels = [(axes[0, 1], "GRPO − base model (95% CI, paired by problem)",
                {f"GRPO − base model (n = {coverage[0].n_a} problems)": coverage})]
@@ -309,14 +310,16 @@ def pass_at_k_figure(ks: Sequence[int], base_curve: np.ndarray, arm_curves: Mapp
     for ax in axes.flat:
         ax.set_xscale("log", base=2)
         ax.grid(alpha=0.3)
-        for k, ls, txt in ((ks[0], "--", f"k = {ks[0]}"), (k_judged, ":", f"k = {k_judged} (ledger)"),
-                           (ks[-1], "--", f"k = {ks[-1]}")):
+        for k, ls in ((ks[0], "--"), (k_judged, ":"), (ks[-1], "--")):
             ax.axvline(k, color="0.4", ls=ls, lw=1)
-            ax.text(k, 1.0, txt, transform=ax.get_xaxis_transform(), fontsize=6.5, ha="center", va="bottom")
+        ax.set_xticks([2**i for i in range(int(np.log2(ks[-1])) + 1)])
+        ax.xaxis.set_major_formatter("{x:g}")
     for ax in axes[1]:
         ax.set_xlabel("k (samples per problem)")
     axes[1, 0].set_ylabel("arm − its baseline")
-    fig.tight_layout()
+    fig.text(0.5, 0.005, f"dashed: k = {ks[0]} and k = {ks[-1]}, the two ends where a crossover is read; "
+             f"dotted: k = {k_judged}, the k the ledger judges", ha="center", fontsize=8)
+    fig.tight_layout(rect=(0, 0.025, 1, 1))
     return fig
 
 
