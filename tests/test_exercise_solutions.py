@@ -41,6 +41,13 @@ _SOLUTION = re.compile(r"<summary>\s*Solution\s*</summary>.*?```python\n(.*?)```
 _FALLBACK = ("not done yet", "does not pass its check yet")
 
 
+def _use_statements(src: str) -> list[str]:
+    """The ``name = use(...)`` statements of a cell, whole (a formatter may spread one over several lines)."""
+    return [ast.get_source_segment(src, st) or "" for st in ast.parse(src).body
+            if isinstance(st, ast.Assign) and isinstance(st.value, ast.Call)
+            and isinstance(st.value.func, ast.Name) and st.value.func.id == "use"]
+
+
 def with_solutions(nb: Any) -> list[int]:
     """Paste every exercise's Solution into its exercise cell of ``nb`` (in place); returns the cells' indices."""
     cells, done = nb.cells, []
@@ -51,7 +58,7 @@ def with_solutions(nb: Any) -> list[int]:
         sol = next((m.group(1) for cc in cells[i:i + 6] if cc.cell_type == "markdown"
                     for m in [_SOLUTION.search(cc.source)] if m), None)
         assert sol, f"exercise {c.source.splitlines()[0]!r} has no Solution"
-        keep = [line for line in cells[j].source.splitlines() if re.search(r"=\s*use\(", line)]
+        keep = _use_statements(cells[j].source)
         cells[j].source = sol.rstrip("\n") + ("\n\n" + "\n".join(keep) if keep else "")
         done.append(j)
     return done
@@ -160,3 +167,14 @@ def test_solution_runs_where_it_stands(path: Path, capsys: pytest.CaptureFixture
             exec(f"from utils.exercises import {', '.join(checks)}\n" + m.group(1), ns)  # noqa: S102
             out = capsys.readouterr().out
             assert "✓" in out and "✗" not in out, out
+
+
+def test_paste_keeps_a_use_call_spread_over_lines() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("### Exercise 9.9 — x"),
+                nbformat.v4.new_code_cell('def f(x):\n    raise NotImplementedError\n\n\n# used later\nf = use(\n'
+                                          '    f, check_f, g, "Exercise 9.9"\n)'),
+                nbformat.v4.new_markdown_cell("<details><summary>Solution</summary>\n\n```python\ndef f(x):\n    return x\n```"
+                                              "\n\n</details>")]
+    with_solutions(nb)
+    assert nb.cells[1].source.endswith('f = use(\n    f, check_f, g, "Exercise 9.9"\n)')
