@@ -468,3 +468,52 @@ def baseline_noise_figure(held: Mapping[str, Any], n_batches: int) -> Any:
     ax.set_ylim(lo / 8, hi)
     fig.tight_layout()
     return fig
+
+
+def base_difficulty_figure(bases: Sequence[tuple[Mapping[str, Any], str, Any]]) -> Any:
+    """Notebook 05's ``05_base_difficulty``: the base models' pass@k on each problem set (``bases`` = ``(result of
+    utils.exploration.base_pass_at_k, label, colour)``)."""
+    from utils import exploration as X
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for b, lab, color in bases:
+        ax.plot(range(1, b["samples"] + 1), X.curves(b["correct"], b["samples"]), color=color, label=lab)
+    ax.set(xscale="log", xlabel="k (samples per problem)", ylabel="pass@k",
+           title="Base models (committed, full profile)")
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def entropy_training_figure(train: Mapping[str, Mapping[str, Mapping[int, Sequence[float]]]],
+                            panels: Sequence[tuple[str, Sequence[str]]], baseline: Mapping[str, str | None],
+                            colors: Mapping[str, Any], final: Mapping[str, stats.Evidence],
+                            margins: Mapping[str, float], psi_arms: Sequence[str], capped_arms: Sequence[str]) -> Any:
+    """Notebook 05's ``05_entropy_during_training``, 3 x 2: per panel of arms, the training entropy (mean over seeds,
+    95 % CI) and each arm minus its baseline paired by seed, with the final value's CI the ledger reads (◆; the 90 %
+    CI thick and the margin dotted for an equivalence test); below, ψ's size per token and how often the cap binds
+    (``train[key][arm][seed]``: one value per optimiser step)."""
+    from utils import viz
+
+    plt = _plt()
+    fig, axes = plt.subplots(3, 2, figsize=(9.0, 12.5))
+    for col, (title, labs) in enumerate(panels):
+        viz.plot_seed_means(axes[0, col], train["entropy"], labs, colors, ylabel="mean token entropy (nats)",
+                            title=title)
+        viz.plot_paired_differences(axes[1, col], train["entropy"], labs, {lab: baseline[lab] for lab in labs},
+                                    colors, final=dict(final), margins=dict(margins),
+                                    title="minus its baseline, paired by seed; ◆ final entropy")
+    viz.plot_seed_means(axes[2, 0], train["psi_mean"], psi_arms, colors, log=True,
+                        ylabel="ψ per completion token\n(advantage units: ψ is added to A)",
+                        title="the treatment: size of ψ")
+    viz.plot_seed_means(axes[2, 1], train["psi_clip_frac"], capped_arms, colors,
+                        ylabel="share of tokens where |A|/κ binds", title="how often the cap binds (capped arms)")
+    for ax in axes.flat:
+        ax.title.set_fontsize(9)
+        if ax.get_legend() is not None:
+            ax.legend(fontsize=7, frameon=False, loc="best")
+    fig.legend(handles=viz.paired_key(margins=dict(margins)), loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
