@@ -430,12 +430,13 @@ def check_gap_ci(fn: Callable[..., tuple[float, float]]) -> None:
             if not (isinstance(got, (tuple, list)) and len(got) == 2):
                 raise ExerciseFailed("return the interval as two numbers (low, high)")
             got_t = torch.tensor([float(got[0]), float(got[1])], dtype=torch.float64)
-            _slips(got_t, torch.tensor(compare(a, b).ci95, dtype=torch.float64), {f"the half-width uses {why}": torch.tensor(_gap_ci_slip(a, b, slip), dtype=torch.float64)
-                           for slip, why in (("z", "1.96 (the normal quantile): Welch's interval uses t.ppf(0.975, df)"),
-                                             ("pooled", "the pooled (Student) degrees of freedom n_a + n_b - 2: Welch's "
-                                                        "df comes from the Welch-Satterthwaite formula"),
-                                             ("ddof0", "var with ddof=0: the sample variance divides by n - 1"))},
-                   what, atol=1e-6)
+            slips = {"z": "1.96 (the normal quantile): Welch's interval uses t.ppf(0.975, df)",
+                     "pooled": ("the pooled (Student) degrees of freedom n_a + n_b - 2: Welch's df comes from the "
+                                "Welch-Satterthwaite formula"),
+                     "ddof0": "var with ddof=0: the sample variance divides by n - 1"}
+            want = torch.tensor(compare(a, b).ci95, dtype=torch.float64)
+            _slips(got_t, want, {f"the half-width uses {why}": torch.tensor(_gap_ci_slip(a, b, k), dtype=torch.float64)
+                                 for k, why in slips.items()}, what, atol=1e-6)
             _close(got_t, torch.tensor(compare(a, b).ci95), what, atol=1e-6)
         return run
 

@@ -162,7 +162,9 @@ def arm_summary(groups: dict[str, list[dict[str, Any]]], k: int) -> tuple[Any, A
             return f"{r[m]:.3f}" + ("" if pd.isna(d) else f" ({d:+.3f} [{r[f'{m} lo']:+.3f}, {r[f'{m} hi']:+.3f}])")
         return tab.apply(one, axis=1)
 
-    opt = lambda f: (lambda v: "" if pd.isna(v) else f.format(v))  # noqa: E731
+    def opt(f: str) -> Any:
+        return lambda v: "" if pd.isna(v) else f.format(v)
+
     show = pd.DataFrame({"vs": tab["vs"], "n": tab["n"], "ψ per token": tab["ψ per token"].map(opt("{:.3f}")),
                          "cap binds": tab["cap binds"].map(opt("{:.0%}")), "final entropy (Δ [95% CI])": fmt("entropy"),
                          "pass@1 (Δ)": fmt("pass@1"), f"pass@{k} (Δ)": fmt(f"pass@{k}")})

@@ -166,7 +166,6 @@ def rho_sweep_figure(endpoints: Mapping[float, Sequence[float]], contrasts: Sequ
     ax.legend(fontsize=7.5, loc="upper left")
     for i, ev in enumerate(contrasts):
         level = ev.detail.get("ci_level")
-        lab = ev.labels[1].replace("rho", "ρ")
         cx.errorbar([ev.diff], [i], xerr=[[ev.diff - ev.ci95[0]], [ev.ci95[1] - ev.diff]], fmt="D", capsize=4,
                     color="tab:red" if ev.ci95[0] > 0 else "0.3")
         cx.text(ev.ci95[1], i - 0.18, f"  {stats.verdict(ev, 'greater')}", fontsize=7.5, va="bottom")
