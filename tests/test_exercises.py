@@ -101,3 +101,41 @@ def test_group_advantage_mistakes_say_why(wrong: str, why: str, capsys: pytest.C
 
     out = _out("check_group_advantages", fn, capsys)
     assert out.startswith("✗") and why in out, out
+
+
+def test_group_advantages_names_a_transposed_view(capsys: pytest.CaptureFixture[str]) -> None:
+    """Exercise 4.1's usual slip, ``rewards.view(G, -1)``, gets a sentence that says why (either normalised dim)."""
+    import torch
+
+    from utils.exercises import check_group_advantages
+
+    for d in (0, 1):
+        def transposed(r: torch.Tensor, g: int, d: int = d) -> torch.Tensor:
+            x = r.view(g, -1)
+            return ((x - x.mean(d, keepdim=True)) / (x.std(d, keepdim=True) + 1e-4)).reshape(-1)
+
+        check_group_advantages(transposed)
+        assert "transposed" in capsys.readouterr().out
+
+
+def test_usual_slips_of_04_to_06_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each exercise of 05 and 06 says why for its usual mistake, not only "expected X, got Y"."""
+    import numpy as np
+    import torch
+
+    from utils.exercises import check_gap_ci, check_psi
+    from utils.exercises_baseline import check_cap_trim, check_score
+
+    def z_interval(t: list[float], a: list[float]) -> tuple[float, float]:
+        x, y = np.asarray(t), np.asarray(a)
+        d, se = x.mean() - y.mean(), np.sqrt(x.var(ddof=1) / x.size + y.var(ddof=1) / y.size)
+        return d - 1.96 * se, d + 1.96 * se
+
+    cases = [(check_psi, lambda A, H, a, k: torch.minimum(a * H.detach(), A[:, None] / k), "abs()"),
+             (check_score, lambda z, a: torch.softmax(z, -1) - torch.nn.functional.one_hot(torch.tensor(a), 6).float(),
+              "sign is flipped"),
+             (check_cap_trim, lambda A, H, a, k: a * H.detach() - A[:, None].abs() / k, "never negative"),
+             (check_gap_ci, z_interval, "1.96")]
+    for check, wrong, why in cases:
+        check(wrong)
+        assert why in capsys.readouterr().out, check.__name__

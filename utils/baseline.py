@@ -191,6 +191,62 @@ def monte_carlo(
     }
 
 
+def held_out_curve(acc: dict[str, Any], Ns: Sequence[int], alpha: float = 0.4, n_boot: int = 400,
+                   seed: int = 0) -> dict[str, Any]:
+    """The 1/sqrt(N) prediction made on one half of the batches and checked on the other.
+
+    The first half of :func:`accumulate`'s groups *fits* ``||E g||^2`` and ``tr Sigma`` (as in :func:`monte_carlo`)
+    and predicts the norm of the mean gradient over N batches, ``sqrt(||E g||^2 + tr Sigma / N)`` (for the uncapped
+    bonus, whose ``E g`` the argument says is 0, also ``sqrt(tr Sigma / N)``), with a bootstrap 95 % interval over the
+    fit half's groups. The second half is cut into disjoint blocks of N batches (``N`` = 1 or a multiple of the group
+    size, at least two blocks): ``measured`` is the mean over blocks of the block mean's norm, ``measured_ci`` its t
+    interval over the blocks -- an error bar at every N, on batches the prediction never saw.
+    Returns ``{"fit_batches", "check_batches", "curve": {term: {N: {...}}}}`` for ``psi`` and ``adv``."""
+    ix = {k: i for i, k in enumerate(acc["names"])}
+    P, K, g = acc["per_batch"], acc["gram"], acc["group"]
+    G = K.shape[2]
+    fit, check = np.arange(G // 2), np.arange(G // 2, G)
+    scale = {"psi": (ix["H"], alpha**2), "adv": (ix["adv"], 1.0)}
+    diag = {t: P[:, j, j].reshape(G, g) * s for t, (j, s) in scale.items()}
+    rng = np.random.default_rng(seed)
+
+    def moments(idx: np.ndarray) -> dict[str, tuple[float, float]]:
+        out = {}
+        for t, (j, s) in scale.items():
+            sq = unbiased_sq_norm(K[j, j] * s, idx) / g**2
+            out[t] = (sq, float(diag[t][idx].mean()) - sq)
+        return out
+
+    point = moments(fit)
+    boots = [moments(rng.choice(fit, fit.size, replace=True)) for _ in range(n_boot)]
+    curve: dict[str, dict[int, dict[str, Any]]] = {"psi": {}, "adv": {}}
+    for t, (j, s) in scale.items():
+        for N in Ns:
+            if N == 1:
+                blocks = np.sqrt(diag[t][check].reshape(-1))
+            elif N % g == 0 and 2 * N <= check.size * g:
+                m = N // g
+                blocks = np.array([np.sqrt(max(K[j, j][np.ix_(check[q:q + m], check[q:q + m])].sum() * s, 0.0)) / N
+                                   for q in range(0, check.size - m + 1, m)])
+            else:
+                raise ValueError(f"N must be 1 or a multiple of {g} with at least two blocks in "
+                                 f"{check.size * g} batches, got {N}")
+            half = _tq(blocks.size - 1) * blocks.std(ddof=1) / np.sqrt(blocks.size)
+
+            def pred(m: dict[str, tuple[float, float]], N: int = N, t: str = t, null: bool = False) -> float:
+                sq, tr = m[t]
+                return float(np.sqrt(max(0.0 if null else sq, 0.0) + max(tr, 0.0) / N))
+
+            row: dict[str, Any] = {"blocks": int(blocks.size), "measured": float(blocks.mean()),
+                                   "measured_ci": [float(blocks.mean() - half), float(blocks.mean() + half)]}
+            for key, null in (("predicted", False), ("predicted_null", True)):
+                v = np.array([pred(b, null=null) for b in boots])
+                row[key] = pred(point, null=null)
+                row[key + "_ci"] = [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))]
+            curve[t][N] = row
+    return {"fit_batches": int(fit.size * g), "check_batches": int(check.size * g), "curve": curve}
+
+
 MECHANISM_SCHEMA = "forking-tokens/psi-mechanism/1"
 
 

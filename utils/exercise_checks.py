@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["CHECKS", "ExerciseFailed", "close", "register", "run_check", "use"]
+__all__ = ["CHECKS", "ExerciseFailed", "close", "register", "run_check", "slips", "use"]
 
 
 class ExerciseFailed(AssertionError):
@@ -27,6 +27,22 @@ def close(got: Any, want: Any, what: str, atol: float = 1e-5) -> None:
         i = int((g - w).abs().nan_to_num(math.inf).flatten().argmax())
         raise ExerciseFailed(f"{what}: expected {w.flatten()[i].item():.6g}, got {g.flatten()[i].item():.6g} "
                              f"(first of the entries that differ)")
+
+
+def slips(got: Any, want: Any, wrong: dict[str, Any], what: str, atol: float = 1e-5) -> None:
+    """When ``got`` is not ``want`` but equals one of the usual mistakes in ``wrong`` (sentence -> what that mistake
+    returns), raise :class:`ExerciseFailed` with ``what: sentence``; otherwise return (``close`` then reports any
+    other difference). A mistake that happens to give the right answer on a case is never named."""
+    def same(a: Any, b: Any) -> bool:
+        a = a.detach().double() if isinstance(a, torch.Tensor) else torch.as_tensor(a, dtype=torch.float64)
+        b = b.detach().double() if isinstance(b, torch.Tensor) else torch.as_tensor(b, dtype=torch.float64)
+        return a.shape == b.shape and bool(torch.allclose(a, b, atol=atol, rtol=1e-4, equal_nan=True))
+
+    if not isinstance(got, torch.Tensor) or same(got, want):
+        return
+    for why, bad in wrong.items():
+        if same(got, bad):
+            raise ExerciseFailed(f"{what}: {why}")
 
 
 #: The outcome of the last check run (:func:`use` reads it): None before any, else (passed, why not).
@@ -63,7 +79,8 @@ def use(learner_fn: Callable[..., Any], check: Callable[[Callable[..., Any]], An
         name: str) -> Callable[..., Any]:
     """The function the next cells use: ``learner_fn`` when it passes ``check``, else ``library_fn``.
 
-    Runs the check (which prints its one line); when it fails, prints one more line, e.g. ``→ Exercise 1.1 not done
+    Runs the check (which prints its one line), then one more line saying which function the next cells use: when it
+    passes, ``→ Exercise 4.1 passes: the next cells use your `group_advantages```; when it fails, e.g. ``→ Exercise 1.1 not done
     yet: the next cells use the series' utils.entropy.token_entropy``, so the notebook goes on with the library's
     version (:mod:`utils.exercise_library` adapts it to the exercise's signature where they differ). In a notebook:
     ``find_forks = use(find_forks, check_find_forks, fork_tokens, "Exercise 1.2")``."""
@@ -71,6 +88,7 @@ def use(learner_fn: Callable[..., Any], check: Callable[[Callable[..., Any]], An
     check(learner_fn)
     outcome = _LAST[0]
     if outcome is not None and outcome[0]:
+        print(f"→ {name} passes: the next cells use your `{getattr(learner_fn, '__name__', 'function')}`")
         return learner_fn
     lib = f"{getattr(library_fn, '__module__', '') or ''}.{getattr(library_fn, '__qualname__', repr(library_fn))}".lstrip(".")
     state = "not done yet" if outcome is None or outcome[1] == "not implemented yet" else "does not pass its check yet"

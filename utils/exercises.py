@@ -24,6 +24,7 @@ import torch
 from utils.exercise_checks import CHECKS, ExerciseFailed, run_check
 from utils.exercise_checks import close as _close
 from utils.exercise_checks import register as _register
+from utils.exercise_checks import slips as _slips
 
 
 # ============================================================================================ 01 token entropy
@@ -319,6 +320,17 @@ def check_bottom_k_mask(fn: Callable[..., torch.Tensor]) -> None:
     run_check("bottom-k mask", cases)
 
 
+_TRANSPOSED = ("the groups are transposed: `view(group_size, -1)` makes group_size rows of the wrong rewards; "
+               "`view(-1, group_size)` gives one row per group of consecutive rewards")
+
+
+def _transposed_advantages(r: torch.Tensor, g: int) -> list[tuple[str, torch.Tensor]]:
+    """The usual slip of Exercise 4.1, ``r.view(g, -1)``, normalised along either dimension."""
+    x = r.view(g, -1)
+    return [(_TRANSPOSED, ((x - x.mean(d, keepdim=True)) / (x.std(d, keepdim=True) + 1e-4)).reshape(-1))
+            for d in (1, 0)]
+
+
 @_register
 def check_group_advantages(fn: Callable[..., torch.Tensor]) -> None:
     """``fn(rewards, group_size)``: GRPO's advantage, each reward minus its group's mean, divided by the group's
@@ -328,15 +340,15 @@ def check_group_advantages(fn: Callable[..., torch.Tensor]) -> None:
         x = r.view(-1, g)
         return ((x - x.mean(1, keepdim=True)) / (x.std(1, keepdim=True) + 1e-4)).view(-1)
 
-    def mistakes(r: torch.Tensor, g: int) -> dict[str, torch.Tensor]:
+    def mistakes(r: torch.Tensor, g: int) -> list[tuple[str, torch.Tensor]]:
         x = r.view(-1, g)
         centred = x - x.mean(1, keepdim=True)
-        return {"std with ddof=0 (the population std); GRPO uses the unbiased std (ddof=1)":
+        return list({"std with ddof=0 (the population std); GRPO uses the unbiased std (ddof=1)":
                 (centred / (x.std(1, unbiased=False, keepdim=True) + 1e-4)).view(-1),
                 "missing the + 1e-4 in the denominator (a group whose rewards are all equal has std 0)":
                 (centred / x.std(1, keepdim=True)).view(-1),
                 "normalised over the whole batch; GRPO normalises within each group of group_size completions":
-                ((r - r.mean()) / (r.std() + 1e-4))}
+                ((r - r.mean()) / (r.std() + 1e-4))}.items()) + _transposed_advantages(r, g)
 
     def case(rewards: list[float], g: int, what: str) -> Callable[[], None]:
         def run() -> None:
@@ -345,7 +357,7 @@ def check_group_advantages(fn: Callable[..., torch.Tensor]) -> None:
             off = isinstance(got, torch.Tensor) and got.shape == want.shape and not torch.allclose(
                 got.double(), want.double(), atol=1e-5, rtol=1e-4)
             if off:  # say why, when the answer is one of the usual mistakes
-                for why, wrong in mistakes(r, g).items():
+                for why, wrong in mistakes(r, g):
                     if torch.allclose(got.double(), wrong.double(), atol=1e-5, rtol=1e-4, equal_nan=True):
                         raise ExerciseFailed(f"{what}: {why}")
             _close(got, want, what)
@@ -372,6 +384,13 @@ def check_psi(fn: Callable[..., torch.Tensor]) -> None:
             got = fn(a.clone(), h, alpha, kappa)
             if isinstance(got, torch.Tensor) and got.requires_grad:
                 raise ExerciseFailed("psi must not carry a gradient: use H.detach()")
+            hd, cap = h.detach(), a[:, None].abs() / kappa
+            want = adv_plus_psi(a, hd, None, alpha, kappa)[1]
+            _slips(got, want, {"the cap is |A|/kappa: take advantages.abs() (a wrong answer's A is negative)":
+                         torch.minimum(alpha * hd, a[:, None] / kappa),
+                         "min, not max: psi is the smaller of alpha*H and the cap": torch.maximum(alpha * hd, cap),
+                         "the cap is |A| divided by kappa, not multiplied": torch.minimum(alpha * hd, cap * kappa**2)},
+                   what)
             _close(got, adv_plus_psi(a, h.detach(), None, alpha, kappa)[1], what)
         return run
 
@@ -386,6 +405,19 @@ def check_psi(fn: Callable[..., torch.Tensor]) -> None:
 # ============================================================================================ 06 scale ladder
 
 
+def _gap_ci_slip(a: list[float], b: list[float], slip: str) -> tuple[float, float]:
+    """Exercise 6.1's usual slips: the normal quantile, Student's pooled df, or the ddof=0 variance."""
+    from scipy.stats import t
+
+    x, y = np.asarray(a, float), np.asarray(b, float)
+    ddof = 0 if slip == "ddof0" else 1
+    va, vb = x.var(ddof=ddof) / x.size, y.var(ddof=ddof) / y.size
+    df = x.size + y.size - 2 if slip == "pooled" else (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
+    h = (1.959964 if slip == "z" else float(t.ppf(0.975, df))) * float(np.sqrt(va + vb))
+    d = float(x.mean() - y.mean())
+    return d - h, d + h
+
+
 @_register
 def check_gap_ci(fn: Callable[..., tuple[float, float]]) -> None:
     """``fn(top, all_)``: the 95 % confidence interval of mean(top) - mean(all_) by Welch's t (two floats) --
@@ -397,7 +429,15 @@ def check_gap_ci(fn: Callable[..., tuple[float, float]]) -> None:
             got = fn(list(a), list(b))
             if not (isinstance(got, (tuple, list)) and len(got) == 2):
                 raise ExerciseFailed("return the interval as two numbers (low, high)")
-            _close(torch.tensor([float(got[0]), float(got[1])]), torch.tensor(compare(a, b).ci95), what, atol=1e-6)
+            got_t = torch.tensor([float(got[0]), float(got[1])], dtype=torch.float64)
+            slips = {"z": "1.96 (the normal quantile): Welch's interval uses t.ppf(0.975, df)",
+                     "pooled": ("the pooled (Student) degrees of freedom n_a + n_b - 2: Welch's df comes from the "
+                                "Welch-Satterthwaite formula"),
+                     "ddof0": "var with ddof=0: the sample variance divides by n - 1"}
+            want = torch.tensor(compare(a, b).ci95, dtype=torch.float64)
+            _slips(got_t, want, {f"the half-width uses {why}": torch.tensor(_gap_ci_slip(a, b, k), dtype=torch.float64)
+                                 for k, why in slips.items()}, what, atol=1e-6)
+            _close(got_t, torch.tensor(compare(a, b).ci95), what, atol=1e-6)
         return run
 
     rng = np.random.default_rng(0)

@@ -11,6 +11,7 @@ import torch
 from utils.exercise_checks import ExerciseFailed, run_check
 from utils.exercise_checks import close as _close
 from utils.exercise_checks import register as _register
+from utils.exercise_checks import slips as _slips
 
 __all__ = ["check_cap_trim", "check_score"]
 
@@ -29,7 +30,13 @@ def check_score(fn: Callable[..., torch.Tensor]) -> None:
                 got = fn(logits.clone(), a)
                 if not isinstance(got, torch.Tensor):
                     raise ExerciseFailed(f"return a tensor of shape (6,), got {type(got).__name__}")
-                _close(got, torch.nn.functional.one_hot(torch.tensor(a), 6).float() - pi, f"score of action {a}")
+                onehot = torch.nn.functional.one_hot(torch.tensor(a), 6).float()
+                _slips(got, onehot - pi, {
+                    "the sign is flipped: d log softmax(z)_a / dz_j = 1[j = a] - pi_j": pi - onehot,
+                    "missing the - softmax(logits) term (the log-sum-exp's gradient)": onehot,
+                    "that is the gradient of softmax(z)_a, not of log softmax(z)_a (divide by pi_a)":
+                        pi[a] * (onehot - pi)}, f"score of action {a}")
+                _close(got, onehot - pi, f"score of action {a}")
             b = float(torch.rand(1, generator=g) * 3)
             expect = sum(pi[a] * b * fn(logits.clone(), a).detach() for a in range(6))
             if float(expect.abs().max()) > 1e-5:
@@ -52,7 +59,14 @@ def check_cap_trim(fn: Callable[..., torch.Tensor]) -> None:
             got = fn(a.clone(), h, alpha, kappa)
             if isinstance(got, torch.Tensor) and got.requires_grad:
                 raise ExerciseFailed("the trim must not carry a gradient: use H.detach()")
-            _close(got, alpha * h.detach() - adv_plus_psi(a, h.detach(), None, alpha, kappa)[1], f"alpha={alpha}, kappa={kappa}")
+            hd, what = h.detach(), f"alpha={alpha}, kappa={kappa}"
+            want = alpha * hd - adv_plus_psi(a, hd, None, alpha, kappa)[1]
+            _slips(got, want, {
+                "the trim is never negative: clamp(min=0) -- where alpha*H is under the cap nothing is trimmed":
+                    alpha * hd - a[:, None].abs() / kappa,
+                "the cap is |A|/kappa: take advantages.abs() (a wrong answer's A is negative)":
+                    (alpha * hd - a[:, None] / kappa).clamp(min=0.0)}, what)
+            _close(got, want, what)
         return run
 
     run_check("cap trim", [case(0.4, 2.0, 0), case(4.0, 2.0, 1), case(0.0, 2.0, 2), case(1.0, 1.0, 3)])

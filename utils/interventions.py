@@ -21,8 +21,8 @@ import numpy as np
 from utils import stats
 from utils.config import REPO_ROOT
 
-__all__ = ["ARMS", "Arm", "arm_evidence", "arm_table", "budget", "choose_entropy_coef", "clip_share", "coverage_evidence",
-           "final_entropy", "margins", "paired",
+__all__ = ["ARMS", "Arm", "arm_evidence", "arm_rows", "arm_summary", "arm_table", "budget", "choose_entropy_coef",
+           "clip_share", "coverage_evidence", "final_entropy", "margins", "paired",
            "pass1", "passk", "record_rows", "sweep_config"]
 
 MARGINS_PATH = REPO_ROOT / "configs" / "margins.yaml"
@@ -151,6 +151,51 @@ def arm_table(groups: dict[str, list[dict[str, Any]]], k: int) -> list[dict[str,
                 row.update({f"{m} diff": ev.diff, f"{m} lo": ev.ci95[0], f"{m} hi": ev.ci95[1], f"{m} n": ev.n_a})
         rows.append(row)
     return rows
+
+
+def arm_summary(groups: dict[str, list[dict[str, Any]]], k: int) -> tuple[Any, Any]:
+    """Notebook 05's table of the arms: ``(tab, show)``. ``tab`` is :func:`arm_table` as a DataFrame indexed by arm,
+    with the treatment's size from the training logs (``ψ per token``, ``cap binds``: the share of tokens where
+    |A|/κ binds) for the ψ arms; ``show`` the same, formatted for display, each metric as ``mean (Δ [95 % CI])``."""
+    import pandas as pd
+
+    tab = pd.DataFrame(arm_table(groups, k)).set_index("arm")
+    for lab, rs in groups.items():
+        if lab in tab.index and "psi_mean" in rs[0]["train"] and lab.startswith(("ψ", "uncapped")):
+            tab.loc[lab, "ψ per token"] = float(np.mean([np.mean(r["train"]["psi_mean"]) for r in rs]))
+            tab.loc[lab, "cap binds"] = float(np.mean([np.mean(r["train"]["psi_clip_frac"]) for r in rs]))
+
+    def fmt(m: str) -> Any:
+        def one(r: Any) -> str:
+            d = r.get(f"{m} diff")
+            return f"{r[m]:.3f}" + ("" if pd.isna(d) else f" ({d:+.3f} [{r[f'{m} lo']:+.3f}, {r[f'{m} hi']:+.3f}])")
+        return tab.apply(one, axis=1)
+
+    def opt(f: str) -> Any:
+        return lambda v: "" if pd.isna(v) else f.format(v)
+
+    show = pd.DataFrame({"vs": tab["vs"], "n": tab["n"], "ψ per token": tab["ψ per token"].map(opt("{:.3f}")),
+                         "cap binds": tab["cap binds"].map(opt("{:.0%}")), "final entropy (Δ [95% CI])": fmt("entropy"),
+                         "pass@1 (Δ)": fmt("pass@1"), f"pass@{k} (Δ)": fmt(f"pass@{k}")})
+    return tab, show
+
+
+def arm_rows(groups: dict[str, list[dict[str, Any]]], k: int, entropy_margins: dict[str, float], pass1_margin: float
+             ) -> list[tuple[str, str, dict[str, stats.Evidence]]]:
+    """For :func:`utils.viz_rl.arms_figure`: every arm with a paired baseline, ``(arm, baseline, {metric:
+    evidence})`` for final entropy (with its margin where ``entropy_margins`` has one), pass@1 (against
+    ``pass1_margin``) and pass@``k``, each paired by seed as the ledger compares them."""
+    out = []
+    for lab, arm in ARMS.items():
+        if lab not in groups or arm.baseline not in groups:
+            continue
+        if len(paired(groups[lab], groups[arm.baseline], pass1)[2]) < 2:
+            continue
+        out.append((lab, arm.baseline, {
+            "entropy": arm_evidence(groups, lab, final_entropy, "final entropy", margin=entropy_margins.get(lab)),
+            "pass@1": arm_evidence(groups, lab, pass1, "pass@1", margin=pass1_margin),
+            f"pass@{k}": arm_evidence(groups, lab, passk(k), f"pass@{k}")}))
+    return out
 
 
 def sweep_config(coef: float, profile: str | None = None) -> Any:

@@ -207,7 +207,7 @@ def record_04(*, budget: str, pre_budget: str, base: float, ev_bot: Evidence, be
                   figure="04_pass1_curves", measured=V.design(ev_rnd))
     at = {lr: V.budget_verdicts(g) for lr, g in gap_ev.items()}  # every budget, none left out: (verdicts, changes)
     ledger.record("wang.top20_matches_full", section=s3, evidence=ev_top, direction="equivalent", budget=budget,
-                  figure="04_budget_gap",
+                  figure="04_pass1_curves",  # its lower panel: top-20% - all, the 8 seeds' 90 % CI and the margin
                   measured=(f"{V.design(ev_top, 'top20_matches_full')}; budget sensitivity at the tuned lr (precomputed 400-step "
                             f"runs, every budget 25-400 steps, paired t, seeds 0-5): {V.verdict_runs(at['1e-4'][0])} -- the verdict "
                             f"{'changes' if at['1e-4'][1] else 'does not change'} with the budget; the budget runs' first 100 "
