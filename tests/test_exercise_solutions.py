@@ -1,6 +1,8 @@
 """Every notebook, run in the ci profile with each exercise's Solution pasted into its exercise cell (in notebook
 order, as a learner who solved them would have it): every check passes, no cell falls back to the library's version
-(:func:`utils.exercise_checks.use`), and the cells after the exercises run on the learner's functions.
+(:func:`utils.exercise_checks.use`), and the cells after the exercises run on the learner's functions: each exercise's function is wrapped to count its
+calls after the exercise cell, and every one must be called at least once (issue 32: the learner's function is what
+the lesson uses, visibly), and each exercise cell's pass line names it ("→ the next cells use your `...`").
 
 The exercise cell of an ``### Exercise`` markdown cell is the first code cell after it; the Solution is the ```python
 block of the collapsed ``<summary>Solution</summary>`` markdown cell after it. Pasting replaces the stub (its ``def``
@@ -10,6 +12,7 @@ Each notebook runs in a fresh kernel: about as long as the ci profile itself (a 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,31 @@ def with_solutions(nb: Any) -> list[int]:
     return done
 
 
+_COUNTER = """
+def _counted(fn, name, calls=globals().setdefault("_EXERCISE_CALLS", {})):
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        calls[name] = calls.get(name, 0) + 1
+        return fn(*args, **kwargs)
+    return wrapper
+"""
+
+
+def count_later_calls(nb: Any, exercise_cells: list[int]) -> list[str]:
+    """Wrap each exercise's function (the name its ``... = use(...)`` line binds) at the end of its exercise cell so
+    that every later call is counted, and append a cell that prints the counts as JSON; returns the names."""
+    names = []
+    for j in exercise_cells:
+        m = re.search(r"^(\w+)\s*=\s*use\(", nb.cells[j].source, re.M)
+        assert m, f"exercise cell {j} has no `name = use(...)` line"
+        names.append(m.group(1))
+        nb.cells[j].source += f"\n{_COUNTER}\n{m.group(1)} = _counted({m.group(1)}, {m.group(1)!r})"
+    nb.cells.append(nbformat.v4.new_code_cell("import json\nprint(json.dumps(_EXERCISE_CALLS))"))
+    return names
+
+
 def _text(cell: Any) -> str:
     out = []
     for o in cell.get("outputs", []):
@@ -56,11 +84,16 @@ def test_notebook_runs_with_every_solution(path: Path, monkeypatch: pytest.Monke
     nb = nbformat.read(path, as_version=4)
     exercise_cells = with_solutions(nb)
     assert exercise_cells, f"{path.name} has no exercises"
+    names = count_later_calls(nb, exercise_cells)
     monkeypatch.setenv(PROFILE_ENV, "ci")  # the kernel inherits the environment
     NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     for j in exercise_cells:
         text = _text(nb.cells[j])
         assert "✓" in text and "✗" not in text, f"{path.name} cell {j}: {text.strip()}"
+        assert "the next cells use your" in text, f"{path.name} cell {j}: the pass line names no function: {text}"
+    calls = json.loads(next(line for line in _text(nb.cells[-1]).splitlines() if line.startswith("{")))
+    unused = [n for n in names if not calls.get(n)]
+    assert not unused, f"{path.name}: no cell after its exercise calls {unused} (calls: {calls})"
     fell_back = [f"cell {i}: {line}" for i, c in enumerate(nb.cells) if c.cell_type == "code"
                  for line in _text(c).splitlines() if any(f in line for f in _FALLBACK)]
     assert not fell_back, f"{path.name}: {fell_back}"

@@ -105,7 +105,7 @@ def test_notebook_02_figures_draw_the_deciding_interval():
                     "evidence": _ev(d, d - 0.05, d + 0.05, unit=u)} for name, d, u in (("a", 0.3, "trace"), ("b", -0.06, "completion"))}
     fig = after_forks_figure(after, 5, decides="b")
     notes = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert any("n = 10 completions (decides)" in t for t in notes) and len(fig.axes) == 5
+    assert any("n = 10 completions (decides)" in t for t in notes) and len(fig.axes) == 2 * 2 + 2 + 1
     plt.close(fig)
     with pytest.raises(ValueError, match="decides"):
         after_forks_figure(after, 5, decides="c")

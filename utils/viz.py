@@ -194,6 +194,44 @@ def entropy_panels(
     return fig
 
 
+def entropy_by_text_figure(per_kind: dict[str, Any], shares: Sequence[float], ev: Any, rule: float,
+                           model_name: str, bins: int = 40) -> Any:
+    """Notebook 01's ``01_entropy_by_text``, four panels in two rows (at most about 970 px wide at 110 dpi): the
+    entropy histogram of each kind of text (``per_kind``: kind -> entropies in nats, with the write-up's bands
+    shaded, :func:`plot_entropy_histogram`), and the test of the write-up's bands that decides its ledger row:
+    each text's share of tokens under 1 bit with a top probability >= 0.9 minus ``rule`` (``shares``, one dot per
+    text) and their mean with the 95 % CI of the one-sample t test (``ev``: :func:`utils.ledgers.bands_evidence`),
+    labelled with its numbers. One legend below all panels. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if len(per_kind) > 3:
+        raise ValueError(f"at most three kinds of text fit beside the test, got {len(per_kind)}")
+    arrays = {k: np.asarray(v, float) for k, v in per_kind.items()}
+    xmax = max(max(float(a.max()) for a in arrays.values()) * 1.02, PAPER_P80_NATS * 1.2)
+    fig, axes = plt.subplots(2, 2, figsize=(8.8, 7.0))
+    for ax, (kind, h) in zip(axes.flat, arrays.items()):
+        plot_entropy_histogram(h, ax=ax, title=f"{kind} ({len(h)} tokens)", bins=bins, xmax=xmax, legend=False)
+        ax.set_xlabel("token entropy (nats)")
+    ax = axes.flat[3]
+    d = np.asarray(shares, float) - rule
+    ax.plot(d, np.zeros_like(d), "o", color="#7f7f7f", alpha=0.8, label="one text: its share − rule of thumb")
+    lo, hi = ev.ci95
+    ci_point(ax, 1.0, ev, f"{ev.diff:+.3f} [{lo:+.3f}, {hi:+.3f}]\n(decides; n = {ev.n_a} texts)", at="above",
+             color="#d62728", fontweight="bold")
+    ax.axvline(0, color="#555555", ls="--", lw=1)
+    ax.set_yticks([0, 1], ["each text", "mean, 95 % CI"])
+    ax.set_ylim(-0.6, 1.9)
+    left = min(float(d.min()), lo)
+    ax.set_xlim(left - 0.1 * abs(left) - 0.02, max(0.05, float(d.max()) + 0.02))
+    ax.set_xlabel(f"share of tokens under 1 bit with p_max ≥ 0.9\n− rule of thumb {rule:.2f}")
+    ax.set_title("the write-up's bands: the test (one-sample t)", fontsize=10)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.suptitle(f"{model_name}, text it did not write", fontsize=10)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    return fig
+
+
 def text_color(rgba: Sequence[float]) -> str:
     """``"black"`` or ``"white"``, whichever contrasts more with the background colour ``rgba`` (0-1 floats): the
     WCAG contrast ratio from the colour's relative luminance (sRGB linearised). For numbers written on cells."""
@@ -359,25 +397,29 @@ def _ci_rows(ax: Any, rows: Sequence[tuple[str, Any, str]], color: str = "#22222
 def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str) -> Any:
     """Notebook 02's ``02_after_forks``: per corpus (``after``: name -> ``real`` and ``shuffled``
     (:func:`utils.forking.forking_vs_random`), ``runs`` and ``runs_null`` (:func:`utils.forking.runs_after_forks`,
-    real and shuffled order) and ``evidence`` (the paired comparison of :func:`utils.forking.after_fork_pairs`)):
+    real and shuffled order) and ``evidence`` (the paired comparison of :func:`utils.forking.after_fork_pairs`)),
+    one row of two panels:
 
-    * top row: the mean entropy 1..``k`` tokens after a forking token, after a random token and after a fork in the
+    * left: the mean entropy 1..``k`` tokens after a forking token, after a random token and after a fork in the
       shuffled sequences (pooled over all forks: descriptive);
-    * middle row: the length of the low-entropy run after each fork, real against shuffled order;
-    * bottom: the test, the paired difference (mean next-``k`` entropy after a fork - after a random token of the
-      same sequence, one pair per sequence) with its 95 % CI and n for every corpus; ``decides`` names the corpus
-      whose interval decides the claim. Returns the figure."""
+    * right: the length of the low-entropy run after each fork, real against shuffled order;
+
+    the two legends in a strip above the rows (off the data), and at the bottom the test: the paired difference
+    (mean next-``k`` entropy after a fork - after a random token of the same sequence, one pair per sequence) with
+    its 95 % CI and n for every corpus; ``decides`` names the corpus whose interval decides the claim. About 970 px
+    wide at 110 dpi. Returns the figure."""
     import matplotlib.pyplot as plt
 
     names = list(after)
     if decides not in after:
         raise ValueError(f"decides={decides!r} is not one of the corpora {names}")
-    fig = plt.figure(figsize=(16, 8.6))
-    grid = fig.add_gridspec(3, len(names), height_ratios=[1, 1, 0.62], hspace=0.55, wspace=0.25)
+    n = len(names)
+    fig = plt.figure(figsize=(8.8, 2.6 * n + 3.2))
+    grid = fig.add_gridspec(n + 2, 2, height_ratios=[0.35] + [1] * n + [0.2 * n + 0.4], hspace=0.75, wspace=0.3)
     x = np.arange(1, k + 1)
     for i, name in enumerate(names):
         a = after[name]
-        ax = fig.add_subplot(grid[0, i])
+        ax = fig.add_subplot(grid[i + 1, 0])
         ax.plot(x, a["real"]["profile_fork"], "o-", color="#d7301f", label="after a forking token (all forks pooled)")
         ax.plot(x, a["real"]["profile_random"], "s--", color="#444444", label="after a random token")
         ax.plot(x, a["shuffled"]["profile_fork"], ":", color="#1f77b4", label="after a fork, order shuffled")
@@ -385,46 +427,50 @@ def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str) -
         ax.set_xlabel("tokens after")
         ax.set_ylabel("mean entropy (nats)")
         ax.set_title(name, fontsize=9)
-        if i == 0:
-            ax.legend(fontsize=7.5, loc="best")
-        ax = fig.add_subplot(grid[1, i])
+        left = ax.get_legend_handles_labels()
+        ax = fig.add_subplot(grid[i + 1, 1])
         hi = int(np.percentile(np.concatenate([a["runs"], a["runs_null"]]), 99)) + 1
         bins = np.arange(0, hi + 1) - 0.5
         ax.hist(a["runs"], bins=bins, density=True, alpha=0.6, color="#d7301f", label="real order")
-        ax.hist(a["runs_null"], bins=bins, density=True, histtype="step", color="#1f77b4", lw=1.5, label="shuffled order")
-        ax.text(0.97, 0.95, f"mean run: real {np.mean(a['runs']):.1f}, shuffled {np.mean(a['runs_null']):.1f}",
-                transform=ax.transAxes, ha="right", va="top", fontsize=8)
+        ax.hist(a["runs_null"], bins=bins, density=True, histtype="step", color="#1f77b4", lw=1.5,
+                label="shuffled order")
+        ax.set_title(f"{name}\nmean run: real {np.mean(a['runs']):.1f}, shuffled {np.mean(a['runs_null']):.1f}",
+                     fontsize=9)
         ax.set_yscale("log")
         ax.set_xlabel("low-entropy tokens before the next fork")
         ax.set_ylabel("share of forks")
-        if i == 0:
-            ax.legend(fontsize=7.5, loc="lower left")
-    ax = fig.add_subplot(grid[2, :])
+        right = ax.get_legend_handles_labels()
+    for col, (handles, labels) in enumerate((left, right)):
+        ax = fig.add_subplot(grid[0, col])
+        ax.axis("off")
+        ax.legend(handles, labels, loc="center", fontsize=8, frameon=False)
+    ax = fig.add_subplot(grid[n + 1, :])
     _ci_rows(ax, [(name, after[name]["evidence"], " (decides)" if name == decides else "") for name in names])
-    ax.set_xlabel(f"mean entropy of the next {k} tokens after a fork − after a random token of the same sequence "
+    ax.set_xlabel(f"mean entropy of the next {k} tokens after a fork − after a random token of the same sequence\n"
                   "(nats; mean of the per-sequence differences, 95 % CI)")
     ax.set_title("the test: paired by sequence", fontsize=9)
     return fig
 
 
 def token_roles_figure(kinds: dict[str, Any], paired: dict[str, Any], roles: Any, decides: str) -> Any:
-    """Notebook 02's ``02_token_roles``, three panels:
+    """Notebook 02's ``02_token_roles``, three panels (two above, the test below; about 970 px wide at 110 dpi):
 
     * ``kinds`` (label -> :func:`utils.forking.group_table` of SmolLM2's token kinds, e.g. ``{"T = 1": ...,
       "T = 0.7": ...}``): the fork rate (``share_high``) of each kind with at least 20 tokens, **pooled** over all
       traces;
-    * ``paired`` (label -> :class:`utils.stats.Evidence` of word pieces - word starts, fork rate paired by trace): the
-      test, each difference with its 95 % CI and n; ``decides`` names the label whose interval decides;
     * ``roles`` (:func:`utils.forking.group_table` of Countdown's roles): the fork rate of each role, pooled, with its
-      mean entropy in nats.
+      mean entropy in nats written in a column at the right edge (clear of the bars and the tick labels);
+    * ``paired`` (label -> :class:`utils.stats.Evidence` of word pieces - word starts, fork rate paired by trace): the
+      test, each difference with its 95 % CI and n; ``decides`` names the label whose interval decides.
 
-    Returns the figure."""
+    The legends sit below their panels, off the data. Returns the figure."""
     import matplotlib.pyplot as plt
 
     if decides not in paired:
         raise ValueError(f"decides={decides!r} is not one of {list(paired)}")
-    fig, axes = plt.subplots(1, 3, figsize=(17, 4.0), gridspec_kw={"width_ratios": [1, 1.15, 1]})
-    ax = axes[0]
+    fig = plt.figure(figsize=(8.8, 7.4))
+    grid = fig.add_gridspec(2, 2, height_ratios=[1.5, 0.2 * len(paired) + 0.5], hspace=0.95, wspace=0.75)
+    ax = fig.add_subplot(grid[0, 0])
     first = next(iter(kinds.values()))
     order = first[first["n"] >= 20].sort_values("share_high").index.tolist()
     y = np.arange(len(order))
@@ -434,23 +480,26 @@ def token_roles_figure(kinds: dict[str, Any], paired: dict[str, Any], roles: Any
         ax.barh(y + 0.4 - h * (j + 0.5), table.reindex(order)["share_high"], height=h, color=colors[j % len(colors)],
                 label=f"{label}, pooled over all traces")
     ax.set_yticks(y, order)
-    ax.set_title("SmolLM2 · word problems: fork rate by token kind (pooled)", fontsize=9)
-    ax = axes[1]
-    _ci_rows(ax, [(label, ev, " (decides)" if label == decides else "") for label, ev in paired.items()], color="#d7301f")
-    ax.set_xlabel("fork rate of word pieces − word starts in the same trace\n(mean over traces, 95 % CI)")
-    ax.set_title("SmolLM2: the test, paired by trace", fontsize=9)
-    ax = axes[2]
+    ax.set_title("SmolLM2 · word problems:\nfork rate by token kind (pooled)", fontsize=9)
+    bars = [ax]
+    ax = fig.add_subplot(grid[0, 1])
     t = roles[roles["n"] >= 20].sort_values("share_high")
     ax.barh(t.index, t["share_high"], color="#1f77b4", label="T = 1, pooled over all completions")
-    for yy, (sh, m) in enumerate(zip(t["share_high"], t["mean_entropy"])):
-        ax.text(sh + 0.01, yy, f"mean H {m:.2f} nats", va="center", fontsize=8)
-    ax.set_title("task model · Countdown: fork rate by token role (pooled)", fontsize=9)
-    for ax in (axes[0], axes[2]):
+    for yy, m in enumerate(t["mean_entropy"]):
+        ax.text(1.0, yy, f"mean H {m:.2f} nats", transform=ax.get_yaxis_transform(), ha="left", va="center",
+                fontsize=8, clip_on=False)
+    ax.set_title("task model · Countdown:\nfork rate by token role (pooled)", fontsize=9)
+    bars.append(ax)
+    for ax in bars:
         ax.axvline(0.2, color="#555555", ls="--", lw=1, label="average token: 20%")
-        ax.set_xlim(0, 1.15)
+        ax.set_xlim(0, 1.0)
         ax.set_xlabel("fork rate: share of tokens at or above\ntheir corpus' 80th percentile")
-        ax.legend(fontsize=7.5, loc="lower right")
-    fig.tight_layout()
+        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False)
+    ax = fig.add_subplot(grid[1, :])
+    _ci_rows(ax, [(label, ev, " (decides)" if label == decides else "") for label, ev in paired.items()],
+             color="#d7301f")
+    ax.set_xlabel("fork rate of word pieces − word starts in the same trace (mean over traces, 95 % CI)")
+    ax.set_title("SmolLM2: the test, paired by trace", fontsize=9)
     return fig
 
 
@@ -482,5 +531,66 @@ def threshold_bars(groups: dict[str, dict[str, float]], colors: dict[str, str], 
     ax.set_xlabel("80th percentile of token entropy (nats)")
     handles = [Patch(color=colors[c], label=c) for c in groups] + [line]
     ax.legend(handles, list(groups) + [reference_label], fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 03's figures: the grid, the two temperature axes, pass@k
+# ---------------------------------------------------------------------------------------------
+
+
+def grid_heatmap_figure(table: dict[str, Any], fork_table: dict[str, Any], diffs: dict[Any, Any], judged: Any,
+                        base: Any, n_seeds: int, n_problems: int, tau: float) -> Any:
+    """Notebook 03's ``03_grid_heatmap``: pass@1 of every (T_fork, T_rest) cell (top; each cell's second line its
+    difference to ``base`` ± the half-width of the paired 95 % CI, from ``diffs``) and the fork share (bottom), the
+    cells ``judged`` and ``base`` outlined in red, and a key below that states ``judged`` − ``base`` with its 95 %
+    CI. At most about 1000 px wide at 110 dpi. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from utils import decoding_grid as dg
+
+    ev = diffs[judged]
+    n_temps = len(table["t_rests"])
+    fig, axes = plt.subplots(2, 1, figsize=(min(8.8, 2.2 + 1.3 * n_temps), 12))
+    dg.plot_grid_heatmap(table, ax=axes[0], highlight=[judged, base], diffs=diffs, fontsize=9,
+                         title=f"pass@1 per cell: mean over {n_seeds} seed(s) x {n_problems} problems\nsecond "
+                               f"line: minus {base}, paired by problem,\n± 95 % CI half-width (n = {ev.n_a} problems)")
+    dg.plot_grid_heatmap(fork_table, ax=axes[1], cmap="magma", fontsize=9,
+                         title=f"fork share (mean over seeds):\nsteps with untempered H ≥ τ = {tau:.3f} nats")
+    dg.heatmap_key(fig, f"red outline: the write-up's {judged} and the baseline {base}:\n{judged} − {base} = "
+                        f"{ev.diff:+.3f}, 95 % CI [{ev.ci95[0]:+.3f}, {ev.ci95[1]:+.3f}] (paired by problem, "
+                        f"n = {ev.n_a})", fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def axis_effects_figure(comparisons: dict[str, list[dict[str, Any]]], title: str) -> Any:
+    """Notebook 03's ``03_axis_effects``: :func:`utils.decoding_grid.plot_axis_comparisons` (each cell on the two
+    lines through (1, 1) minus (1, 1), paired 95 % CIs), the legend below the axes. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from utils import decoding_grid as dg
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    dg.plot_axis_comparisons(comparisons, ax=ax, title=title)
+    fig.tight_layout()
+    return fig
+
+
+def passk_figure(curves: dict[str, tuple[Sequence[int], Sequence[float]]], at_n: dict[str, Any], k: int,
+                 judged: str, n_problems: int, n_seeds: int) -> Any:
+    """Notebook 03's ``03_passk``: pass@k curves of each cell (top, the legend beside the axes, off the curves)
+    and each cell minus (1, 1) at ``k`` with its paired 95 % CI (bottom; ``judged`` in bold), by
+    :func:`utils.decoding_grid.plot_passk`. At most about 1000 px wide at 110 dpi. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from utils import decoding_grid as dg
+
+    fig, axes = plt.subplots(2, 1, figsize=(6.2, 8), gridspec_kw={"height_ratios": [1.5, 1]})
+    dg.plot_passk(curves, at_n, k, judged, axes, n_problems)
+    axes[0].set_title(f"pass@k, n = {k} samples per problem,\n{n_problems} problems, {n_seeds} seed(s)", fontsize=10)
+    axes[1].set_title(f"each cell minus (1, 1) at k = {k};\nbold: the cell the coverage claim is judged on",
+                      fontsize=10)
     fig.tight_layout()
     return fig
