@@ -145,9 +145,9 @@ def distribution_sentence(pooled: dict[str, Any], thr: dict[str, float]) -> str:
     parts = [f"{name}: {np.mean(h < 0.01):.0%} of {h.size} tokens below 0.01 nats, 80th percentile {thr[name]:.2f} nats"
              for name, h in pooled.items()]
     most = max(pooled, key=lambda n: np.mean(pooled[n] < 0.01))
-    return (f"The figure found: {'; '.join(parts)}. The most near-certain corpus is the {most}; "
-            f"{'none' if max(np.mean(h < 0.01) for h in pooled.values()) <= 0.5 else 'only it'} has over half of its "
-            "tokens below 0.01 nats, the paper's picture.")
+    over = [n for n, h in pooled.items() if np.mean(h < 0.01) > 0.5]
+    return (f"The figure found: {'; '.join(parts)}. The most near-certain corpus is the {most}. Over half of "
+            f"the tokens below 0.01 nats, the paper's picture: {', '.join(over) if over else 'no corpus'}.")
 
 
 def half_p80_sentence(half: dict[str, Evidence], p80: dict[str, Evidence], lm: str, lm07: str, cd: str,

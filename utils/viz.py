@@ -189,8 +189,10 @@ def entropy_panels(
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.tight_layout(rect=(0, 0.12 if nrows == 1 else 0.06, 1, 1))
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+    wide = panel_size[0] * ncols >= 12  # four legend columns fit only a wide figure
+    fig.tight_layout(rect=(0, 0.12 if nrows == 1 else 0.06 if wide else 0.12, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=min(4 if wide else 2, len(labels)), fontsize=8,
+               frameon=False)
     return fig
 
 
@@ -414,8 +416,9 @@ def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str) -
     if decides not in after:
         raise ValueError(f"decides={decides!r} is not one of the corpora {names}")
     n = len(names)
-    fig = plt.figure(figsize=(8.8, 2.6 * n + 3.2))
-    grid = fig.add_gridspec(n + 2, 2, height_ratios=[0.35] + [1] * n + [0.2 * n + 0.4], hspace=0.75, wspace=0.3)
+    fig = plt.figure(figsize=(8.8, 2.6 * n + 4.0))
+    grid = fig.add_gridspec(n + 2, 2, height_ratios=[0.35] + [1] * n + [0.35 * n + 0.4], hspace=1.0, wspace=0.5,
+                            left=0.2)  # room for the test's row labels inside the figure's width
     x = np.arange(1, k + 1)
     for i, name in enumerate(names):
         a = after[name]
@@ -445,7 +448,8 @@ def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str) -
         ax.axis("off")
         ax.legend(handles, labels, loc="center", fontsize=8, frameon=False)
     ax = fig.add_subplot(grid[n + 1, :])
-    _ci_rows(ax, [(name, after[name]["evidence"], " (decides)" if name == decides else "") for name in names])
+    _ci_rows(ax, [(name.replace(" · T", "\nT"), after[name]["evidence"], " (decides)" if name == decides else "")
+                  for name in names])
     ax.set_xlabel(f"mean entropy of the next {k} tokens after a fork − after a random token of the same sequence\n"
                   "(nats; mean of the per-sequence differences, 95 % CI)")
     ax.set_title("the test: paired by sequence", fontsize=9)
@@ -459,7 +463,7 @@ def token_roles_figure(kinds: dict[str, Any], paired: dict[str, Any], roles: Any
       "T = 0.7": ...}``): the fork rate (``share_high``) of each kind with at least 20 tokens, **pooled** over all
       traces;
     * ``roles`` (:func:`utils.forking.group_table` of Countdown's roles): the fork rate of each role, pooled, with its
-      mean entropy in nats written in a column at the right edge (clear of the bars and the tick labels);
+      mean entropy in nats written in a column right of 1 (clear of the bars and the tick labels);
     * ``paired`` (label -> :class:`utils.stats.Evidence` of word pieces - word starts, fork rate paired by trace): the
       test, each difference with its 95 % CI and n; ``decides`` names the label whose interval decides.
 
@@ -485,14 +489,15 @@ def token_roles_figure(kinds: dict[str, Any], paired: dict[str, Any], roles: Any
     ax = fig.add_subplot(grid[0, 1])
     t = roles[roles["n"] >= 20].sort_values("share_high")
     ax.barh(t.index, t["share_high"], color="#1f77b4", label="T = 1, pooled over all completions")
-    for yy, m in enumerate(t["mean_entropy"]):
-        ax.text(1.0, yy, f"mean H {m:.2f} nats", transform=ax.get_yaxis_transform(), ha="left", va="center",
-                fontsize=8, clip_on=False)
+    for yy, m in enumerate(t["mean_entropy"]):  # a column right of every bar (fork rates end at 1)
+        ax.text(1.04, yy, f"mean H\n{m:.2f} nats", ha="left", va="center", fontsize=7.5)
+    ax.axvline(1.0, color="#bbbbbb", lw=0.8)
     ax.set_title("task model · Countdown:\nfork rate by token role (pooled)", fontsize=9)
     bars.append(ax)
-    for ax in bars:
+    for ax, right in zip(bars, (1.0, 1.38)):
         ax.axvline(0.2, color="#555555", ls="--", lw=1, label="average token: 20%")
-        ax.set_xlim(0, 1.0)
+        ax.set_xlim(0, right)
+        ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
         ax.set_xlabel("fork rate: share of tokens at or above\ntheir corpus' 80th percentile")
         ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False)
     ax = fig.add_subplot(grid[1, :])
