@@ -12,12 +12,33 @@ from typing import Any
 from utils.config import DATA_DIR
 from utils.stats import Evidence, verdict
 
-__all__ = ["SAID", "after_forks_sentence", "after_forks_table", "axis_sentence", "countdown_sentence",
-           "distribution_sentence", "distribution_table", "grid_sentence", "half_p80_sentence", "passk_sentence",
-           "passk_table", "shape_table", "summary_02", "summary_03", "temperature_sentence", "temperature_table",
-           "thresholds_sentence", "token_roles_sentence",
-           "bands_sentence", "entropy_by_text_sentence", "held_word", "sample_texts", "summary_01",
-           "text_kinds_sentence", "unit_sentence"]
+__all__ = [
+    "SAID",
+    "after_forks_sentence",
+    "after_forks_table",
+    "axis_sentence",
+    "bands_sentence",
+    "countdown_sentence",
+    "distribution_sentence",
+    "distribution_table",
+    "entropy_by_text_sentence",
+    "grid_sentence",
+    "half_p80_sentence",
+    "held_word",
+    "passk_sentence",
+    "passk_table",
+    "sample_texts",
+    "shape_table",
+    "summary_01",
+    "summary_02",
+    "summary_03",
+    "temperature_sentence",
+    "temperature_table",
+    "text_kinds_sentence",
+    "thresholds_sentence",
+    "token_roles_sentence",
+    "unit_sentence",
+]
 
 #: The verdict of a test, as the end of "the rule of thumb ...".
 _HELD = {"reproduced": "holds", "not reproduced": "does not hold", "inconclusive": "cannot be decided here"}
@@ -306,7 +327,7 @@ def grid_sentence(table: dict[str, Any], fork_table: dict[str, Any], ev: Evidenc
 
     (lo, clo), (hi, chi) = at(table, np.nanargmin), at(table, np.nanargmax)
     (flo, _), (fhi, _) = at(fork_table, np.nanargmin), at(fork_table, np.nanargmax)
-    cell = lambda c: f"({c[0]:g}, {c[1]:g})"  # noqa: E731
+    cell = lambda c: f"({c[0]:g}, {c[1]:g})"
     return (f"The figure found: pass@1 runs from {lo:.3f} at {cell(clo)} to {hi:.3f} at {cell(chi)}; the fork share "
             f"from {flo:.2f} to {fhi:.2f}. The write-up's {cell(judged)} − {cell(base)} = {ev.diff:+.3f} "
             f"[95 % CI {ev.ci95[0]:+.3f}, {ev.ci95[1]:+.3f}], n = {ev.n_a} problems: better? "
@@ -337,7 +358,7 @@ def shape_table(shape: dict[str, Any]) -> Any:
 def passk_sentence(curves: dict[str, Any], at_n: dict[str, Evidence], k: int, judged: str) -> str:
     """Notebook 03, what ``03_passk`` found: pass@1 and pass@``k`` of every cell, and the judged cell minus (1, 1)
     at ``k`` with its 95 % CI."""
-    name = lambda key: "({}, {})".format(*key.split(","))  # noqa: E731
+    name = lambda key: "({}, {})".format(*key.split(","))
     ends = "; ".join(f"{name(key)} {c['mean'][0]:.3f} → {c['mean'][-1]:.3f}" for key, c in curves.items())
     ev = at_n[judged]
     return (f"The figure found: pass@1 → pass@{k} per cell: {ends}. At k = {k}, {name(judged)} − (1, 1) = "
@@ -367,7 +388,7 @@ def summary_03(*, ev21: Evidence, ev_cov: Evidence, n_pk: int, shape: dict[str, 
                fork_base: float, fork_hot: float, hot: float, lm_summary: Sequence[dict[str, Any]],
                n_word_problems: int) -> str:
     """Notebook 03's summary, from its results."""
-    ci = lambda ev: f"{ev.diff:+.3f} (95 % CI {ev.ci95[0]:+.3f} to {ev.ci95[1]:+.3f})"  # noqa: E731
+    ci = lambda ev: f"{ev.diff:+.3f} (95 % CI {ev.ci95[0]:+.3f} to {ev.ci95[1]:+.3f})"
     lines = [
         "The dual-temperature rule is a few lines (section 1): the entropy of the untempered row picks T_fork or "
         "T_rest.",

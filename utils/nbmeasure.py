@@ -41,7 +41,7 @@ from typing import Any
 
 from utils.notebook import SETUP_MARKER, notebook_paths
 
-__all__ = ["KINDS", "Measure", "classify_lines", "measure_notebook", "main"]
+__all__ = ["KINDS", "Measure", "classify_lines", "main", "measure_notebook"]
 
 _BOOKKEEPING_CALLS = {"Ledger", "record", "record_rows", "load_claims", "build_ledger", "Job", "run_many", "load_jobs",
                       "perf_counter"}
@@ -82,7 +82,7 @@ class Measure:
 
     def line(self) -> str:
         ok = (self.share <= TARGETS[0], self.longest_cell <= TARGETS[1], self.longest_output <= TARGETS[2])
-        mark = lambda b: "" if b else " (over)"  # noqa: E731
+        mark = lambda b: "" if b else " (over)"
         return (f"{self.notebook}: bookkeeping {self.bookkeeping_lines}/{self.code_lines} = {self.share:.0%}{mark(ok[0])}"
                 f" | longest code cell {self.longest_cell} lines (cell {self.longest_cell_index}){mark(ok[1])}"
                 f" | longest text output {self.longest_output} lines (cell {self.longest_output_index}){mark(ok[2])}")
