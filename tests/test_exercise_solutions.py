@@ -6,7 +6,7 @@ the lesson uses, visibly), and each exercise cell's pass line names it ("→ the
 
 The exercise cell of an ``### Exercise`` markdown cell is the first code cell after it; the Solution is the ```python
 block of the collapsed ``<summary>Solution</summary>`` markdown cell after it. Pasting replaces the stub (its ``def``
-and check call) with the Solution and keeps the cell's ``... = use(...)`` line, so the next cells get the function.
+and check call) with the Solution and keeps the cell's ``... = use(...)`` statement, so the next cells get the function.
 Each notebook runs in a fresh kernel: about as long as the ci profile itself (a few minutes for all six on 2 CPU cores).
 """
 
@@ -37,7 +37,9 @@ def with_solutions(nb: Any) -> list[int]:
         sol = next((m.group(1) for cc in cells[i:i + 6] if cc.cell_type == "markdown"
                     for m in [_SOLUTION.search(cc.source)] if m), None)
         assert sol, f"exercise {c.source.splitlines()[0]!r} has no Solution"
-        keep = [line for line in cells[j].source.splitlines() if re.search(r"=\s*use\(", line)]
+        lines = cells[j].source.splitlines()
+        start = next((k for k, line in enumerate(lines) if re.search(r"=\s*use\(", line)), len(lines))
+        keep = lines[start:]  # the `... = use(...)` statement, however many lines it spans (it ends the cell)
         cells[j].source = sol.rstrip("\n") + ("\n\n" + "\n".join(keep) if keep else "")
         done.append(j)
     return done
