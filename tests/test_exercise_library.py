@@ -42,7 +42,7 @@ def test_use_keeps_a_passing_function_and_falls_back_otherwise(capsys: pytest.Ca
     assert use(lib.fork_threshold, exercises.check_fork_threshold, stub, "Exercise 2.1") is lib.fork_threshold
     out = capsys.readouterr().out.splitlines()  # the check's ✓ line, then where the function is used
     assert len(out) == 2 and out[0].startswith("✓")
-    assert out[1] == "→ Exercise 2.1 passes: the next cells use your `fork_threshold`"
+    assert out[1] == "→ Exercise 2.1 done: the next cells use your `fork_threshold`"
     assert use(stub, exercises.check_fork_threshold, lib.fork_threshold, "Exercise 2.1") is lib.fork_threshold
     out = capsys.readouterr().out.splitlines()
     assert out[1] == "→ Exercise 2.1 not done yet: the next cells use the series' utils.exercise_library.fork_threshold"

@@ -1,10 +1,12 @@
 """Every notebook, run in the ci profile with each exercise's Solution pasted into its exercise cell (in notebook
 order, as a learner who solved them would have it): every check passes, no cell falls back to the library's version
-(:func:`utils.exercise_checks.use`), and the cells after the exercises run on the learner's functions.
+(:func:`utils.exercise_checks.use`), and the cells after the exercises run on the learner's functions: each exercise's function is wrapped to count its
+calls after the exercise cell, and every one must be called at least once (issue 32: the learner's function is what
+the lesson uses, visibly), and each exercise cell's pass line names it ("→ the next cells use your `...`").
 
 The exercise cell of an ``### Exercise`` markdown cell is the first code cell after it; the Solution is the ```python
 block of the collapsed ``<summary>Solution</summary>`` markdown cell after it. Pasting replaces the stub (its ``def``
-and check call) with the Solution and keeps the cell's ``... = use(...)`` line, so the next cells get the function.
+and check call) with the Solution and keeps the cell's ``... = use(...)`` statement, so the next cells get the function.
 Each notebook runs in a fresh kernel: about as long as the ci profile itself (a few minutes for all six on 2 CPU cores).
 """
 
@@ -100,6 +102,10 @@ def test_notebook_runs_with_every_solution(path: Path, monkeypatch: pytest.Monke
     for j in exercise_cells:
         text = _text(nb.cells[j])
         assert "✓" in text and "✗" not in text, f"{path.name} cell {j}: {text.strip()}"
+        assert "the next cells use your" in text, f"{path.name} cell {j}: the pass line names no function: {text}"
+    calls = json.loads(next(line for line in _text(nb.cells[-1]).splitlines() if line.startswith("{")))
+    unused = [n for n in names if not calls.get(n)]
+    assert not unused, f"{path.name}: no cell after its exercise calls {unused} (calls: {calls})"
     fell_back = [f"cell {i}: {line}" for i, c in enumerate(nb.cells) if c.cell_type == "code"
                  for line in _text(c).splitlines() if any(f in line for f in _FALLBACK)]
     assert not fell_back, f"{path.name}: {fell_back}"

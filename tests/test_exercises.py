@@ -3,6 +3,7 @@ section) passes its check, and an untouched stub fails it with a "not implemente
 
 from __future__ import annotations
 
+import math
 import json
 import re
 
@@ -139,3 +140,44 @@ def test_usual_slips_of_04_to_06_are_named(capsys: pytest.CaptureFixture[str]) -
     for check, wrong, why in cases:
         check(wrong)
         assert why in capsys.readouterr().out, check.__name__
+
+
+def test_entropy_in_bits_multiplied_by_ln2_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    """The common slip of Exercise 1.1: bits by multiplying the nats by ln 2 instead of dividing."""
+    import torch
+
+    def slip(logits, unit="nats"):
+        logp = torch.log_softmax(logits.float(), -1)
+        h = -torch.where(logp.exp() > 0, logp.exp() * logp, torch.zeros_like(logp)).sum(-1)
+        return h * math.log(2) if unit == "bits" else h
+
+    out = _out("check_entropy_from_logits", slip, capsys)
+    assert out.startswith("✗") and "divided by ln 2, not multiplied" in out
+
+
+def test_pass_at_k_with_replacement_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _out("check_pass_at_k", lambda n, c, k: 1 - (1 - c / n) ** k, capsys)
+    assert out.startswith("✗") and "without replacement" in out
+
+
+def test_find_forks_without_ties_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    def strict(records, q=80):
+        scored = [r for r in records if r.entropy is not None]
+        t = np.percentile([r.entropy for r in scored], q)
+        return [r.token for r in scored if r.entropy > t]
+
+    out = _out("check_find_forks", strict, capsys)
+    assert out.startswith("✗") and "tied at the threshold" in out
+
+
+def test_use_says_which_function_the_next_cells_use(capsys: pytest.CaptureFixture[str]) -> None:
+    from utils.exercise_checks import use
+    from utils.passk import pass_at_k
+
+    def my_pass_at_k(n, c, k):
+        return pass_at_k(n, c, k)
+
+    assert use(my_pass_at_k, exercises.check_pass_at_k, pass_at_k, "Exercise 9.9") is my_pass_at_k
+    assert "→ Exercise 9.9 done: the next cells use your `my_pass_at_k`" in capsys.readouterr().out

@@ -105,7 +105,7 @@ def test_notebook_02_figures_draw_the_deciding_interval():
                     "evidence": _ev(d, d - 0.05, d + 0.05, unit=u)} for name, d, u in (("a", 0.3, "trace"), ("b", -0.06, "completion"))}
     fig = after_forks_figure(after, 5, decides="b")
     notes = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert any("n = 10 completions (decides)" in t for t in notes) and len(fig.axes) == 5
+    assert any("n = 10 completions (decides)" in t for t in notes) and len(fig.axes) == 2 * 2 + 2 + 1
     plt.close(fig)
     with pytest.raises(ValueError, match="decides"):
         after_forks_figure(after, 5, decides="c")
@@ -114,7 +114,7 @@ def test_notebook_02_figures_draw_the_deciding_interval():
     roles = pd.DataFrame({"n": [30, 40], "share_high": [0.8, 0.1], "mean_entropy": [0.97, 0.1]}, index=["operator", "="])
     fig = token_roles_figure({"T = 1": kinds, "T = 0.7": kinds}, {"T = 1": _ev(-0.02, -0.06, 0.02)}, roles, decides="T = 1")
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert "mean H 0.97 nats" in texts and any("(decides)" in t for t in texts)
+    assert "mean H\n0.97 nats" in texts and any("(decides)" in t for t in texts)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["word start", "word piece"]  # n >= 20, by rate
     assert sum("pooled" in t.get_text() for t in fig.axes[0].get_legend().get_texts()) == 2
     plt.close(fig)
@@ -145,4 +145,53 @@ def test_ci_point_draws_the_interval_and_its_text() -> None:
     assert len(ax.containers) == 2   # two error bars
     with pytest.raises(ValueError, match="right"):
         ci_point(ax, 0.0, ev, "x", at="left")
+    plt.close(fig)
+
+
+def _width_px(fig, dpi: int = 110) -> int:
+    """The width of ``fig`` as :func:`utils.viz.save_figure` saves it (bbox_inches="tight")."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=dpi, bbox_inches="tight", format="png")
+    return Image.open(io.BytesIO(buf.getvalue())).size[0]
+
+
+def test_notebooks_01_02_figures_fit_1000_px_and_draw_the_test():
+    """Issue 32: every figure of 01-03 is at most 1000 px wide at its saved resolution; 01_entropy_by_text draws the
+    per-text shares with their mean and 95 % CI, and the range the arithmetic allows (issue 29: no test)."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from utils.viz import after_forks_figure, entropy_by_text_figure, entropy_panels, token_roles_figure
+
+    rng = np.random.default_rng(0)
+    bands = {"mean": 0.835, "sd": 0.11, "n": 6, "ci95_lo": 0.721, "ci95_hi": 0.950}
+    fig = entropy_by_text_figure({k: rng.exponential(1.0, 200) for k in ("prose", "math", "code")},
+                                 [0.7, 0.8, 0.85, 0.9, 0.95, 1.0], bands, (0.47, 2.03), "a model")
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any("0.83 [0.72, 0.95], n = 6 texts" in t for t in texts)
+    assert any("0.47-2.03 bits" in t for t in texts) and not any("decides" in t for t in texts)
+    assert _width_px(fig) <= 1000
+    plt.close(fig)
+    fig = entropy_panels({f"corpus {i}": rng.exponential(1.0, 300) for i in range(3)}, ncols=2,
+                         panel_size=(4.4, 3.2))
+    assert _width_px(fig) <= 1000
+    plt.close(fig)
+    prof = {"profile_fork": rng.random(5), "profile_random": rng.random(5)}
+    after = {n: {"real": prof, "shuffled": prof, "runs": rng.integers(0, 9, 50), "runs_null": rng.integers(0, 9, 50),
+                 "evidence": _ev(-0.1, -0.2, 0.0)} for n in ("a long corpus name · T = 1", "b", "c")}
+    fig = after_forks_figure(after, 5, decides="b")
+    assert _width_px(fig) <= 1000
+    plt.close(fig)
+    kinds = pd.DataFrame({"n": [30, 40], "share_high": [0.4, 0.3]}, index=["word piece", "punctuation / symbol"])
+    roles = pd.DataFrame({"n": [30, 40], "share_high": [0.0, 0.8], "mean_entropy": [0.0, 0.97]},
+                         index=["separator ','", "operator"])
+    fig = token_roles_figure({"T = 1": kinds, "T = 0.7": kinds}, {"T = 1": _ev(-0.02, -0.06, 0.02)}, roles, "T = 1")
+    assert _width_px(fig) <= 1000
+    roles_ax = fig.axes[1]
+    label_x = [t.get_position()[0] for t in roles_ax.texts]
+    assert label_x and all(x > 1.0 for x in label_x)  # the mean-H labels sit right of every bar, clear of the ticks
     plt.close(fig)

@@ -557,7 +557,7 @@ def plot_passk(curves: dict[str, tuple[Sequence[int], Sequence[float]]], diffs: 
     axes[0].set_xscale("log", base=2)
     axes[0].set_xticks(ticks, [str(t) for t in ticks])
     axes[0].set(xlabel="k (samples allowed per problem)", ylabel="pass@k (unbiased, mean over problems)")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)  # off the curves
     keys = list(diffs)
     for y, key in enumerate(keys):
         ev = diffs[key]
@@ -593,7 +593,7 @@ def plot_axis_comparisons(comparisons: dict[str, list[dict[str, Any]]], ax: Any 
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xlabel("temperature of the varied steps")
     ax.set_ylabel(f"pass@1 minus ({center:g}, {center:g})\n(95% CI, paired by problem)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)  # off the data
     if title:
         ax.set_title(title)
     return ax

@@ -79,16 +79,16 @@ def use(learner_fn: Callable[..., Any], check: Callable[[Callable[..., Any]], An
         name: str) -> Callable[..., Any]:
     """The function the next cells use: ``learner_fn`` when it passes ``check``, else ``library_fn``.
 
-    Runs the check (which prints its one line), then one more line saying which function the next cells use: when it
-    passes, ``→ Exercise 4.1 passes: the next cells use your `group_advantages```; when it fails, e.g. ``→ Exercise 1.1 not done
-    yet: the next cells use the series' utils.entropy.token_entropy``, so the notebook goes on with the library's
+    Runs the check (which prints its one line) and prints one more line that says which function the next cells
+    use: ``→ Exercise 1.1 done: the next cells use your `entropy_from_logits``` when it passes, else e.g.
+    ``→ Exercise 1.1 not done yet: the next cells use the series' utils.entropy.token_entropy``, so the notebook goes on with the library's
     version (:mod:`utils.exercise_library` adapts it to the exercise's signature where they differ). In a notebook:
     ``find_forks = use(find_forks, check_find_forks, fork_tokens, "Exercise 1.2")``."""
     _LAST[0] = None
     check(learner_fn)
     outcome = _LAST[0]
     if outcome is not None and outcome[0]:
-        print(f"→ {name} passes: the next cells use your `{getattr(learner_fn, '__name__', 'function')}`")
+        print(f"→ {name} done: the next cells use your `{getattr(learner_fn, '__name__', name)}`")
         return learner_fn
     lib = f"{getattr(library_fn, '__module__', '') or ''}.{getattr(library_fn, '__qualname__', repr(library_fn))}".lstrip(".")
     state = "not done yet" if outcome is None or outcome[1] == "not implemented yet" else "does not pass its check yet"

@@ -47,6 +47,15 @@ def check_entropy_from_logits(fn: Callable[..., torch.Tensor]) -> None:
                        "float32 (logits.float()) with log_softmax" if logits.dtype == torch.float16 else
                        "a masked entry has p = 0 and log p = -inf, and 0 * -inf is NaN: count those terms as 0")
                 raise ExerciseFailed(f"{what}: NaN in the result -- {why}")
+            nats = token_entropy(logits).double()
+            slips = {"bits": [(nats * math.log(2), "bits are nats divided by ln 2, not multiplied by it"),
+                              (nats, "unit='bits' must return bits: divide the nats by ln 2")],
+                     "nats": [(nats / math.log(2), "unit='nats' (the default) must return nats: the natural log, "
+                                                   "not log2")]}[unit]
+            for wrong, why in slips:
+                if got.shape == nats.shape and torch.allclose(got.double(), wrong, atol=1e-4, rtol=1e-4) and \
+                        not torch.allclose(wrong, token_entropy(logits, unit=unit).double(), atol=1e-4):
+                    raise ExerciseFailed(f"{what} ({unit}): {why}")
             _close(got, token_entropy(logits, unit=unit), f"{what} ({unit})", atol=1e-4)
         return run
 
@@ -82,7 +91,12 @@ def check_find_forks(fn: Callable[..., list]) -> None:
                 raise ExerciseFailed(f"{what}: return a list of token strings, got {type(got).__name__}")
             got = [g.token if isinstance(g, TokenRecord) else g for g in got]
             if got != want:
-                raise ExerciseFailed(f"{what}, q={q}: expected {want}, got {got}")
+                extra = [g for g in got if g not in want]
+                why = ("position 0 has no entropy (None): skip it" if "tok0" in got else
+                       "keep the tokens in text order" if sorted(got) == sorted(want) else
+                       "tokens tied at the threshold count: keep entropy >= threshold" if not extra else
+                       "the threshold is the q-th percentile of this text's own entropies (np.percentile)")
+                raise ExerciseFailed(f"{what}, q={q}: expected {want}, got {got} -- {why}")
         return run
 
     rng = np.random.default_rng(0)
@@ -112,7 +126,9 @@ def check_fork_threshold(fn: Callable[..., tuple]) -> None:
             thr = percentile_threshold(np.concatenate(seqs), q)
             if abs(float(got[0]) - thr) > 1e-9:
                 per_seq = float(np.mean([np.percentile(s, q) for s in seqs]))
-                hint = " (that is the mean of per-sequence percentiles: pool the tokens first)" if abs(float(got[0]) - per_seq) < 1e-9 else ""
+                hint = (" (that is the mean of per-sequence percentiles: pool the tokens first)"
+                        if abs(float(got[0]) - per_seq) < 1e-9 else
+                        " (the q-th percentile of all tokens pooled: np.percentile(np.concatenate(seqs), q))")
                 raise ExerciseFailed(f"{what}, q={q}: expected threshold {thr:.6g}, got {float(got[0]):.6g}{hint}")
             share = share_above(seqs, thr)
             if abs(float(got[1]) - share) > 1e-9:
@@ -143,9 +159,19 @@ def check_fork_rate_by_kind(fn: Callable[..., dict]) -> None:
                 raise ExerciseFailed(f"return a dict {{kind: rate}}, got {type(got).__name__}")
             if set(got) != set(want):
                 raise ExerciseFailed(f"{what}: expected the kinds {sorted(want)}, got {sorted(got)}")
+            flat_h, flat_k = np.concatenate(ent), [k for ks in kinds for k in ks]
+            forks = [k for h, k in zip(flat_h, flat_k) if h >= thr]
             for k, v in want.items():
                 if abs(float(got[k]) - v) > 1e-9:
-                    raise ExerciseFailed(f"{what}: fork rate of {k!r} should be {v:.4f}, got {float(got[k]):.4f}")
+                    share_of_forks = forks.count(k) / len(forks) if forks else math.nan
+                    strict = np.mean([h > thr for h, kk in zip(flat_h, flat_k) if kk == k])
+                    why = ("that is the share of forks that are this kind; the fork rate is the share of this "
+                           "kind's tokens that fork" if abs(float(got[k]) - share_of_forks) < 1e-9 else
+                           "a token exactly at the threshold forks: count entropy >= threshold"
+                           if abs(float(got[k]) - strict) < 1e-9 else
+                           "pool the kind's tokens over all sequences, then take the share at or above the threshold")
+                    raise ExerciseFailed(f"{what}: fork rate of {k!r} should be {v:.4f}, got {float(got[k]):.4f} "
+                                         f"-- {why}")
         return run
 
     rng = np.random.default_rng(1)
@@ -230,7 +256,14 @@ def check_pass_at_k(fn: Callable[[int, int, int], float]) -> None:
                 raise ExerciseFailed(f"{what}: return one number, got {type(got).__name__}")
             ref = float(pass_at_k(n, c, k))
             if not math.isclose(float(got), ref, rel_tol=1e-9, abs_tol=1e-12):
-                raise ExerciseFailed(f"{what} (n={n}, c={c}, k={k}): expected {ref:.6g}, got {float(got):.6g}")
+                g = float(got)
+                why = ("that is pass@1, c / n: pass@k asks whether any of k samples is correct" if
+                       math.isclose(g, c / n, abs_tol=1e-12) else
+                       "that is 1 - (1 - c/n)^k, k draws with replacement; the k samples are drawn from the n "
+                       "without replacement: 1 - C(n - c, k) / C(n, k)" if
+                       math.isclose(g, 1 - (1 - c / n) ** k, rel_tol=1e-9, abs_tol=1e-12) else
+                       "pass@k = 1 - C(n - c, k) / C(n, k), and C(n - c, k) = 0 when k > n - c")
+                raise ExerciseFailed(f"{what} (n={n}, c={c}, k={k}): expected {ref:.6g}, got {g:.6g} -- {why}")
         return run
 
     rng = np.random.default_rng(0)

@@ -189,8 +189,50 @@ def entropy_panels(
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.tight_layout(rect=(0, 0.12 if nrows == 1 else 0.06, 1, 1))
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+    wide = panel_size[0] * ncols >= 12  # four legend columns fit only a wide figure
+    fig.tight_layout(rect=(0, 0.12 if nrows == 1 else 0.06 if wide else 0.12, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=min(4 if wide else 2, len(labels)), fontsize=8,
+               frameon=False)
+    return fig
+
+
+def entropy_by_text_figure(per_kind: dict[str, Any], shares: Sequence[float], bands: dict[str, float],
+                           band_range_bits: tuple[float, float], model_name: str, bins: int = 40) -> Any:
+    """Notebook 01's ``01_entropy_by_text``, four panels in two rows (at most about 970 px wide at 110 dpi): the
+    entropy histogram of each kind of text (``per_kind``: kind -> entropies in nats, with the write-up's bands
+    shaded, :func:`plot_entropy_histogram`), and the write-up's bands described: each text's share of tokens under
+    1 bit with a top probability >= 0.9 (``shares``, one dot per text) and their mean with its 95 % CI over texts
+    (``bands``: :func:`utils.ledgers.band_summary`), beside the range of entropies a top probability of 0.9 allows
+    (``band_range_bits``: the arithmetic that decides the sentence; no test). One legend below all panels."""
+    import matplotlib.pyplot as plt
+
+    if len(per_kind) > 3:
+        raise ValueError(f"at most three kinds of text fit beside the bands, got {len(per_kind)}")
+    arrays = {k: np.asarray(v, float) for k, v in per_kind.items()}
+    xmax = max(max(float(a.max()) for a in arrays.values()) * 1.02, PAPER_P80_NATS * 1.2)
+    fig, axes = plt.subplots(2, 2, figsize=(8.8, 7.0))
+    for ax, (kind, h) in zip(axes.flat, arrays.items()):
+        plot_entropy_histogram(h, ax=ax, title=f"{kind} ({len(h)} tokens)", bins=bins, xmax=xmax, legend=False)
+        ax.set_xlabel("token entropy (nats)")
+    ax = axes.flat[3]
+    x = np.asarray(shares, float)
+    ax.plot(x, np.zeros_like(x), "o", color="#7f7f7f", alpha=0.8)
+    ax.errorbar([bands["mean"]], [1.0], xerr=[[bands["mean"] - bands["ci95_lo"]], [bands["ci95_hi"] - bands["mean"]]],
+                fmt="o", color="#222222", capsize=4, lw=1.6)
+    ax.annotate(f"{bands['mean']:.2f} [{bands['ci95_lo']:.2f}, {bands['ci95_hi']:.2f}], n = {bands['n']} texts",
+                (bands["mean"], 1.0), xytext=(0, 9), textcoords="offset points", ha="center", fontsize=8)
+    lo_bits, hi_bits = band_range_bits
+    ax.text(0.02, 0.04, f"p_max = 0.9 allows {lo_bits:.2f}-{hi_bits:.2f} bits:\nthe arithmetic corrects the rule",
+            transform=ax.transAxes, fontsize=8, va="bottom")
+    ax.set_yticks([0, 1], ["each text", "mean, 95 % CI"])
+    ax.set_ylim(-0.9, 1.7)
+    ax.set_xlim(min(0.0, float(x.min()) - 0.05), 1.05)
+    ax.set_xlabel("share of a text's tokens under 1 bit\nwith top probability ≥ 0.9")
+    ax.set_title("the write-up's bands, described", fontsize=10)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.suptitle(f"{model_name}, text it did not write", fontsize=10)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
     return fig
 
 
@@ -359,26 +401,31 @@ def _ci_rows(ax: Any, rows: Sequence[tuple[str, Any, str]], color: str = "#22222
 def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str | None = None) -> Any:
     """Notebook 02's ``02_after_forks``: per corpus (``after``: name -> ``real`` and ``shuffled``
     (:func:`utils.forking.forking_vs_random`), ``runs`` and ``runs_null`` (:func:`utils.forking.runs_after_forks`,
-    real and shuffled order) and ``evidence`` (the paired comparison of :func:`utils.forking.after_fork_pairs`)):
+    real and shuffled order) and ``evidence`` (the paired comparison of :func:`utils.forking.after_fork_pairs`)),
+    one row of two panels:
 
-    * top row: the mean entropy 1..``k`` tokens after a forking token, after a random token and after a fork in the
+    * left: the mean entropy 1..``k`` tokens after a forking token, after a random token and after a fork in the
       shuffled sequences (pooled over all forks: descriptive);
-    * middle row: the length of the low-entropy run after each fork, real against shuffled order;
-    * bottom: the test, the paired difference (mean next-``k`` entropy after a fork - after a random token of the
-      same sequence, one pair per sequence) with its 95 % CI and n for every corpus; ``decides`` names the corpus
-      whose interval decides the claim, ``None`` (the default) when none decides alone (the claim must hold on each).
-      Returns the figure."""
+    * right: the length of the low-entropy run after each fork, real against shuffled order;
+
+    the two legends in a strip above the rows (off the data), and at the bottom the test: the paired difference
+    (mean next-``k`` entropy after a fork - after a random token of the same sequence, one pair per sequence) with
+    its 95 % CI and n for every corpus; ``decides`` names the corpus whose interval decides the claim, ``None`` (the
+    default) when none decides alone (the claim must hold on each). About 970 px wide at 110 dpi. Returns the
+    figure."""
     import matplotlib.pyplot as plt
 
     names = list(after)
     if decides is not None and decides not in after:
         raise ValueError(f"decides={decides!r} is not one of the corpora {names}")
-    fig = plt.figure(figsize=(16, 8.6))
-    grid = fig.add_gridspec(3, len(names), height_ratios=[1, 1, 0.62], hspace=0.55, wspace=0.25)
+    n = len(names)
+    fig = plt.figure(figsize=(8.8, 2.6 * n + 4.0))
+    grid = fig.add_gridspec(n + 2, 2, height_ratios=[0.35] + [1] * n + [0.35 * n + 0.4], hspace=1.0, wspace=0.5,
+                            left=0.2)  # room for the test's row labels inside the figure's width
     x = np.arange(1, k + 1)
     for i, name in enumerate(names):
         a = after[name]
-        ax = fig.add_subplot(grid[0, i])
+        ax = fig.add_subplot(grid[i + 1, 0])
         ax.plot(x, a["real"]["profile_fork"], "o-", color="#d7301f", label="after a forking token (all forks pooled)")
         ax.plot(x, a["real"]["profile_random"], "s--", color="#444444", label="after a random token")
         ax.plot(x, a["shuffled"]["profile_fork"], ":", color="#1f77b4", label="after a fork, order shuffled")
@@ -386,23 +433,27 @@ def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str | 
         ax.set_xlabel("tokens after")
         ax.set_ylabel("mean entropy (nats)")
         ax.set_title(name, fontsize=9)
-        if i == 0:
-            ax.legend(fontsize=7.5, loc="best")
-        ax = fig.add_subplot(grid[1, i])
+        left = ax.get_legend_handles_labels()
+        ax = fig.add_subplot(grid[i + 1, 1])
         hi = int(np.percentile(np.concatenate([a["runs"], a["runs_null"]]), 99)) + 1
         bins = np.arange(0, hi + 1) - 0.5
         ax.hist(a["runs"], bins=bins, density=True, alpha=0.6, color="#d7301f", label="real order")
-        ax.hist(a["runs_null"], bins=bins, density=True, histtype="step", color="#1f77b4", lw=1.5, label="shuffled order")
-        ax.text(0.97, 0.95, f"mean run: real {np.mean(a['runs']):.1f}, shuffled {np.mean(a['runs_null']):.1f}",
-                transform=ax.transAxes, ha="right", va="top", fontsize=8)
+        ax.hist(a["runs_null"], bins=bins, density=True, histtype="step", color="#1f77b4", lw=1.5,
+                label="shuffled order")
+        ax.set_title(f"{name}\nmean run: real {np.mean(a['runs']):.1f}, shuffled {np.mean(a['runs_null']):.1f}",
+                     fontsize=9)
         ax.set_yscale("log")
         ax.set_xlabel("low-entropy tokens before the next fork")
         ax.set_ylabel("share of forks")
-        if i == 0:
-            ax.legend(fontsize=7.5, loc="lower left")
-    ax = fig.add_subplot(grid[2, :])
-    _ci_rows(ax, [(name, after[name]["evidence"], " (decides)" if name == decides else "") for name in names])
-    ax.set_xlabel(f"mean entropy of the next {k} tokens after a fork − after a random token of the same sequence "
+        right = ax.get_legend_handles_labels()
+    for col, (handles, labels) in enumerate((left, right)):
+        ax = fig.add_subplot(grid[0, col])
+        ax.axis("off")
+        ax.legend(handles, labels, loc="center", fontsize=8, frameon=False)
+    ax = fig.add_subplot(grid[n + 1, :])
+    _ci_rows(ax, [(name.replace(" · T", "\nT"), after[name]["evidence"], " (decides)" if name == decides else "")
+                  for name in names])
+    ax.set_xlabel(f"mean entropy of the next {k} tokens after a fork − after a random token of the same sequence\n"
                   "(nats; mean of the per-sequence differences, 95 % CI)")
     ax.set_title("the test: paired by sequence" + ("" if decides else "; the claim must hold on every corpus"),
                  fontsize=9)
@@ -410,23 +461,24 @@ def after_forks_figure(after: dict[str, dict[str, Any]], k: int, decides: str | 
 
 
 def token_roles_figure(kinds: dict[str, Any], paired: dict[str, Any], roles: Any, decides: str) -> Any:
-    """Notebook 02's ``02_token_roles``, three panels:
+    """Notebook 02's ``02_token_roles``, three panels (two above, the test below; about 970 px wide at 110 dpi):
 
     * ``kinds`` (label -> :func:`utils.forking.group_table` of SmolLM2's token kinds, e.g. ``{"T = 1": ...,
       "T = 0.7": ...}``): the fork rate (``share_high``) of each kind with at least 20 tokens, **pooled** over all
       traces;
-    * ``paired`` (label -> :class:`utils.stats.Evidence` of word pieces - word starts, fork rate paired by trace): the
-      test, each difference with its 95 % CI and n; ``decides`` names the label whose interval decides;
     * ``roles`` (:func:`utils.forking.group_table` of Countdown's roles): the fork rate of each role, pooled, with its
-      mean entropy in nats.
+      mean entropy in nats written in a column right of 1 (clear of the bars and the tick labels);
+    * ``paired`` (label -> :class:`utils.stats.Evidence` of word pieces - word starts, fork rate paired by trace): the
+      test, each difference with its 95 % CI and n; ``decides`` names the label whose interval decides.
 
-    Returns the figure."""
+    The legends sit below their panels, off the data. Returns the figure."""
     import matplotlib.pyplot as plt
 
     if decides not in paired:
         raise ValueError(f"decides={decides!r} is not one of {list(paired)}")
-    fig, axes = plt.subplots(1, 3, figsize=(17, 4.0), gridspec_kw={"width_ratios": [1, 1.15, 1]})
-    ax = axes[0]
+    fig = plt.figure(figsize=(8.8, 7.4))
+    grid = fig.add_gridspec(2, 2, height_ratios=[1.5, 0.2 * len(paired) + 0.5], hspace=0.95, wspace=0.75)
+    ax = fig.add_subplot(grid[0, 0])
     first = next(iter(kinds.values()))
     order = first[first["n"] >= 20].sort_values("share_high").index.tolist()
     y = np.arange(len(order))
@@ -436,23 +488,27 @@ def token_roles_figure(kinds: dict[str, Any], paired: dict[str, Any], roles: Any
         ax.barh(y + 0.4 - h * (j + 0.5), table.reindex(order)["share_high"], height=h, color=colors[j % len(colors)],
                 label=f"{label}, pooled over all traces")
     ax.set_yticks(y, order)
-    ax.set_title("SmolLM2 · word problems: fork rate by token kind (pooled)", fontsize=9)
-    ax = axes[1]
-    _ci_rows(ax, [(label, ev, " (decides)" if label == decides else "") for label, ev in paired.items()], color="#d7301f")
-    ax.set_xlabel("fork rate of word pieces − word starts in the same trace\n(mean over traces, 95 % CI)")
-    ax.set_title("SmolLM2: the test, paired by trace", fontsize=9)
-    ax = axes[2]
+    ax.set_title("SmolLM2 · word problems:\nfork rate by token kind (pooled)", fontsize=9)
+    bars = [ax]
+    ax = fig.add_subplot(grid[0, 1])
     t = roles[roles["n"] >= 20].sort_values("share_high")
     ax.barh(t.index, t["share_high"], color="#1f77b4", label="T = 1, pooled over all completions")
-    for yy, (sh, m) in enumerate(zip(t["share_high"], t["mean_entropy"])):
-        ax.text(sh + 0.01, yy, f"mean H {m:.2f} nats", va="center", fontsize=8)
-    ax.set_title("task model · Countdown: fork rate by token role (pooled)", fontsize=9)
-    for ax in (axes[0], axes[2]):
+    for yy, m in enumerate(t["mean_entropy"]):  # a column right of every bar (fork rates end at 1)
+        ax.text(1.04, yy, f"mean H\n{m:.2f} nats", ha="left", va="center", fontsize=7.5)
+    ax.axvline(1.0, color="#bbbbbb", lw=0.8)
+    ax.set_title("task model · Countdown:\nfork rate by token role (pooled)", fontsize=9)
+    bars.append(ax)
+    for ax, right in zip(bars, (1.0, 1.38)):
         ax.axvline(0.2, color="#555555", ls="--", lw=1, label="average token: 20%")
-        ax.set_xlim(0, 1.15)
+        ax.set_xlim(0, right)
+        ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
         ax.set_xlabel("fork rate: share of tokens at or above\ntheir corpus' 80th percentile")
-        ax.legend(fontsize=7.5, loc="lower right")
-    fig.tight_layout()
+        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False)
+    ax = fig.add_subplot(grid[1, :])
+    _ci_rows(ax, [(label, ev, " (decides)" if label == decides else "") for label, ev in paired.items()],
+             color="#d7301f")
+    ax.set_xlabel("fork rate of word pieces − word starts in the same trace (mean over traces, 95 % CI)")
+    ax.set_title("SmolLM2: the test, paired by trace", fontsize=9)
     return fig
 
 
@@ -484,5 +540,66 @@ def threshold_bars(groups: dict[str, dict[str, float]], colors: dict[str, str], 
     ax.set_xlabel("80th percentile of token entropy (nats)")
     handles = [Patch(color=colors[c], label=c) for c in groups] + [line]
     ax.legend(handles, list(groups) + [reference_label], fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 03's figures: the grid, the two temperature axes, pass@k
+# ---------------------------------------------------------------------------------------------
+
+
+def grid_heatmap_figure(table: dict[str, Any], fork_table: dict[str, Any], diffs: dict[Any, Any], judged: Any,
+                        base: Any, n_seeds: int, n_problems: int, tau: float) -> Any:
+    """Notebook 03's ``03_grid_heatmap``: pass@1 of every (T_fork, T_rest) cell (top; each cell's second line its
+    difference to ``base`` ± the half-width of the paired 95 % CI, from ``diffs``) and the fork share (bottom), the
+    cells ``judged`` and ``base`` outlined in red, and a key below that states ``judged`` − ``base`` with its 95 %
+    CI. At most about 1000 px wide at 110 dpi. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from utils import decoding_grid as dg
+
+    ev = diffs[judged]
+    n_temps = len(table["t_rests"])
+    fig, axes = plt.subplots(2, 1, figsize=(min(8.8, 2.2 + 1.3 * n_temps), 12))
+    dg.plot_grid_heatmap(table, ax=axes[0], highlight=[judged, base], diffs=diffs, fontsize=9,
+                         title=f"pass@1 per cell: mean over {n_seeds} seed(s) x {n_problems} problems\nsecond "
+                               f"line: minus {base}, paired by problem,\n± 95 % CI half-width (n = {ev.n_a} problems)")
+    dg.plot_grid_heatmap(fork_table, ax=axes[1], cmap="magma", fontsize=9,
+                         title=f"fork share (mean over seeds):\nsteps with untempered H ≥ τ = {tau:.3f} nats")
+    dg.heatmap_key(fig, f"red outline: the write-up's {judged} and the baseline {base}:\n{judged} − {base} = "
+                        f"{ev.diff:+.3f}, 95 % CI [{ev.ci95[0]:+.3f}, {ev.ci95[1]:+.3f}] (paired by problem, "
+                        f"n = {ev.n_a})", fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def axis_effects_figure(comparisons: dict[str, list[dict[str, Any]]], title: str) -> Any:
+    """Notebook 03's ``03_axis_effects``: :func:`utils.decoding_grid.plot_axis_comparisons` (each cell on the two
+    lines through (1, 1) minus (1, 1), paired 95 % CIs), the legend below the axes. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from utils import decoding_grid as dg
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    dg.plot_axis_comparisons(comparisons, ax=ax, title=title)
+    fig.tight_layout()
+    return fig
+
+
+def passk_figure(curves: dict[str, tuple[Sequence[int], Sequence[float]]], at_n: dict[str, Any], k: int,
+                 judged: str, n_problems: int, n_seeds: int) -> Any:
+    """Notebook 03's ``03_passk``: pass@k curves of each cell (top, the legend beside the axes, off the curves)
+    and each cell minus (1, 1) at ``k`` with its paired 95 % CI (bottom; ``judged`` in bold), by
+    :func:`utils.decoding_grid.plot_passk`. At most about 1000 px wide at 110 dpi. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from utils import decoding_grid as dg
+
+    fig, axes = plt.subplots(2, 1, figsize=(6.2, 8), gridspec_kw={"height_ratios": [1.5, 1]})
+    dg.plot_passk(curves, at_n, k, judged, axes, n_problems)
+    axes[0].set_title(f"pass@k, n = {k} samples per problem,\n{n_problems} problems, {n_seeds} seed(s)", fontsize=10)
+    axes[1].set_title(f"each cell minus (1, 1) at k = {k};\nbold: the cell the coverage claim is judged on",
+                      fontsize=10)
     fig.tight_layout()
     return fig
