@@ -36,7 +36,8 @@ from typing import Any
 
 from utils.config import get_profile, results_dir
 from utils.ledger_rows import (PARTS, QUANTITY, SHORT, SOURCES, VERDICT_STYLE, VerdictStyle, by_source, ci_name,
-                               evidence_parts, is_comparative, oriented, presentation, verdict_label, verdict_style)
+                               evidence_parts, is_comparative, oriented, presentation, verdict_label, verdict_style,
+                               OWN_SOURCES, OWN_WORDS, verdict_word)
 from utils.results import ResultsError, atomic_write_text, file_lock, load_json, repo_relative, save_json
 from utils.stats import Evidence, all_of, describe, gated_verdict
 from utils.stats import verdict as stats_verdict
@@ -51,10 +52,6 @@ __all__ = ["OWN_SOURCES", "OWN_WORDS", "PARTS", "PUBLISHED", "QUANTITY", "SHORT"
 #: project's own (:data:`OWN_SOURCES`); "inconclusive" serves both; "corrected" and "not testable here" need no test.
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "partly reproduced", "below the margin", "holds", "fails",
             "corrected", "not testable here")
-#: Sources whose claims are this project's own: judged "holds" / "fails", never "reproduced".
-OWN_SOURCES = ("derived here",)
-#: A computed verdict (:func:`utils.stats.verdict`) in the words of a claim of this project's own.
-OWN_WORDS = {"reproduced": "holds", "not reproduced": "fails", "inconclusive": "inconclusive"}
 _PUBLISHED_ONLY = ("reproduced", "not reproduced", "partly reproduced", "below the margin")
 _OWN_ONLY = ("holds", "fails")
 #: The verdicts a comparison computes: a row that says one of them without evidence must state its rule (descriptive).
@@ -79,7 +76,8 @@ PUBLISHED: dict[str, tuple[str, str]] = {
     "seed.dual_temp_coverage": ("The model benefits when non-forking tokens are less random than forking tokens (read here as coverage: pass@k at large k).", "write-up"),
     "wang.dual_temp_shape": ("Raising the forking tokens' temperature moderately helps, lowering it hurts sharply; the other tokens' temperature matters less.", "Wang et al. 2025"),
     "seed.compute_savings": ("Updating only on forking tokens gives an 80% reduction in backpropagation and up to 50% fewer FLOPs", "write-up"),
-    "wang.top20_matches_full": ("Training only on the top-20% highest-entropy tokens matches full-gradient RLVR (Qwen3-8B; the advantage at 14B/32B is wang.scale_trend's claim)", "Wang et al. 2025"),
+    "wang.top20_matches_full": ("Training only on the top-20% highest-entropy tokens matches full-gradient RLVR (Qwen3-8B; the advantage at 14B/32B is wang.scale_trend's claim); read here with both arms at the rate tuned for all", "Wang et al. 2025"),
+    "wang.top20_matches_full_per_arm": ("Training only on the top-20% highest-entropy tokens matches full-gradient RLVR (Qwen3-8B); read here with each arm at its own learning rate, chosen by one rule fixed in advance", "Wang et al. 2025"),
     "wang.top20_lr_dependence": ("Top-20% matches full-gradient RLVR as a property of the method, not of one learning rate (read here: the headline equivalence also holds at the untuned lr 3e-4, at every budget)", "derived here"),
     "wang.bottom80_hurts": ("Training only on the bottom-80% (low-entropy) tokens gives a marked decline", "Wang et al. 2025"),
     "wang.random20_control": ("It is which tokens are trained that matters: the high-entropy 20%, not any 20% (random-20% control; not run in the paper)", "Wang et al. 2025"),
@@ -103,16 +101,6 @@ PUBLISHED: dict[str, tuple[str, str]] = {
     "entbonus.passk_cliphigh": ("Clip-higher (eps_high = 0.28) keeps entropy from collapsing and sampling diverse (read here: better pass@k at large k than the symmetric clip)", "Yu et al. 2025 (DAPO)"),
     "entbonus.seed_moving_baseline": ("The method gives a bonus to tokens whose entropy rises above a moving baseline", "write-up"),
 }
-
-
-def verdict_word(verdict: str, source: str) -> str:
-    """``verdict`` (a word of :func:`utils.stats.verdict`) as the ledger says it for a claim from ``source``: a claim
-    of this project's own (:data:`OWN_SOURCES`) **holds** or **fails**; a published claim is **reproduced** or not."""
-    if source in OWN_SOURCES:
-        if verdict not in OWN_WORDS:
-            raise ValueError(f"a claim of this project's own cannot be {verdict!r}: say holds, fails or inconclusive")
-        return OWN_WORDS[verdict]
-    return verdict
 
 
 @dataclass
@@ -460,7 +448,7 @@ def ledger_markdown(rows: list[dict[str, Any]], link_prefix: str = "") -> str:
     and profile, and where it is measured (links relative to ``link_prefix``: '' from the repo root)."""
     from utils.robustness import ledger_notes
 
-    notes = ledger_notes()  # does a verdict survive a re-run with another reduction order?
+    notes = ledger_notes(sources={k: v[1] for k, v in PUBLISHED.items()})  # does a verdict survive a re-run with another reduction order?
     out = []
     for r in by_source(rows):
         note = notes.get(r["id"])

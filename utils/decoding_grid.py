@@ -44,6 +44,9 @@ from utils.sampling import DualTemperatureLogitsProcessor
 
 __all__ = [
     "MAX_NEW_TOKENS",
+    "axis_effects_figure",
+    "grid_heatmap_figure",
+    "passk_figure",
     "entropy_threshold",
     "run_cell",
     "run_grid",
@@ -597,3 +600,58 @@ def plot_axis_comparisons(comparisons: dict[str, list[dict[str, Any]]], ax: Any 
     if title:
         ax.set_title(title)
     return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 03's figures: the grid, the two temperature axes, pass@k
+# ---------------------------------------------------------------------------------------------
+
+
+def grid_heatmap_figure(table: dict[str, Any], fork_table: dict[str, Any], diffs: dict[Any, Any], judged: Any,
+                        base: Any, n_seeds: int, n_problems: int, tau: float) -> Any:
+    """Notebook 03's ``03_grid_heatmap``: pass@1 of every (T_fork, T_rest) cell (top; each cell's second line its
+    difference to ``base`` ± the half-width of the paired 95 % CI, from ``diffs``) and the fork share (bottom), the
+    cells ``judged`` and ``base`` outlined in red, and a key below that states ``judged`` − ``base`` with its 95 %
+    CI. At most about 1000 px wide at 110 dpi. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    ev = diffs[judged]
+    n_temps = len(table["t_rests"])
+    fig, axes = plt.subplots(2, 1, figsize=(min(8.8, 2.2 + 1.3 * n_temps), 12))
+    plot_grid_heatmap(table, ax=axes[0], highlight=[judged, base], diffs=diffs, fontsize=9,
+                         title=f"pass@1 per cell: mean over {n_seeds} seed(s) x {n_problems} problems\nsecond "
+                               f"line: minus {base}, paired by problem,\n± 95 % CI half-width (n = {ev.n_a} problems)")
+    plot_grid_heatmap(fork_table, ax=axes[1], cmap="magma", fontsize=9,
+                         title=f"fork share (mean over seeds):\nsteps with untempered H ≥ τ = {tau:.3f} nats")
+    heatmap_key(fig, f"red outline: the write-up's {judged} and the baseline {base}:\n{judged} − {base} = "
+                        f"{ev.diff:+.3f}, 95 % CI [{ev.ci95[0]:+.3f}, {ev.ci95[1]:+.3f}] (paired by problem, "
+                        f"n = {ev.n_a})", fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def axis_effects_figure(comparisons: dict[str, list[dict[str, Any]]], title: str) -> Any:
+    """Notebook 03's ``03_axis_effects``: :func:`utils.decoding_grid.plot_axis_comparisons` (each cell on the two
+    lines through (1, 1) minus (1, 1), paired 95 % CIs), the legend below the axes. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    plot_axis_comparisons(comparisons, ax=ax, title=title)
+    fig.tight_layout()
+    return fig
+
+
+def passk_figure(curves: dict[str, tuple[Sequence[int], Sequence[float]]], at_n: dict[str, Any], k: int,
+                 judged: str, n_problems: int, n_seeds: int) -> Any:
+    """Notebook 03's ``03_passk``: pass@k curves of each cell (top, the legend beside the axes, off the curves)
+    and each cell minus (1, 1) at ``k`` with its paired 95 % CI (bottom; ``judged`` in bold), by
+    :func:`utils.decoding_grid.plot_passk`. At most about 1000 px wide at 110 dpi. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 1, figsize=(6.2, 8), gridspec_kw={"height_ratios": [1.5, 1]})
+    plot_passk(curves, at_n, k, judged, axes, n_problems)
+    axes[0].set_title(f"pass@k, n = {k} samples per problem,\n{n_problems} problems, {n_seeds} seed(s)", fontsize=10)
+    axes[1].set_title(f"each cell minus (1, 1) at k = {k};\nbold: the cell the coverage claim is judged on",
+                      fontsize=10)
+    fig.tight_layout()
+    return fig

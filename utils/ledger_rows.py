@@ -10,9 +10,25 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["PARTS", "QUANTITY", "SHORT", "SOURCES", "VERDICT_STYLE", "VerdictStyle", "by_source", "ci_name",
-           "evidence_parts", "is_comparative", "oriented", "presentation", "verdict_label", "verdict_style"]
+           "evidence_parts", "is_comparative", "oriented", "presentation", "verdict_label", "verdict_style", "verdict_word", "OWN_SOURCES", "OWN_WORDS"]
 
 SOURCES = ("write-up", "Wang et al. 2025", "Cheng et al. 2025", "Yu et al. 2025 (DAPO)", "derived here")
+
+#: Sources whose claims are this project's own: judged "holds" / "fails", never "reproduced".
+OWN_SOURCES = ("derived here",)
+#: A computed verdict (:func:`utils.stats.verdict`) in the words of a claim of this project's own.
+OWN_WORDS = {"reproduced": "holds", "not reproduced": "fails", "inconclusive": "inconclusive"}
+
+
+def verdict_word(verdict: str, source: str) -> str:
+    """``verdict`` (a word of :func:`utils.stats.verdict`) as the ledger says it for a claim from ``source``: a claim
+    of this project's own (:data:`OWN_SOURCES`) **holds** or **fails**; a published claim is **reproduced** or not."""
+    if source in OWN_SOURCES:
+        if verdict not in OWN_WORDS:
+            raise ValueError(f"a claim of this project's own cannot be {verdict!r}: say holds, fails or inconclusive")
+        return OWN_WORDS[verdict]
+    return verdict
+
 
 #: Each claim in a few words: README's short table and the forest plot (``figures/ledger_forest.png``).
 SHORT: dict[str, str] = {
@@ -29,7 +45,8 @@ SHORT: dict[str, str] = {
     "seed.dual_temp_coverage": "T (2, 1) beats (1, 1), pass@k",
     "wang.dual_temp_shape": "T response shape",
     "seed.compute_savings": "masking saves FLOPs",
-    "wang.top20_matches_full": "top-20% matches all",
+    "wang.top20_matches_full": "top-20% matches all (all's lr)",
+    "wang.top20_matches_full_per_arm": "top-20% matches all (each arm's lr)",
     "wang.top20_lr_dependence": "top-20% matches all, lr 3e-4",
     "wang.bottom80_hurts": "bottom-80% hurts",
     "wang.random20_control": "top-20% beats random-20%",
@@ -65,6 +82,7 @@ QUANTITY: dict[str, str | tuple[str, ...]] = {
     "wang.bottom80_hurts": "pass@1",
     "wang.random20_control": "pass@1",
     "wang.top20_matches_full": "pass@1",
+    "wang.top20_matches_full_per_arm": "pass@1",
     "wang.top20_lr_dependence": "pass@1",
     "wang.role20_control": "pass@1",
     "wang.rho_sweep": "pass@1",
@@ -90,6 +108,7 @@ QUANTITY: dict[str, str | tuple[str, ...]] = {
 PARTS: dict[str, tuple[str, ...]] = {
     "wang.dual_temp_shape": ("(a) T_fork up helps", "(b) T_fork down hurts", "(c) F - R > 0", "(c) F + R > 0"),
     "entbonus.psi_uncapped_is_baseline": ("entropy", "pass@1"),
+    "wang.bottom80_hurts": ("both at all's lr", "each arm's own lr"),
     "seed.fork_then_low_run": ("task model", "SmolLM2, T = 1", "SmolLM2, T = 0.7"),
     "entbonus.seed_crossover_32": ("behind at k = 1", "ahead at k = 128"),
 }

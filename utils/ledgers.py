@@ -184,7 +184,8 @@ def record_04(*, budget: str, pre_budget: str, base: float, ev_bot: Evidence, be
               lr3_budget: str, ev_role: Evidence, ev_rho: list[Evidence], rho_summary: dict[str, Any],
               ev_norm: Evidence, ev_sgd: Evidence, first_step_ratio: dict[str, float], norm_budget: str,
               ev_ov: Evidence, ev_ov_paper: Evidence, overlap_summary: dict[str, Any], null: dict[str, list[Any]],
-              chance: float, ev_hi: Evidence, ev_hi_vs0: Evidence, flops: dict[str, float]) -> dict[str, Any]:
+              chance: float, ev_hi: Evidence, ev_hi_vs0: Evidence, flops: dict[str, float],
+              per_arm: dict[str, Any] | None = None) -> dict[str, Any]:
     """Notebook 04's eleven rows from its results: the headline equivalence ``ev_top`` (margin from
     ``configs/margins.yaml``) with its budget sensitivity (``gap_ev``: per learning rate, the paired evidence at every
     budget of the 400-step runs; ``same_start``: per learning rate, how their first 100 steps relate to the headline runs,
@@ -200,9 +201,15 @@ def record_04(*, budget: str, pre_budget: str, base: float, ev_bot: Evidence, be
 
     ledger = Ledger("04_masked_rlvr.ipynb")
     s3, s8 = "3. Training: all vs top-20% vs bottom-80% vs random-20%", "8. Does RLVR keep the base model's entropy pattern?"
-    ledger.record("wang.bottom80_hurts", section=s3, evidence=ev_bot, direction="less", budget=budget, figure="04_pass1_curves",
-                  measured=f"{V.design(ev_bot)}; and against the base model {base:.3f}: {describe(below_base)}",
-                  numbers={"vs_base": below_base.as_dict()})
+    bot_ev: Evidence | list[Evidence] = ev_bot
+    bot_words = f"{V.design(ev_bot)}; and against the base model {base:.3f}: {describe(below_base)}"
+    if per_arm is not None:  # issue 29: each arm at its own rate too; both readings must hold
+        bot_ev = [ev_bot, per_arm["evidence"]["bottom80_vs_all"]]
+        bot_words += (f"; each arm at the rate one rule chose on seeds 100-101 (configs/margins.yaml 04.per_arm_lr): "
+                      f"bottom-80% {per_arm['lr']['bottom80']:g}, all {per_arm['lr']['all']:g}")
+    ledger.record("wang.bottom80_hurts", section=s3, evidence=bot_ev,
+                  direction=["less", "less"] if isinstance(bot_ev, list) else "less", budget=budget,
+                  figure="04_pass1_curves", measured=bot_words, numbers={"vs_base": below_base.as_dict()})
     ledger.record("wang.random20_control", section=s3, evidence=ev_rnd, direction="greater", budget=budget,
                   figure="04_pass1_curves", measured=V.design(ev_rnd))
     at = {lr: V.budget_verdicts(g) for lr, g in gap_ev.items()}  # every budget, none left out: (verdicts, changes)
@@ -272,7 +279,36 @@ def record_04(*, budget: str, pre_budget: str, base: float, ev_bot: Evidence, be
                             f"x{flops['sparse_head_smollm2']:.3f} at SmolLM2-135M's shape (49k vocabulary)"),
                   numbers={"masked_flops_ratio": flops["masked"], "sparse_head_task": flops["sparse_head_task"],
                            "sparse_head_smollm2": flops["sparse_head_smollm2"]})
-    return {"wang.top20_matches_full": ev_top, "wang.top20_lr_dependence": ev_lr, "wang.bottom80_hurts": ev_bot,
+    out = {} if per_arm is None else _record_04_per_arm(ledger, per_arm)
+    return out | {"wang.top20_matches_full": ev_top, "wang.top20_lr_dependence": ev_lr, "wang.bottom80_hurts": ev_bot,
             "wang.random20_control": ev_rnd, "wang.role20_control": ev_role, "wang.rho_sweep": ev_rho,
             "wang.normaliser": ev_adam, "wang.entropy_pattern_overlap": ev_ov_paper,
             "wang.entropy_pattern_beyond_null": ev_ov, "wang.rl_changes_high_entropy": ev_hi}
+
+
+def _record_04_per_arm(ledger: Ledger, pa: dict[str, Any]) -> dict[str, Evidence]:
+    """The best-vs-best headline (``pa``: :func:`utils.rlvr.tuning.per_arm_04`): top-20 % and all each at the rate
+    one rule chose (``configs/margins.yaml``, ``04.per_arm_lr``), equivalence within a quarter of all's selection
+    gain, with the share of all's gain that top-20 % recovers and whether the 2-seed choices held on seeds 0-7."""
+    from utils.rlvr import verdicts as V
+    from utils.rlvr.tuning import ARM_LABELS, share_words
+
+    ev, sel = pa["evidence"]["top20_vs_all"], pa["chosen"]
+    grid = ", ".join(f"{x:g}" for x in sel[("d96", "all")]["means"])
+    rates = ", ".join(f"{ARM_LABELS[a]} {x:g}" for a, x in pa["lr"].items())
+    held = "; ".join(f"{e.labels[0]} - {e.labels[1]} {e.diff:+.3f} [95% CI {e.ci95[0]:+.3f}, {e.ci95[1]:+.3f}]"
+                     for e in pa["choice_check"].values())
+    ledger.record(
+        "wang.top20_matches_full_per_arm", section="4. Does the verdict depend on the budget?", evidence=ev,
+        direction="equivalent", figure="04_lr_selection", profile="full (precomputed)",
+        budget=("100 GRPO steps, 8x8 samples per step, each arm at its chosen rate; endpoint: mean of the last two "
+                "evaluations (500 problems x 4 samples)"),
+        measured=(f"{V.design(ev)}; each arm at the rate one rule chose on RL seeds 100-101 (grid {grid}; "
+                  f"configs/margins.yaml 04.per_arm_lr, fixed before the runs): {rates}; margin +/-{pa['margin']:.4f} "
+                  f"= {pa['margin_share']:g} x all's selection gain {sel[('d96', 'all')]['gain']:.3f}; "
+                  f"{share_words(pa['gain_share'])}; did the 2-seed choices hold on seeds 0-7 (each against itself "
+                  f"at 1e-4): {held}"),
+        numbers={"gain_share": pa["gain_share"], "margin": pa["margin"], "rates": pa["lr"],
+                 "choice_check": {a: e.as_dict() for a, e in pa["choice_check"].items()},
+                 "selection": {f"{s}/{a}": {f"{x:g}": m for x, m in c["means"].items()} for (s, a), c in sel.items()}})
+    return {"wang.top20_matches_full_per_arm": ev}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,17 +181,12 @@ def check(stored: str | Path, perturbed: str | Path, perturbation: str,
             "claims": claims, "arms": arms}
 
 
-def _source(claim: str) -> str:
-    from utils.claims import PUBLISHED
-
-    return PUBLISHED[claim][1] if claim in PUBLISHED else ""
-
-
-def ledger_notes(folder: str | Path = ROBUSTNESS_DIR) -> dict[str, str]:
+def ledger_notes(folder: str | Path = ROBUSTNESS_DIR, sources: Mapping[str, str] | None = None) -> dict[str, str]:
     """``{claim: sentence}``: what the ledger adds to each verdict a committed robustness check covers --
     "verdict unchanged when re-run with <perturbation>", or "FRAGILE: <verdict> when re-run with <perturbation>" (several checks
-    joined by "; "). Reads each check once."""
-    from utils.claims import verdict_word
+    joined by "; "). Reads each check once. ``sources`` (claim -> source; :data:`utils.claims.PUBLISHED` passes it)
+    says the verdict in the words of a claim of our own (holds / fails) where the source is this project."""
+    from utils.ledger_rows import verdict_word
 
     notes: dict[str, list[str]] = {}
     for p in sorted(Path(folder).glob("*.json")):
@@ -200,7 +195,7 @@ def ledger_notes(folder: str | Path = ROBUSTNESS_DIR) -> dict[str, str]:
             after = c["perturbed"]
             d, (lo, hi) = after["evidence"]["diff"], after["evidence"]["ci95"]
             # "unchanged", not "holds": holds / fails are the ledger's verdict words for claims of our own
-            head = "verdict unchanged" if c["holds"] else f"FRAGILE: {verdict_word(after['verdict'], _source(claim))}"
+            head = "verdict unchanged" if c["holds"] else f"FRAGILE: {verdict_word(after['verdict'], (sources or {}).get(claim, ''))}"
             notes.setdefault(claim, []).append(f"{head} when re-run with {data['perturbation']} "
                                                f"({d:+.3f} [{lo:+.3f}, {hi:+.3f}])")
     return {claim: "; ".join(ns) for claim, ns in notes.items()}

@@ -516,3 +516,34 @@ def entropy_training_figure(train: Mapping[str, Mapping[str, Mapping[int, Sequen
     fig.legend(handles=viz.paired_key(margins=dict(margins)), loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
+
+
+def lr_selection_figure(chosen: Mapping[tuple[str, str], Mapping[str, Any]],
+                        colors: Mapping[str, Any] = COLORS_04) -> Any:
+    """Stage 1 of the per-arm learning-rate rule (``configs/margins.yaml`` ``per_arm_lr``), one panel per size: each
+    arm's mean endpoint over the selection seeds at every rate of the grid (log axis), the chosen rate ringed, the
+    base model's pass@1 dotted. ``chosen``: :func:`utils.rlvr.tuning.choose`. Legend below the panels."""
+    plt = _plt()
+    sizes = list(dict.fromkeys(s for s, _ in chosen))
+    fig, axes = plt.subplots(1, len(sizes), figsize=(min(MAX_WIDTH_IN, 2.9 * len(sizes) + 2.6), 3.4), sharey=True,
+                             squeeze=False)
+    for ax, size in zip(axes[0], sizes):
+        for (s, arm), c in chosen.items():
+            if s != size:
+                continue
+            lrs = list(c["means"])
+            ax.plot(lrs, [c["means"][x] for x in lrs], marker="o", ms=4, color=colors.get(arm, "grey"), label=arm)
+            ax.plot([c["lr"]], [c["means"][c["lr"]]], marker="o", ms=12, mfc="none", mew=1.6,
+                    color=colors.get(arm, "grey"))
+        base = float(np.mean([c["base"] for (s, _), c in chosen.items() if s == size]))
+        ax.axhline(base, color="grey", ls=":", lw=1, label="base model")
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        if len(sizes) > 1:
+            ax.set_title(size, fontsize=10)
+    axes[0][0].set_ylabel("mean endpoint pass@1\n(RL seeds 100-101)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.suptitle("Each arm's rate, chosen by one rule (ring: the chosen rate)", fontsize=10)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8, frameon=False)
+    return fig
