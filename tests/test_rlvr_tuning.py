@@ -72,3 +72,26 @@ def test_bad_notebook_is_one_line():
 
     with pytest.raises(ConfigError, match="notebooks 04, 06"):
         tuning.spec("05")
+
+
+def test_per_arm_row_says_what_its_numbers_show(tmp_path, monkeypatch):
+    """Notebook 04's best-vs-best row and words from the committed runs: the rates the rule chose, the margin from
+    margins.yaml (a quarter of all's selection gain), the recovered share, each 2-seed choice checked on seeds 0-7;
+    and wang.bottom80_hurts judged at both readings."""
+    from utils import claims, ledgers
+    from utils.stats import verdict
+
+    monkeypatch.setattr(claims, "_claims_dir", lambda profile=None: tmp_path)
+    pa = tuning.per_arm_04()
+    ev = pa["evidence"]["top20_vs_all"]
+    assert pa["margin"] == pytest.approx(0.25 * pa["chosen"][("d96", "all")]["gain"])
+    assert ev.margin == pytest.approx(pa["margin"]) and ev.n_a == 8
+    words = tuning.per_arm_04_words(pa)
+    assert f"**{verdict(ev, 'equivalent')}**" in words and f"{ev.diff:+.3f}" in words
+    assert f"all {pa['lr']['all']:g}" in words and "hold on the 8 comparison seeds" in words
+    ledger = claims.Ledger("04_masked_rlvr.ipynb")
+    ledgers._record_04_per_arm(ledger, pa)
+    row = ledger.rows["wang.top20_matches_full_per_arm"]
+    assert row["verdict"] == verdict(ev, "equivalent")
+    assert "fixed in configs/margins.yaml, 04.per_arm_lr" in row["measured"] and "stated in" not in row["measured"]
+    assert f"{pa['gain_share']['share']:.0%}" in row["measured"]

@@ -282,3 +282,16 @@ def test_ratio_summary_of_paired_measurements() -> None:
     for a, b in (([1.0, 2.0], [1.0]), ([1.0], [1.0]), ([1.0, 2.0], [1.0, 0.0]), ([1.0, float("nan")], [1.0, 1.0])):
         with pytest.raises(ValueError):
             S.ratio_summary(a, b)
+
+
+def test_gain_share_refuses_what_is_no_share_of_a_gain():
+    """A reference arm that clearly lost gets no interval (a share of a loss is not a share of a gain), and a base of
+    the wrong length is one clear error."""
+    import numpy as np
+
+    from utils.stats import gain_share
+
+    b = 0.15 + np.array([0.001, -0.002, 0.0, 0.001, -0.001, 0.002, 0.0, -0.001])
+    assert gain_share(b - 0.01, b, 0.178)["ci"] is None
+    with pytest.raises(ValueError, match="one number or one per unit"):
+        gain_share(b, b, [0.1, 0.2])

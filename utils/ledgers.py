@@ -206,7 +206,9 @@ def record_04(*, budget: str, pre_budget: str, base: float, ev_bot: Evidence, be
     if per_arm is not None:  # issue 29: each arm at its own rate too; both readings must hold
         bot_ev = [ev_bot, per_arm["evidence"]["bottom80_vs_all"]]
         bot_words += (f"; each arm at the rate one rule chose on seeds 100-101 (configs/margins.yaml 04.per_arm_lr): "
-                      f"bottom-80% {per_arm['lr']['bottom80']:g}, all {per_arm['lr']['all']:g}")
+                      f"bottom-80% {per_arm['lr']['bottom80']:g}, all {per_arm['lr']['all']:g}; both readings must "
+                      "hold (04.per_arm_lr.combine, written 2026-12-07 after these runs were seen: it can only make "
+                      "the verdict stricter)")
     ledger.record("wang.bottom80_hurts", section=s3, evidence=bot_ev,
                   direction=["less", "less"] if isinstance(bot_ev, list) else "less", budget=budget,
                   figure="04_pass1_curves", measured=bot_words, numbers={"vs_base": below_base.as_dict()})
@@ -303,7 +305,7 @@ def _record_04_per_arm(ledger: Ledger, pa: dict[str, Any]) -> dict[str, Evidence
         direction="equivalent", figure="04_lr_selection", profile="full (precomputed)",
         budget=("100 GRPO steps, 8x8 samples per step, each arm at its chosen rate; endpoint: mean of the last two "
                 "evaluations (500 problems x 4 samples)"),
-        measured=(f"{V.design(ev)}; each arm at the rate one rule chose on RL seeds 100-101 (grid {grid}; "
+        measured=(f"{V.design(ev, 'per_arm_lr')} (a quarter of all's selection gain); each arm at the rate one rule chose on RL seeds 100-101 (grid {grid}; "
                   f"configs/margins.yaml 04.per_arm_lr, fixed before the runs): {rates}; margin +/-{pa['margin']:.4f} "
                   f"= {pa['margin_share']:g} x all's selection gain {sel[('d96', 'all')]['gain']:.3f}; "
                   f"{share_words(pa['gain_share'])}; did the 2-seed choices hold on seeds 0-7 (each against itself "

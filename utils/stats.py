@@ -461,12 +461,16 @@ def gain_share(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
     With ``x = a - base``, ``y = b - base``, their means ``mx, my``, the variances and covariance of those means
     ``v11, v22, v12`` (n - 1 in the denominators) and ``t = t_{(1+level)/2, n-1}``, the interval is the set of ``R``
     with ``(mx - R my)^2 <= t^2 (v11 - 2 R v12 + R^2 v22)``; it is a finite interval only when ``my`` is clearly
-    away from 0 (``my^2 > t^2 v22``), else ``ci`` is ``None`` (the gain in the denominator is not established).
+    away from 0 (``my^2 > t^2 v22``) and positive, else ``ci`` is ``None`` (the gain in the denominator is not
+    established, or the reference arm lost).
     Returns ``{"share", "ci", "level", "n", "gain_a", "gain_b"}``."""
     va, vb = _values(a, "a"), _values(b, "b")
     if va.size != vb.size:
         raise ValueError(f"gain_share pairs units: got {va.size} and {vb.size} values")
-    base_v = np.broadcast_to(np.asarray(base, dtype=float), va.shape)
+    base_a = np.asarray(base, dtype=float)
+    if base_a.ndim and base_a.shape != va.shape:
+        raise ValueError(f"gain_share: base is one number or one per unit ({va.size}), got {base_a.size} values")
+    base_v = np.broadcast_to(base_a, va.shape)
     x, y = va - base_v, vb - base_v
     n = x.size
     mx, my = float(x.mean()), float(y.mean())
@@ -480,7 +484,7 @@ def gain_share(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
     qc = mx**2 - tq**2 * v11
     ci: tuple[float, float] | None = None
     disc = qb**2 - 4 * qa * qc
-    if qa > 0 and disc >= 0:
+    if qa > 0 and disc >= 0 and my > 0:  # a share of a loss is no share of a gain: no interval then
         r = math.sqrt(disc)
         ci = ((-qb - r) / (2 * qa), (-qb + r) / (2 * qa))
     return {"share": mx / my, "ci": ci, "level": level, "n": n, "gain_a": mx, "gain_b": my}

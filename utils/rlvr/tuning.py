@@ -124,8 +124,6 @@ def comparison_jobs(notebook: str, chosen: dict[tuple[str, str], dict[str, Any]]
     """Stage 2: each arm at its chosen rate on the comparison's models and seeds, plus top20 at its second rate
     (notebook 06). A run at a rate that the committed design already ran is the committed file (so it is read back,
     not trained again); a new rate gets its own name and file."""
-    from utils.rlvr import Job
-
     d = spec(notebook)
     jobs = []
     if notebook == "04":  # 1e-4 and 3e-4 ran for every arm (countdown_<arm>, countdown_<arm>_lr3e-4): new rates only
@@ -186,7 +184,9 @@ def runs_at_04(arm: str, lr: float, seeds: Sequence[int] | None = None) -> list[
     for s in seeds:
         found = [d / f"{cfg.name}_seed{s}.json" for d in _DIRS_04 if (d / f"{cfg.name}_seed{s}.json").exists()]
         jobs.append(Job(cfg, s, str(found[0] if found else _DIRS_04[1] / f"{cfg.name}_seed{s}.json")))
-    return load_jobs(jobs, f"{PROG} compare --notebook 04")
+    made_by = (f"{PROG} compare --notebook 04" if cfg.name.startswith("04_") and "_lr" in cfg.name
+               and not cfg.name.endswith("lr3e-4") else "make reproduce PROFILE=full (notebook 04)")
+    return load_jobs(jobs, made_by)
 
 
 def selection_runs(notebook: str) -> list[dict[str, Any]]:
@@ -239,19 +239,22 @@ def per_arm_04_words(pa: dict[str, Any]) -> str:
 
     ev, bot = pa["evidence"]["top20_vs_all"], pa["evidence"]["bottom80_vs_all"]
     v = verdict(ev, "equivalent")
+    same = [ARM_LABELS[a] for a in ("random20", "role20") if abs(pa["lr"][a] - pa["lr"]["top20"]) <= 1e-15]
+    sel_seeds = spec("04")["selection_seeds"]
     ahead = ev.ci95[0] > 0
     rates = ", ".join(f"{ARM_LABELS[a]} {x:g}" for a, x in pa["lr"].items())
     checks = "; ".join(f"{e.labels[0]} − {e.labels[1]}: {e.diff:+.3f} [95% CI {e.ci95[0]:+.3f}, {e.ci95[1]:+.3f}]"
                        for e in pa["choice_check"].values())
     return (f"The rule chose: {rates}. At those rates, over {ev.n_a} paired seeds, **top-20 % − all** "
             f"{ev.diff:+.3f}, 90 % CI [{ev.ci90[0]:+.3f}, {ev.ci90[1]:+.3f}], against the margin "
-            f"±{pa['margin']:.4f} (a quarter of all's selection gain) → **{v}**"
+            f"±{pa['margin']:.4f} ({pa['margin_share']:g} × all's gain on its selection runs) → **{v}**"
             + (" — top-20 % is *ahead* (95 % CI above 0), and its 90 % CI reaches past the margin, so a match "
                "within it is not shown" if ahead and v != "reproduced" else "")
             + f"; {share_words(pa['gain_share'])}. **Bottom-80 % − all** at their own rates: "
             f"{bot.diff:+.3f} [95% CI {bot.ci95[0]:+.3f}, {bot.ci95[1]:+.3f}] → **{verdict(bot, 'less')}**. "
-            f"Random-20 % and role-only 20 % chose 1e-4 like top-20 %, so section 3's and 5's comparisons already "
-            f"run them at their own rates. Did the 2-seed choice hold on the 8 comparison seeds? {checks}"
+            + (f"{' and '.join(same)} chose {pa['lr']['top20']:g} like top-20 %, so their comparisons with it "
+               "(sections 3 and 5) already run each at its own rate. " if same else "")
+            + f"Did each {len(sel_seeds)}-seed choice hold on the {ev.n_a} comparison seeds? {checks}"
             + (": where that interval lies below 0 the rule's pick was worse on other seeds than 1e-4 — a choice from "
                "two seeds is noisy (the winner's curse), and the rule, fixed in advance, is kept as it is."
                if any(e.ci95[1] < 0 for e in pa["choice_check"].values()) else "."))
@@ -292,9 +295,10 @@ def per_arm_06(budget: int | None = None) -> dict[str, Any]:
             if arm == "top20" and abs(lr - second_rate("06", chosen[(rung, arm)]["lr"])) <= 1e-15:
                 second.append(named)
     margin = d["margin_share_of_gain"] * float(np.mean([chosen[(r, "all")]["gain"] for r in params]))
-    out: dict[str, Any] = {"chosen": chosen, "margin": margin, "budget": budget, "models": len(best) // 8,
-                           "models_total": len(by_model), "complete": len(best) // 8 == len(by_model)}
-    if len(best) // 8 >= 3:
+    models = len(best) // (len(lad["arms"]) * len(lad["rl_seeds"]))  # base models whose every run is in
+    out: dict[str, Any] = {"chosen": chosen, "margin": margin, "budget": budget, "models": models,
+                           "models_total": len(by_model), "complete": models == len(by_model)}
+    if out["models"] >= 3:
         rows = gap_table(best, budget, params)
         out.update(rows=rows, analysis=analyse(rows, lad["slope_margin"]),
                    second_rows=gap_table(second, budget, params),
@@ -330,7 +334,7 @@ def _finished(jobs: Sequence[Any]) -> list[dict[str, Any]]:
     runs = [finished_run(j, threads=1, any_profile=True) for j in jobs]
     if any(r is None for r in runs):
         raise UsageError(f"stage 1 is not finished ({sum(r is None for r in runs)} of {len(runs)} runs missing): "
-                         f"{PROG} select --notebook ...")
+                         f"{PROG} select --notebook {jobs[0].cfg.name[:2]}")
     return runs  # type: ignore[return-value]
 
 

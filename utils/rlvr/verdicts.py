@@ -65,8 +65,8 @@ def design(ev: Evidence, margin_key: str | None = None) -> str:
     n = f"n = {ev.n_a}" if ev.n_b == 0 else f"n = {ev.n_a}/{ev.n_b}"
     parts = [f"test: {ev.test}", f"unit: {ev.unit}", pairing, f"{n} {ev.unit}s"]
     if ev.margin is not None:
-        where = f"{MARGINS_FILE}, 04.{margin_key}" if margin_key else "stated in the notebook"
-        parts.append(f"margin ±{ev.margin:g} fixed in {where}")
+        where = f"fixed in {MARGINS_FILE}, 04.{margin_key}" if margin_key else "stated in the notebook"
+        parts.append(f"margin ±{ev.margin:g} {where}")
     return "Design: " + "; ".join(parts)
 
 
