@@ -32,7 +32,7 @@ def test_forest_builds_from_the_committed_claims(rows: list[dict], tmp_path: Pat
     parts = [p for r in rows for p in claims.evidence_parts(r)]
     assert len(drawn) == len(parts) > 20  # every comparative claim, every part, one line each
     assert set(panels) <= set(PANELS), "a comparative row without a quantity: add it to utils.claims.QUANTITY"
-    bands = next(ln for ln in drawn if ln["id"] == "seed.bands")  # "greater", measured below: drawn left
+    bands = next(ln for ln in drawn if ln["id"] == "seed.dual_temp_21")  # "greater", measured below: drawn left
     hurts = next(ln for ln in drawn if ln["id"] == "wang.bottom80_hurts")  # "less", measured below: drawn right
     assert bands["x"] < 0 < hurts["x"] and hurts["ci95"][0] > 0
 

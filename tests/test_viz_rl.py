@@ -13,9 +13,6 @@ from utils.config import REPO_ROOT
 
 FIGURES = REPO_ROOT / "figures"
 #: Figures whose committed PNG is regenerated only when notebook 04 is re-executed in the default profile.
-REDRAWN_BY_04 = {"04_budget_gap", "04_entropy_pattern", "04_gradients", "04_pass1_curves", "04_rho_sweep"}
-
-
 def _png_width(path: Path) -> int:
     head = path.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n", path
@@ -26,8 +23,6 @@ def _png_width(path: Path) -> int:
 def test_figures_of_04_to_06_fit_1000_px(path: Path) -> None:
     """JupyterLab shrinks a wider figure into about 950 px and its labels with it."""
     width = _png_width(path)
-    if width > 1000 and path.stem in REDRAWN_BY_04:
-        pytest.xfail(f"{path.name} is {width} px: redrawn by utils.viz_rl when notebook 04 is re-executed")
     assert width <= 1000, f"{path.name} is {width} px wide"
 
 
