@@ -341,7 +341,7 @@ def _row_problem(cid: Any, row: Any) -> str | None:
     missing = [k for k in _REQUIRED if k not in row]
     if missing:
         return f"lacks {', '.join(missing)}"
-    empty = [k for k in _REQUIRED if not isinstance(row[k], str) or not row[k].strip()]
+    empty = [k for k in _REQUIRED if not isinstance(row[k], str) or (k != "measured" and not row[k].strip())]
     if empty:
         return f"has no text in {', '.join(empty)}"
     if row["id"] != cid:

@@ -44,7 +44,7 @@ def _committed_names(repo: Path, rel_dir: str, suffix: str) -> list[str] | None:
     """Names of the files directly in ``rel_dir`` at ``HEAD`` ending in ``suffix``; ``None`` if git cannot say."""
     try:
         p = subprocess.run(["git", "-C", str(repo), "ls-tree", "--name-only", "HEAD", f"{rel_dir.rstrip('/')}/"],
-                           capture_output=True, text=True, timeout=60, check=False)
+                           capture_output=True, text=True, encoding="utf-8", timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     if p.returncode != 0:
@@ -197,7 +197,8 @@ def _pixels(data: bytes | Path) -> Any:
     import numpy as np
     from PIL import Image
 
-    with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as im:
+    decode = Image.open  # a PNG, read as bytes (no text, so no encoding)
+    with decode(io.BytesIO(data) if isinstance(data, bytes) else data) as im:
         return np.asarray(im.convert("RGBA"))
 
 

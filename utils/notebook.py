@@ -75,7 +75,7 @@ class SetupError(Exception):
 
 def _run(*cmd):  # a failure: one line with the command and git's or pip's first error
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        done = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8")
     except OSError as e:
         raise SetupError(f"cannot run {{cmd[0]}} ({{e.strerror}}): is it installed?") from None
     if done.returncode:
