@@ -352,8 +352,11 @@ def _train(jobs: Sequence[Any], workers: int) -> None:
     from utils.rlvr import run_many
     from utils.rlvr.run import finished_run
 
-    for j in jobs:  # a file that is not this job's finished run is never replaced silently
-        if Path(j.out).exists() and finished_run(j) is None:
+    # A committed run of the same config (under the default or full profile: the ladder's ran under default) is read
+    # back, not trained again; a file that is not this job's finished run is never replaced silently.
+    jobs = [j for j in jobs if finished_run(j, any_profile=True) is None]
+    for j in jobs:
+        if Path(j.out).exists():
             guard_overwrite(j.out, False, kind="file")
     with quiet():
         run_many(jobs, workers=workers, threads=1, verbose=True, resume=True)
