@@ -32,11 +32,11 @@ unit: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest tests
 
 bench: $(STAMP)  ## benchmarks (not tests): ratios measured side by side, one run each
-	$(BIN)/python -m utils.bench ratios  # entropy kernel vs exp floor and psi vs plain update, native and avx2
+	$(BIN)/python scripts/bench.py ratios  # entropy kernel vs exp floor and psi vs plain update, native and avx2
 	$(BIN)/python scripts/bench_entropy.py
 	$(BIN)/python scripts/bench_sampling.py
 	$(BIN)/python scripts/bench_rlvr.py
-	$(BIN)/python -m utils.bench  # the toy GRPO step: trainer vs hand-written floor, and a 100-step run profiled
+	$(BIN)/python scripts/bench.py  # the toy GRPO step: trainer vs hand-written floor, and a 100-step run profiled
 
 lab: $(STAMP)  ## open JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/

@@ -1,4 +1,4 @@
-"""utils.baseline: the loss terms' gradients and the Monte-Carlo statistics behind notebook 05's mechanism."""
+"""utils.entropy_bonus.identity: the loss terms' gradients and the Monte-Carlo statistics behind notebook 05's mechanism."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils import baseline as BL
+from utils.entropy_bonus import identity as BL
 
 
 class TinyLM(torch.nn.Module):

@@ -1,4 +1,4 @@
-"""utils.bench's side-by-side ratios (make bench): the floor it divides by, the timing record's shape, and the
+"""scripts/bench.py's side-by-side ratios (make bench): the floor it divides by, the timing record's shape, and the
 summary line. No timing is asserted (benchmarks are not tests)."""
 
 from __future__ import annotations
@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from utils import bench
+import sys
+
+from utils.config import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+import bench  # noqa: E402 - scripts/bench.py, a benchmark script, not a module of utils
 
 
 def test_exp_floor_is_one_exp_and_one_sum_per_row() -> None:
@@ -35,3 +40,14 @@ def test_ratio_lines_show_both_measurements_with_their_spread(capsys: pytest.Cap
     assert "Some CPU" in out and "ATEN_CPU_CAPABILITY=avx2" in out and "native kernels" in out
     assert out.count("1.500x [IQR 1.400-1.600; 95% CI 1.450-1.550; n 21]") == 2
     assert out.count("1.010x") == 2 and "load average 0.5 -> 0.7" in out
+
+
+def test_bench_command_line_checks_its_arguments_first(capsys):
+    """`python scripts/bench.py` (make bench): a bad argument is one line and exit code 2, before any timing."""
+    for bad in (["--steps", "1"], ["--repeats", "0"], ["fly"], ["--profile-steps", "x"],
+                ["ratios", "--capability", "sse9"], ["ratios", "--psi-repeats", "1"]):
+        with pytest.raises(SystemExit) as e:
+            bench.main(bad)
+        assert e.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "error" in err[0]

@@ -1,4 +1,4 @@
-"""utils.claims: a row's verdict comes from its evidence (never typed), gated by a positive control; rows without
+"""utils.reproduce.claims: a row's verdict comes from its evidence (never typed), gated by a positive control; rows without
 evidence must say their basis; the ledger table."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from utils import claims, config
+from utils import config
+from utils.reproduce import claims
 from utils.stats import compare
 
 
@@ -52,7 +53,7 @@ def test_rows_without_evidence_state_their_basis(ledger: claims.Ledger) -> None:
         ledger.record("seed.qwen_aime", section="3", verdict="reproduced", why="x", basis="experiment")
     with pytest.raises(ValueError, match="verdict must be one of"):
         ledger.record("seed.qwen_aime", section="3", verdict="great", why="x", basis="documented")
-    with pytest.raises(ValueError, match="not in utils.claims.PUBLISHED"):
+    with pytest.raises(ValueError, match="not in utils.reproduce.claims.PUBLISHED"):
         ledger.record("new.claim", section="3", verdict="corrected", why="x", basis="documented")
     ledger.record("seed.qwen_aime", section="3", verdict="corrected", why="'Quinn 332B' is Qwen3-32B", basis="documented",
                   measured="a | b")

@@ -1,4 +1,4 @@
-"""utils.cli: one-line errors with exit code 2 for usage errors, 1 for anything else, tracebacks only with --debug,
+"""utils.infra.cli: one-line errors with exit code 2 for usage errors, 1 for anything else, tracebacks only with --debug,
 no abbreviated options, argument types that reject what they cannot represent."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from utils import cli
+from utils.infra import cli
 from utils.config import REPO_ROOT, ProfileError
 from utils.results import ResultsError
 

@@ -28,7 +28,7 @@ def test_a_new_address_rewrites_badge_and_setup_cell(monkeypatch: pytest.MonkeyP
 
 
 def test_readme_table_badges_follow_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from utils import readme
+    from utils.reproduce import readme
 
     monkeypatch.setattr(N, "repo_url", lambda: "https://github.com/someone/elsewhere")
     assert readme.notebook_index_markdown().count("github/someone/elsewhere/blob/main/notebooks/") == len(N.notebook_paths())

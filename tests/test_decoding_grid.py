@@ -1,4 +1,4 @@
-"""utils.decoding_grid: the dual-temperature grid on the task model, its tables, per-problem comparisons and
+"""utils.toy_lm.decoding_grid: the dual-temperature grid on the task model, its tables, per-problem comparisons and
 results files."""
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from utils import countdown as cd
-from utils import decoding_grid as dg
-from utils import rollouts, toy_lm
+from utils.toy_lm import decoding_grid as dg
+from utils.viz import decoding as vd
+from utils import toy_lm
+from utils.toy_lm import rollouts
 from utils.passk import mean_pass_at_k
 from utils.results import ResultsError
 
@@ -185,7 +187,7 @@ def test_shape_parts_and_plot() -> None:
     rest = dg.shape_parts(_crn_runs(lambda f, r: 0.1 * (f - 1.0) - 0.3 * (r - 1.0)), low=0.5, high=1.5)
     assert [p["verdict"] for p in rest["parts"]][:2] == ["reproduced"] * 2 and rest["verdict"] == "not reproduced"
     assert rest["magnitude_verdict"] == "not reproduced"
-    ax = dg.plot_axis_comparisons(dg.axis_comparisons(runs), title="t")
+    ax = vd.plot_axis_comparisons(dg.axis_comparisons(runs), title="t")
     assert len(ax.get_lines()) >= 3 and "95% CI" in ax.get_ylabel()
     plt.close(ax.figure)
 
@@ -248,14 +250,14 @@ def test_heatmap_marks_diagonal_and_highlight() -> None:
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    ax = dg.plot_grid_heatmap(dg.grid_table(_fake_runs()), highlight=[(2.0, 1.0)])
+    ax = vd.plot_grid_heatmap(dg.grid_table(_fake_runs()), highlight=[(2.0, 1.0)])
     rects = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert sum(p.get_edgecolor()[:3] == (1.0, 1.0, 1.0) for p in rects) == 3  # the 3 diagonal cells
     assert sum(p.get_edgecolor()[:3] == (1.0, 0.0, 0.0) for p in rects) == 1
     cbar = ax.figure.axes[-1]
     assert cbar.get_ylabel() == dg.COLORBAR_LABELS["pass1"] and "pass@1" in cbar.get_ylabel()  # readable, not a key
     plt.close(ax.figure)
-    ax = dg.plot_grid_heatmap(dg.grid_table(_fake_runs()), cbar_label="my label")
+    ax = vd.plot_grid_heatmap(dg.grid_table(_fake_runs()), cbar_label="my label")
     assert ax.figure.axes[-1].get_ylabel() == "my label"
     plt.close(ax.figure)
 
@@ -279,7 +281,7 @@ def test_heatmap_numbers_are_readable_and_carry_the_paired_ci() -> None:
     assert len(diffs) == 8 and (1.0, 1.0) not in diffs
     ev = diffs[(2.0, 1.0)]
     assert ev.unit == "problem" and ev.n_a == 30 and ev.diff == pytest.approx(dg.compare_cells(runs, (2.0, 1.0), (1.0, 1.0)).diff)
-    ax = dg.plot_grid_heatmap(dg.grid_table(runs), highlight=[(2.0, 1.0)], diffs=diffs)
+    ax = vd.plot_grid_heatmap(dg.grid_table(runs), highlight=[(2.0, 1.0)], diffs=diffs)
     texts = ax.texts
     assert len(texts) == 9 and all(t.get_fontsize() >= 9 for t in texts)
     half = (ev.ci95[1] - ev.ci95[0]) / 2
@@ -290,7 +292,7 @@ def test_heatmap_numbers_are_readable_and_carry_the_paired_ci() -> None:
         from utils.viz import text_color
 
         assert t.get_color() == text_color(im.cmap(im.norm(v)))
-    leg = dg.heatmap_key(ax.figure, "red: the claim's cells")
+    leg = vd.heatmap_key(ax.figure, "red: the claim's cells")
     assert [t.get_text() for t in leg.get_texts()][1] == "red: the claim's cells" and "uniform" in leg.get_texts()[0].get_text()
     plt.close(ax.figure)
 
@@ -305,7 +307,7 @@ def test_plot_passk_marks_the_judged_k_with_paired_cis() -> None:
     curves = dg.passk_curves(runs)
     diffs = {f"{c:g},1": dg.compare_cells(runs, (c, 1.0), (1.0, 1.0), k=4) for c in (0.5, 2.0)}
     fig, axes = plt.subplots(1, 2)
-    dg.plot_passk({k: (c["ks"], c["mean"]) for k, c in curves.items()}, diffs, 4, "2,1", axes, 30)
+    vd.plot_passk({k: (c["ks"], c["mean"]) for k, c in curves.items()}, diffs, 4, "2,1", axes, 30)
     assert any(ln.get_xdata()[0] == 4 for ln in axes[0].lines if ln.get_linestyle() == ":")  # k marked
     assert "95 % CI" in axes[1].get_xlabel() and "n = 30 problems" in axes[1].get_xlabel()
     bold = [t.get_text() for t in axes[1].get_yticklabels() if t.get_fontweight() == "bold"]

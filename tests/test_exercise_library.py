@@ -1,14 +1,14 @@
-"""utils.exercise_library: the series' version of every exercise's function passes that exercise's check, and
-utils.exercise_checks.use returns the learner's function only when it passes (else the library's, with one line)."""
+"""utils.exercises.solutions: the series' version of every exercise's function passes that exercise's check, and
+utils.exercises.core.use returns the learner's function only when it passes (else the library's, with one line)."""
 
 from __future__ import annotations
 
 import pytest
 
-from utils import exercise_library as lib
+from utils.exercises import solutions as lib
 from utils import exercises
 from utils.entropy import token_entropy
-from utils.exercise_checks import use
+from utils.exercises.core import use
 
 #: check name -> the library version the notebooks fall back to
 FALLBACKS = {
@@ -45,7 +45,7 @@ def test_use_keeps_a_passing_function_and_falls_back_otherwise(capsys: pytest.Ca
     assert out[1] == "→ Exercise 2.1 done: the next cells use your `fork_threshold`"
     assert use(stub, exercises.check_fork_threshold, lib.fork_threshold, "Exercise 2.1") is lib.fork_threshold
     out = capsys.readouterr().out.splitlines()
-    assert out[1] == "→ Exercise 2.1 not done yet: the next cells use the series' utils.exercise_library.fork_threshold"
+    assert out[1] == "→ Exercise 2.1 not done yet: the next cells use the series' utils.exercises.solutions.fork_threshold"
     assert use(wrong, exercises.check_fork_threshold, lib.fork_threshold, "Exercise 2.1") is lib.fork_threshold
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("✗") and out[1].startswith("→ Exercise 2.1 does not pass its check yet")

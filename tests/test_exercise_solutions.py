@@ -1,6 +1,6 @@
 """Every notebook, run in the ci profile with each exercise's Solution pasted into its exercise cell (in notebook
 order, as a learner who solved them would have it): every check passes, no cell falls back to the library's version
-(:func:`utils.exercise_checks.use`), and the cells after the exercises run on the learner's functions: each exercise's function is wrapped to count its
+(:func:`utils.exercises.core.use`), and the cells after the exercises run on the learner's functions: each exercise's function is wrapped to count its
 calls after the exercise cell, and every one must be called at least once (issue 32: the learner's function is what
 the lesson uses, visibly), and each exercise cell's pass line names it ("→ the next cells use your `...`").
 

@@ -125,7 +125,7 @@ def test_usual_slips_of_04_to_06_are_named(capsys: pytest.CaptureFixture[str]) -
     import torch
 
     from utils.exercises import check_gap_ci, check_psi
-    from utils.exercises_baseline import check_cap_trim, check_score
+    from utils.exercises.nb05 import check_cap_trim, check_score
 
     def z_interval(t: list[float], a: list[float]) -> tuple[float, float]:
         x, y = np.asarray(t), np.asarray(a)
@@ -173,7 +173,7 @@ def test_find_forks_without_ties_says_why(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_use_says_which_function_the_next_cells_use(capsys: pytest.CaptureFixture[str]) -> None:
-    from utils.exercise_checks import use
+    from utils.exercises.core import use
     from utils.passk import pass_at_k
 
     def my_pass_at_k(n, c, k):

@@ -1,4 +1,4 @@
-"""utils.exploration (notebook 05): pass@k curves against enumeration, per-run read-outs, the checkpoints' own task
+"""utils.entropy_bonus.exploration (notebook 05): pass@k curves against enumeration, per-run read-outs, the checkpoints' own task
 difficulty, the 4-number model and the hard problem set."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from utils import countdown as cd
-from utils import exploration as X
-from utils import rollouts, toy_lm
+from utils.entropy_bonus import exploration as X
+from utils import toy_lm
+from utils.toy_lm import rollouts
 from utils.config import DATA_DIR
 from utils.passk import coverage, pass_at_k
 from utils.rlvr import RunConfig, load_policy, load_task
@@ -89,5 +90,5 @@ def test_an_eval_path_must_be_held_out(tmp_path) -> None:
 
 def test_the_hard_subset_is_held_out() -> None:
     hard = cd.load_eval_problems(X.HARD_PATH)
-    assert len(hard) == 67  # data/README.md: python -m utils.exploration hard-set --samples 256 --seed 7 --max-correct 8
+    assert len(hard) == 67  # data/README.md: python -m utils.entropy_bonus.exploration hard-set --samples 256 --seed 7 --max-correct 8
     assert cd.eval_keys(hard) <= cd.eval_keys()  # a subset of the held-out set: never a training problem

@@ -1,9 +1,9 @@
-"""utils.explorer: the static rendering a headless run stores, and when a slider is offered."""
+"""utils.viz.explorer: the static rendering a headless run stores, and when a slider is offered."""
 
 import numpy as np
 import pytest
 
-from utils import explorer as ex
+from utils.viz import explorer as ex
 from utils.entropy import TokenRecord
 
 

@@ -1,11 +1,12 @@
-"""utils.interventions: pairing by seed, the pre-registered coefficient rule, the margins file, the arms."""
+"""utils.entropy_bonus.arms: pairing by seed, the pre-registered coefficient rule, the margins file, the arms."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils import interventions as I
+from utils.entropy_bonus import arms as I
+from utils.reproduce.ledgers import record_05
 
 
 def _run(seed: int, entropy: float, pass1: float = 0.2) -> dict:
@@ -48,7 +49,7 @@ def test_arm_evidence_is_paired() -> None:
 
 
 def test_coverage_evidence_is_pass_at_k_per_problem_paired() -> None:
-    from utils.interventions import coverage_evidence
+    from utils.entropy_bonus.arms import coverage_evidence
 
     base = {"samples": 4, "correct": [4, 2, 0, 1, 3]}
     runs = [{"final": {"correct": [4, 0, 0, 0, 1]}}, {"final": {"correct": [4, 2, 0, 0, 1]}}]
@@ -78,7 +79,7 @@ def test_record_rows_says_what_was_measured(monkeypatch: pytest.MonkeyPatch, tmp
     Monte-Carlo; training equals GRPO at the alpha margins.yaml names, alpha 4's failure and its clipping stated),
     the regulariser's trade, clip-higher that did not raise entropy, psi's entropy judged by the equivalence rule."""
     from utils import config
-    from utils.claims import Ledger, load_claims
+    from utils.reproduce.claims import Ledger, load_claims
 
     monkeypatch.setattr(config, "BUILD_DIR", tmp_path)
     monkeypatch.setenv("FORKING_TOKENS_PROFILE", "ci")
@@ -91,7 +92,7 @@ def test_record_rows_says_what_was_measured(monkeypatch: pytest.MonkeyPatch, tmp
     mech = {"batches": 400, "alpha": 0.4, "sq_norm": {"psi": {"value": -6.3e-6, "ci": [-5.3e-5, 4.5e-5]},
                                                       "adv": {"value": 3.0e-2, "ci": [2.8e-2, 3.2e-2]}},
             "noise_ratio": {"value": 0.32, "ci": [0.31, 0.33]}}
-    out = I.record_rows(Ledger("05_entropy_bonus.ipynb"), groups, base_hard, mech, budget="150 steps")
+    out = record_05(Ledger("05_entropy_bonus.ipynb"), groups, base_hard, mech, budget="150 steps")
     rows = {r["id"]: r for r in load_claims("ci")}
     ident, train = rows["entbonus.psi_uncapped_zero_gradient"], rows["entbonus.psi_uncapped_is_baseline"]
     assert ident["verdict"] == "holds" and "-6.3e-06 [95% CI -5.3e-05, +4.5e-05]" in ident["measured"]

@@ -1,4 +1,4 @@
-"""utils.ladder and utils.ladder_analysis: the base-model design of notebook 06 and its model-level analysis."""
+"""utils.ladder and utils.ladder.analysis: the base-model design of notebook 06 and its model-level analysis."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from utils import ladder, stats
-from utils import ladder_analysis as LA
+from utils.ladder import analysis as LA
 
 
 def test_design_is_fixed_in_the_margins_file() -> None:
@@ -107,7 +107,7 @@ def test_trend_verdict_follows_the_preregistered_rule() -> None:
     # the committed lr-1e-4 ladder: 95% CI [-0.001, +0.019], 90% CI [+0.001, +0.017]: inside the margin, not "flat"
     committed = ev(-0.001, 0.019, 0.001, 0.017)
     assert stats.verdict(committed, "grows") == "not reproduced"
-    from utils.claims import _why
+    from utils.reproduce.claims import _why
     why = _why(committed, "grows", "not reproduced")
     assert "flat" not in why and "inside ±0.02" in why and "includes 0" in why
     assert stats.verdict(ev(-0.03, 0.04, -0.02, 0.03), "grows") == "inconclusive"

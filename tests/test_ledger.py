@@ -1,6 +1,6 @@
 """The ledger at a glance and the main job's comparison: the forest plot builds from the committed claims files, the
 verdict look is one mapping, README's ledger is short and current, and a verdict changed in a clone of the
-repository is reported as a flip (utils.claims, utils.ledger_figure, utils.ledger_check, utils.reproduce)."""
+repository is reported as a flip (utils.reproduce.claims, utils.reproduce.forest, utils.reproduce.check, utils.reproduce)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from utils import claims
+from utils.reproduce import claims
 from utils.config import REPO_ROOT
-from utils.ledger_check import compare_rows, compare_with_committed, evidence_by_place
-from utils.ledger_figure import DPI, PANELS, WIDTH_IN, forest_lines, save_forest
+from utils.reproduce.check import compare_rows, compare_with_committed, evidence_by_place
+from utils.reproduce.forest import DPI, PANELS, WIDTH_IN, forest_lines, save_forest
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_forest_builds_from_the_committed_claims(rows: list[dict], tmp_path: Pat
     drawn = [ln for lines in panels.values() for ln in lines if "heading" not in ln]
     parts = [p for r in rows for p in claims.evidence_parts(r)]
     assert len(drawn) == len(parts) > 20  # every comparative claim, every part, one line each
-    assert set(panels) <= set(PANELS), "a comparative row without a quantity: add it to utils.claims.QUANTITY"
+    assert set(panels) <= set(PANELS), "a comparative row without a quantity: add it to utils.reproduce.claims.QUANTITY"
     bands = next(ln for ln in drawn if ln["id"] == "seed.dual_temp_21")  # "greater", measured below: drawn left
     hurts = next(ln for ln in drawn if ln["id"] == "wang.bottom80_hurts")  # "less", measured below: drawn right
     assert bands["x"] < 0 < hurts["x"] and hurts["ci95"][0] > 0
@@ -59,7 +59,7 @@ def test_readme_ledger_is_short_current_and_links_to_every_row(rows: list[dict])
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- claims:start -->\n", 1)[1].split("\n<!-- claims:end -->", 1)[0]
     assert block + "\n" == claims.summary_markdown(rows, "data/results/claims.md", "figures/ledger_forest.png"), \
-        "README's ledger is stale: run python -m utils.readme"
+        "README's ledger is stale: run python -m utils.reproduce.readme"
     assert max(len(line) for line in block.splitlines()) <= 400
     assert block.startswith("![") and "figures/ledger_forest.png" in block.splitlines()[0]
     details = (REPO_ROOT / "data/results/claims.md").read_text(encoding="utf-8")

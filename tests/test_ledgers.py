@@ -1,4 +1,4 @@
-"""utils.ledgers: a notebook's rows, built by one function from the notebook's results (issue 22, part 1)."""
+"""utils.reproduce.ledgers: a notebook's rows, built by one function from the notebook's results (issue 22, part 1)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from utils import claims, config, ledgers, stats
-from utils.claims import load_claims
-from utils.ledgers import diff_ci, mean_ci, record_02
+from utils import config, stats
+from utils.reproduce import claims
+from utils.reproduce import ledgers
+from utils.reproduce.claims import load_claims
+from utils.reproduce.ledgers import record_02
+from utils.stats import diff_ci, mean_ci
 from utils.rlvr.verdicts import Relation
 from utils.stats import compare, compare_to
 

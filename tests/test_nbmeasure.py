@@ -1,11 +1,11 @@
-"""utils.nbmeasure: bookkeeping lines are whole statements (a ledger call over two lines counts two), the setup
+"""utils.reproduce.measures: bookkeeping lines are whole statements (a ledger call over two lines counts two), the setup
 cell is not counted, and outputs that are tables, figures or Markdown do not count as text output."""
 
 from __future__ import annotations
 
 import nbformat
 
-from utils.nbmeasure import measure_notebook
+from utils.reproduce.measures import measure_notebook
 from utils.notebook import SETUP_MARKER
 
 
@@ -27,7 +27,7 @@ def test_measures_a_small_notebook(tmp_path) -> None:
 
 
 def test_classifies_each_code_line() -> None:
-    from utils.nbmeasure import classify_lines
+    from utils.reproduce.measures import classify_lines
 
     src = "\n".join([
         "import numpy as np",                                  # 1 plumbing
@@ -69,6 +69,6 @@ def test_teaching_share_in_the_measure(tmp_path) -> None:
 
 
 def test_a_cell_that_does_not_parse_is_plumbing() -> None:
-    from utils.nbmeasure import classify_lines
+    from utils.reproduce.measures import classify_lines
 
     assert classify_lines("%pip install x\nx = 1") == {1: "plumbing", 2: "plumbing"}

@@ -1,4 +1,4 @@
-"""utils.overlap: top-rho overlap of two models' entropies and |Delta H| by base-entropy bucket."""
+"""utils.rlvr.overlap: top-rho overlap of two models' entropies and |Delta H| by base-entropy bucket."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils.overlap import delta_by_bucket, pad_ragged, top_overlap
+from utils.rlvr.overlap import delta_by_bucket, pad_ragged, top_overlap
 
 
 def ragged(seed: int = 0, n: int = 30) -> list[np.ndarray]:
@@ -59,7 +59,7 @@ def test_delta_by_bucket() -> None:
 def test_selected_by_role() -> None:
     import torch
 
-    from utils.overlap import selected_by_role
+    from utils.rlvr.overlap import selected_by_role
     from utils.toy_lm import build_tokenizer
 
     tok = build_tokenizer()
@@ -80,7 +80,7 @@ def test_selected_by_role() -> None:
 
 
 def test_high_minus_rest_and_mean_abs_delta() -> None:
-    from utils.overlap import high_minus_rest, mean_abs_delta
+    from utils.rlvr.overlap import high_minus_rest, mean_abs_delta
 
     base = [np.array([0.0, 0.0, 0.0, 0.0, 2.0]), np.array([0.0, 0.0, 0.0, 0.0, 3.0])]
     new = [np.array([0.1, 0.1, 0.1, 0.1, 1.0]), np.array([0.1, 0.1, 0.1, 0.1, 2.0])]
@@ -90,7 +90,7 @@ def test_high_minus_rest_and_mean_abs_delta() -> None:
 
 
 def test_perturbed_model_is_seeded_and_scaled() -> None:
-    from utils.overlap import perturbed_model
+    from utils.rlvr.overlap import perturbed_model
 
     torch.manual_seed(0)
     m = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
@@ -106,7 +106,7 @@ def test_perturbed_model_is_seeded_and_scaled() -> None:
 def test_matched_perturbation_hits_the_target() -> None:
     """On a toy 'model' whose entropies are a smooth function of its weights, the search finds the scale that
     moves the mean |dH| by the target, and the null can come out on either side of a trained model's value."""
-    from utils.overlap import matched_perturbation, perturbation_null
+    from utils.rlvr.overlap import matched_perturbation, perturbation_null
 
     torch.manual_seed(0)
     model = torch.nn.Linear(8, 1, bias=False)
@@ -120,7 +120,7 @@ def test_matched_perturbation_hits_the_target() -> None:
 
     base = score(model)
     found = matched_perturbation(model, score, base, target=0.05, seed=0, rel_tol=0.02)
-    from utils.overlap import mean_abs_delta
+    from utils.rlvr.overlap import mean_abs_delta
 
     assert mean_abs_delta(base, found["entropies"]) == pytest.approx(0.05, rel=0.02)
     null = perturbation_null(model, score, base, target=0.05, seeds=[0, 1], n_search=5, rel_tol=0.02)

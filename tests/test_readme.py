@@ -1,11 +1,11 @@
-"""utils.readme: README's generated blocks are current and replaceable."""
+"""utils.reproduce.readme: README's generated blocks are current and replaceable."""
 
 from __future__ import annotations
 
 import pytest
 
 from utils.config import REPO_ROOT
-from utils.readme import notebook_index_markdown, replace_block, run_times_markdown
+from utils.reproduce.readme import notebook_index_markdown, replace_block, run_times_markdown
 
 
 def test_replace_block() -> None:
@@ -29,7 +29,7 @@ def test_readme_run_times_are_current() -> None:
 
 
 def test_a_profile_measured_on_some_notebooks_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    import utils.readme as rd
+    import utils.reproduce.readme as rd
 
     names = [p.name for p in rd.notebook_paths()]
     times = {"ci": {n: 60.0 for n in names}, "default": {}, "full": {names[0]: 120.0}}

@@ -129,8 +129,8 @@ PROBES = [
     (["utils.toy_lm", "train", "--n-embd", "10", "--n-head", "4"], ["--n-embd (10) must be a multiple of --n-head (4)"]),
     (["utils.toy_lm", "evaluate", "--model", "nope"], ["No task model in nope"]),
     (["utils.toy_lm", "evaluate", "--temperature", "-1"], ["--temperature: must be > 0.0"]),
-    (["utils.exploration", "hard-set", "--samples", "0"], ["--samples: must be >= 1"]),
-    (["utils.exploration", "hard-set", "--model", "nope"], ["nope/train_info.json is missing"]),
+    (["utils.entropy_bonus.exploration", "hard-set", "--samples", "0"], ["--samples: must be >= 1"]),
+    (["utils.entropy_bonus.exploration", "hard-set", "--model", "nope"], ["nope/train_info.json is missing"]),
     (["utils.ladder", "lr-sweep", "--workers", "0"], ["--workers: must be >= 1"]),
     (["utils.ladder", "lr-sweep", "--rungs", "d7"], ["invalid choice: 'd7'"]),
     (["utils.reproduce", "--profile", "bogus"], ["'bogus' is not a run profile; use one of ci, default, full"]),
@@ -313,7 +313,7 @@ def test_corrupt_checkpoint_names_the_file_and_the_fix(repo: Path) -> None:
     try:
         shipped, hard_set, other = run_mains(repo, [
             ["utils.toy_lm", "evaluate"],
-            ["utils.exploration", "hard-set", "--samples", "2", "--max-correct", "0"],
+            ["utils.entropy_bonus.exploration", "hard-set", "--samples", "2", "--max-correct", "0"],
             ["utils.toy_lm", "evaluate", "--model", "build/ckpt"],
         ])
     finally:
@@ -365,7 +365,8 @@ def _committed_configs() -> dict[tuple[str, str], list]:
     build their jobs (data/results/full from the full profile, data/results from the default one)."""
     from utils import ladder
     from utils.rlvr import load_config
-    from utils.interventions import margins, sweep_config
+    from utils.config import margins
+    from utils.entropy_bonus.arms import sweep_config
     from utils.rlvr.config import run_config_paths
 
     out: dict[tuple[str, str], list] = {}
@@ -381,7 +382,7 @@ def _committed_configs() -> dict[tuple[str, str], list]:
         for coef in margins("05")["entropy_coef_sweep"]["coefficients"]:  # notebook 05's sweep, made in the notebook
             c = sweep_config(coef, profile=prof)
             out.setdefault((prof, c.name), []).append(c)
-    from utils.rlvr import tuning  # the per-arm learning-rate runs (issue 29): stage 1 and 04's new stage-2 rates
+    from utils import tuning  # the per-arm learning-rate runs (issue 29): stage 1 and 04's new stage-2 rates
 
     jobs = tuning.selection_jobs("04") + tuning.selection_jobs("06")
     jobs += tuning.comparison_jobs("04", tuning.choose(tuning.selection_runs("04")))
@@ -507,7 +508,8 @@ def test_stats_and_the_ledger_refuse_bad_input(tmp_path: Path, monkeypatch: pyte
     """Finding 13: ``compare_to(x, inf)`` said "reproduced" with CI (-inf, -inf), NaN gave "diff +nan", ``trend``
     with NaN in x gave a verdict, a 2 x 2 array counted as n = 4, summaries took NaN and negative entropies, and a
     claim id recorded by two notebooks gave two contradicting rows. Each is now a clear error."""
-    from utils import claims, config, entropy, stats
+    from utils import config, entropy, stats
+    from utils.reproduce import claims
 
     x = [0.1, 0.2, 0.3]
     for call, message in [(lambda: stats.compare_to(x, float("inf")), "infinite"),
@@ -597,11 +599,11 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
     import types
 
     import utils.countdown.__main__ as countdown_cli
-    import utils.exploration as exploration
+    import utils.entropy_bonus.exploration as exploration
     import utils.models as models
     import utils.reproduce as reproduce
     import utils.results as results
-    import utils.rollouts as rollouts
+    import utils.toy_lm.rollouts as rollouts
     import utils.rlvr.run as rlvr_run
     import utils.toy_lm as toy_lm
     import utils.traces as traces
@@ -624,8 +626,8 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
     monkeypatch.setattr(rlvr_pkg, "run_many", lambda jobs, **k: [])
     monkeypatch.setattr(reproduce, "save_json", lambda obj, path, **k: path)
     monkeypatch.setattr(reproduce, "refresh_openings", lambda paths: None)
-    import utils.claims as claims
-    import utils.readme as readme
+    import utils.reproduce.claims as claims
+    import utils.reproduce.readme as readme
 
     monkeypatch.setattr(claims, "build_ledger", lambda profile=None: REPO_ROOT / "build" / "claims.md")
     monkeypatch.setattr(readme, "refresh_readme", lambda *a, **k: REPO_ROOT / "README.md")
@@ -634,7 +636,7 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
     monkeypatch.setattr(rlvr_run, "run_condition", lambda cfg, seed, out=None, standin=False, dry_run=False,
                         save_model=None, **k: {"trainer": "T"} if dry_run else
                         {"path": str(out), "final": {}, "timing": {"median_step_s": 0.0, "total_s": 0.0}})
-    import utils.robustness as robustness
+    import utils.reproduce.robustness as robustness
 
     monkeypatch.setattr(robustness, "check", lambda *a, **k: {"claims": {}})
     monkeypatch.setattr(robustness, "save_json", lambda obj, path, **k: path)
@@ -642,12 +644,12 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
     monkeypatch.delenv("FORKING_TOKENS_PROFILE", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from utils.countdown.__main__ import main as countdown_main
-    from utils.exploration import main as exploration_main
+    from utils.entropy_bonus.exploration import main as exploration_main
     from utils.ladder import main as ladder_main
-    from utils.readme import main as readme_main
+    from utils.reproduce.readme import main as readme_main
     from utils.reproduce import main as reproduce_main
     from utils.rlvr.__main__ import main as rlvr_main
-    from utils.robustness import main as robustness_main
+    from utils.reproduce.robustness import main as robustness_main
     from utils.toy_lm import main as toy_lm_main
     from utils.traces import main as traces_main
 
@@ -734,7 +736,7 @@ def _unnamed_encodings(path: Path, source: str | None = None, where: str = "") -
 
 
 def test_every_text_read_and_write_names_its_encoding() -> None:
-    """Finding 1 (static half): under a Latin-1 locale utils.readme read README in Latin-1 and wrote UTF-8
+    """Finding 1 (static half): under a Latin-1 locale utils.reproduce.readme read README in Latin-1 and wrote UTF-8
     (``ψ`` became ``Ï``). Every text read and write in utils/, scripts/ and the notebooks' code cells now says
     ``encoding="utf-8"``."""
     files = sorted((REPO_ROOT / "utils").rglob("*.py")) + sorted((REPO_ROOT / "scripts").glob("*.py"))
@@ -767,7 +769,7 @@ def _latin1_locale() -> str | None:
 
 
 def test_readme_refresh_keeps_utf8_under_any_locale(repo: Path) -> None:
-    """Finding 1: ``LC_ALL=C PYTHONUTF8=0 python -m utils.readme`` died with a raw UnicodeDecodeError, and under a
+    """Finding 1: ``LC_ALL=C PYTHONUTF8=0 python -m utils.reproduce.readme`` died with a raw UnicodeDecodeError, and under a
     Latin-1 locale it rewrote README as mojibake with exit code 0. Now README (and every notebook) comes back byte
     for byte -- the copy's git status stays clean -- and keeps its mode."""
     readme = repo / "README.md"
@@ -777,7 +779,7 @@ def test_readme_refresh_keeps_utf8_under_any_locale(repo: Path) -> None:
     if (latin1 := _latin1_locale()) is not None:  # not every machine has one installed
         locales.append({"LC_ALL": latin1, "LANG": latin1, "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"})
     for env in locales:
-        r = run(repo, "utils.readme", env=env)
+        r = run(repo, "utils.reproduce.readme", env=env)
         assert r.rc == 0 and r.err == "", (env, r.err[-2000:])
         assert readme.read_bytes() == before and readme.stat().st_mode == mode, env
 
@@ -893,7 +895,7 @@ import multiprocessing, os, sys
 from concurrent.futures import ProcessPoolExecutor, wait
 sys.path.insert(0, sys.argv[1])
 import sleeper
-from utils.workers import die_with_parent
+from utils.infra.workers import die_with_parent
 
 with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent,
                          initargs=(os.getpid(),)) as ex:  # as utils.rlvr.run_many's workers start
@@ -924,7 +926,7 @@ def _children(pid: int) -> list[int]:
 def test_killed_parent_takes_its_pool_workers_with_it(repo: Path) -> None:
     """Finding 4: SIGKILL of ``utils.reproduce`` during notebook 04 left the resource tracker and two spawn workers
     (~580 MB each) alive with parent 1, and the workers wrote four result files after the kill. Workers started
-    the way run_many starts them (spawn pool, :func:`utils.workers.die_with_parent` as initializer) now die with
+    the way run_many starts them (spawn pool, :func:`utils.infra.workers.die_with_parent` as initializer) now die with
     their parent: a parent running two sleeping jobs is killed, and within seconds every process it started
     (workers and resource tracker) is gone and no worker wrote anything after the kill. (The pool here runs a
     sleeping job instead of run_many's, whose workers spend ~20 s importing TRL; the next test checks run_many
@@ -972,10 +974,10 @@ def test_killed_parent_takes_its_pool_workers_with_it(repo: Path) -> None:
 
 def test_run_many_starts_its_workers_to_die_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Finding 4, the wiring: run_many's pool passes this process's pid to every worker, and the worker's first act
-    is :func:`utils.workers.die_with_parent` with it (checked with stand-ins: nothing is spawned or trained)."""
+    is :func:`utils.infra.workers.die_with_parent` with it (checked with stand-ins: nothing is spawned or trained)."""
     import concurrent.futures
 
-    import utils.workers
+    import utils.infra.workers
     from utils.rlvr import run as R
     from utils.rlvr.config import load_config
 
@@ -998,7 +1000,7 @@ def test_run_many_starts_its_workers_to_die_with_it(monkeypatch: pytest.MonkeyPa
         seen["armed"] = parent_pid
         raise Stop  # before the initializer changes anything in this process
 
-    monkeypatch.setattr(utils.workers, "die_with_parent", armed)
+    monkeypatch.setattr(utils.infra.workers, "die_with_parent", armed)
     with pytest.raises(Stop):
         R._worker_init(*seen["initargs"])
     assert seen["armed"] == os.getpid()
@@ -1017,7 +1019,7 @@ def test_ci_true_is_the_ci_profile_for_the_main_job(repo: Path) -> None:
 _STUB_LEDGER = """
 import sys
 import utils.reproduce as r
-from utils.claims import Ledger
+from utils.reproduce.claims import Ledger
 
 mode = sys.argv[1]
 
@@ -1038,7 +1040,7 @@ sys.exit(r.main(sys.argv[2:]))
 def test_an_interrupted_notebook_leaves_its_ledger_rows_alone(repo: Path) -> None:
     """Finding 5: SIGINT during notebook 04, then ``--only 06``: claims/04.json held the rows recorded before the
     interruption and the rebuilt claims.md listed them unmarked. A notebook's rows now replace its old rows only when
-    it finished (the notebooks are stubbed: each records rows through utils.claims.Ledger as a cell would)."""
+    it finished (the notebooks are stubbed: each records rows through utils.reproduce.claims.Ledger as a cell would)."""
     claims = repo / "build" / "ci" / "results" / "claims"
     rows_file, ledger_md = claims / "04.json", repo / "build" / "ci" / "results" / "claims.md"
 
@@ -1064,26 +1066,26 @@ def test_an_interrupted_notebook_leaves_its_ledger_rows_alone(repo: Path) -> Non
 
 
 def test_readme_command_line_has_the_shared_shape(repo: Path) -> None:
-    """Finding 12, utils.readme: ``--help`` was ignored (README rewritten), a corrupt claims/05.json was a raw
+    """Finding 12, utils.reproduce.readme: ``--help`` was ignored (README rewritten), a corrupt claims/05.json was a raw
     traceback, and so was a read-only tree. Now: help and exit 0, nothing written; the corrupt file named in one
     line, exit 2, nothing written; a failing write one line, exit 1. (The read-only tree is stood in for by a write
     that fails with EACCES: as root a read-only mode would not stop the write.)"""
-    r = run(repo, "utils.readme", "--help")
-    assert r.rc == 0 and r.out.startswith("usage: python -m utils.readme") and r.err == "", r.err[-2000:]
-    one_line_error(run(repo, "utils.readme", "--bogus"), "unrecognized arguments: --bogus")
+    r = run(repo, "utils.reproduce.readme", "--help")
+    assert r.rc == 0 and r.out.startswith("usage: python -m utils.reproduce.readme") and r.err == "", r.err[-2000:]
+    one_line_error(run(repo, "utils.reproduce.readme", "--bogus"), "unrecognized arguments: --bogus")
     claims05 = repo / "data" / "results" / "claims" / "05.json"
     claims05.write_text(claims05.read_text(encoding="utf-8")[:200], encoding="utf-8")
     try:
-        one_line_error(run(repo, "utils.readme"), "data/results/claims/05.json is truncated or not valid JSON",
+        one_line_error(run(repo, "utils.reproduce.readme"), "data/results/claims/05.json is truncated or not valid JSON",
                        "regenerate it with: make reproduce (notebook 05)")
     finally:
         _git(repo, "checkout", "--", "data/results/claims/05.json")
     code = ("import errno, os, sys, tempfile\n"
             "def denied(*a, dir=None, **k): raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dir))\n"
             "tempfile.mkstemp = denied\n"
-            "import utils.readme\n"
-            "sys.exit(utils.readme.main(sys.argv[1:]))")
-    one_line_error(run(repo, code=code), "python -m utils.readme: error: PermissionError: [Errno 13] Permission denied",
+            "import utils.reproduce.readme\n"
+            "sys.exit(utils.reproduce.readme.main(sys.argv[1:]))")
+    one_line_error(run(repo, code=code), "python -m utils.reproduce.readme: error: PermissionError: [Errno 13] Permission denied",
                    "(rerun with --debug for the traceback)", code=1)
 
 
@@ -1169,7 +1171,7 @@ def test_an_interrupted_run_many_stops_its_workers_at_once(monkeypatch: pytest.M
     once (stand-ins: a pool whose ``as_completed`` is interrupted)."""
     import concurrent.futures
 
-    from utils.cli import Terminated
+    from utils.infra.cli import Terminated
     from utils.rlvr import run as R
     from utils.rlvr.config import load_config
 

@@ -25,7 +25,7 @@ def _write(tmp_path: Path, text: str, name: str = "c.yaml") -> Path:
 
 def test_repeated_set_accumulates_and_a_conflict_names_the_key() -> None:
     """``--set rho=0.5 --set learning_rate=3e-4`` trained rho 0.2 (only the last --set counted)."""
-    from utils.cli import UsageError
+    from utils.infra.cli import UsageError
     from utils.rlvr.__main__ import overrides, parser
 
     a = parser().parse_args(["run", "--config", "countdown_top20", "--set", "rho=0.5", "--set", "learning_rate=3e-4"])
@@ -157,18 +157,18 @@ def test_every_committed_yaml_file_reads_with_the_strict_loader() -> None:
     for p in run_config_paths():
         for profile in ("ci", "default", "full"):
             load_config(p, profile=profile)
-    from utils.interventions import margins
+    from utils.config import margins
 
     assert margins("04") and margins("06")
 
 
 def test_margins_yaml_goes_through_the_strict_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from utils import interventions
+    from utils import config
 
     bad = _write(tmp_path, '"04": {a: 1}\n"04": {b: 2}\n', "margins.yaml")
-    monkeypatch.setattr(interventions, "MARGINS_PATH", bad)
+    monkeypatch.setattr(config, "MARGINS_PATH", bad)
     with pytest.raises(ConfigError, match="configs/margins.yaml: line 2: 04: this key appears twice"):
-        interventions.margins("04")
+        config.margins("04")
 
 
 # --------------------------------------------------------------------------------------------- items 8 and 14: seeds
@@ -260,7 +260,7 @@ def _claims_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the committed claims files, read instead of them (the committed ones are never touched)."""
     import shutil
 
-    from utils import claims
+    from utils.reproduce import claims
 
     d = tmp_path / "claims"
     shutil.copytree(REPO_ROOT / "data" / "results" / "claims", d)
@@ -296,22 +296,22 @@ def test_invalid_claims_rows_are_refused_before_readme_is_written(tmp_path: Path
     exit 2, before anything is written."""
     import shutil
 
-    from utils.cli import run
-    from utils.readme import readme_text
+    from utils.infra.cli import run
+    from utils.reproduce.readme import readme_text
 
     d = _claims_copy(tmp_path, monkeypatch)
     _edit_row(d / "04.json", change)
     readme = tmp_path / "README.md"
     shutil.copy(REPO_ROOT / "README.md", readme)
     before = readme.read_bytes()
-    assert run(lambda: readme_text(readme), "python -m utils.readme") == 2
+    assert run(lambda: readme_text(readme), "python -m utils.reproduce.readme") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "04.json" in err and message in err, err
     assert readme.read_bytes() == before
 
 
 def test_committed_claims_files_pass_the_row_checks() -> None:
-    from utils.claims import VERDICTS, load_claims
+    from utils.reproduce.claims import VERDICTS, load_claims
 
     rows = load_claims("default")
     assert rows and all(r["verdict"] in VERDICTS for r in rows)
@@ -375,11 +375,11 @@ def test_run_many_duplicate_check_sees_through_symlinked_folders(tmp_path: Path)
 ])
 def test_robustness_check_refuses_remade_runs_resume_would_refuse(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                   change: object, message: str) -> None:
-    """``utils.robustness check`` compared re-made runs that were stand-ins, ci-profile or 4 steps long and printed
+    """``utils.reproduce.robustness check`` compared re-made runs that were stand-ins, ci-profile or 4 steps long and printed
     holds/FRAGILE; it checks them as resume does now (one line naming the run, exit 2, nothing written)."""
     import shutil
 
-    from utils import robustness as rb
+    from utils.reproduce import robustness as rb
 
     stored = REPO_ROOT / "data" / "results" / "04_masked_rlvr"
     remade = tmp_path / "remade"
@@ -402,7 +402,7 @@ def test_robustness_check_refuses_remade_runs_resume_would_refuse(tmp_path: Path
 
 
 def test_committed_remade_runs_pass_the_check() -> None:
-    from utils import robustness as rb
+    from utils.reproduce import robustness as rb
     from utils.results import load_json
 
     for p in sorted(rb.ROBUSTNESS_DIR.glob("*.json")):

@@ -224,7 +224,7 @@ def test_readme_blocks_do_not_grow_when_generated_text_holds_a_marker(tmp_path: 
     """Item 3: a claim whose text held ``<!-- claims:end -->`` made every refresh add the block again (~34 lines
     each). Marker text in generated content is escaped now, so refreshing is idempotent; a README whose markers were
     already doubled is refused with one line naming the marker instead of being rewritten wrongly."""
-    import utils.readme as rd
+    import utils.reproduce.readme as rd
 
     readme = tmp_path / "README.md"
     readme.write_text((REPO_ROOT / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
@@ -389,7 +389,8 @@ def test_a_second_notebook_run_keeps_the_first_runs_staged_rows(tmp_path: Path,
     """Item 16: a second run of a notebook started while the first ran deleted the first's staging file, whose rows
     then never reached ``claims/NN.json``. Each run stages in its own file now (orphans of dead runs are removed),
     and the rows are written under a lock; each finished run's rows reach the ledger."""
-    from utils import claims, config
+    from utils import config
+    from utils.reproduce import claims
 
     monkeypatch.setattr(config, "BUILD_DIR", tmp_path)
     monkeypatch.setenv("FORKING_TOKENS_PROFILE", "ci")

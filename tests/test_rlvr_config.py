@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from utils.config import PROFILES, REPO_ROOT
 from utils.rlvr.config import ConfigError, RunConfig, config_path, load_config, parse_value, run_config_paths
 
-# every run config; configs/margins.yaml holds the notebooks' pre-registered margins, not a run (utils.interventions)
+# every run config; configs/margins.yaml holds the notebooks' pre-registered margins, not a run (utils.entropy_bonus.arms)
 CONFIGS = run_config_paths()
 
 

@@ -106,16 +106,3 @@ def test_the_hand_step_is_at_most_30_lines():
     lines = src.splitlines()[fn.body[1].lineno - 1 : fn.body[-1].end_lineno]
     code = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
     assert len(code) <= 30, len(code)
-
-
-def test_bench_command_line_checks_its_arguments_first(capsys):
-    """`python -m utils.bench` (make bench): a bad argument is one line and exit code 2, before any timing."""
-    from utils import bench
-
-    for bad in (["--steps", "1"], ["--repeats", "0"], ["fly"], ["--profile-steps", "x"],
-                ["ratios", "--capability", "sse9"], ["ratios", "--psi-repeats", "1"]):
-        with pytest.raises(SystemExit) as e:
-            bench.main(bad)
-        assert e.value.code == 2
-        err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and "error" in err[0]

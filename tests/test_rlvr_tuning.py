@@ -1,10 +1,10 @@
-"""utils.rlvr.tuning: the per-arm learning-rate rule of configs/margins.yaml (issue 29), without training."""
+"""utils.tuning: the per-arm learning-rate rule of configs/margins.yaml (issue 29), without training."""
 
 from __future__ import annotations
 
 import pytest
 
-from utils.rlvr import tuning
+from utils import tuning
 
 
 def _run(name: str, lr: float, seed: int, curve: list[float]) -> dict:
@@ -78,7 +78,8 @@ def test_per_arm_row_says_what_its_numbers_show(tmp_path, monkeypatch):
     """Notebook 04's best-vs-best row and words from the committed runs: the rates the rule chose, the margin from
     margins.yaml (a quarter of all's selection gain), the recovered share, each 2-seed choice checked on seeds 0-7;
     and wang.bottom80_hurts judged at both readings."""
-    from utils import claims, ledgers
+    from utils.reproduce import claims
+    from utils.reproduce import ledgers
     from utils.stats import verdict
 
     monkeypatch.setattr(claims, "_claims_dir", lambda profile=None: tmp_path)

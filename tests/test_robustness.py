@@ -1,4 +1,4 @@
-"""utils.robustness: notebook 04's headline verdicts decided from a folder of runs, compared with a re-made copy, and
+"""utils.reproduce.robustness: notebook 04's headline verdicts decided from a folder of runs, compared with a re-made copy, and
 the note the ledger prints from the committed check."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from utils import robustness as rb
+from utils.reproduce import robustness as rb
 from utils.results import save_json
 from utils.rlvr.run import RESULTS_SCHEMA
 

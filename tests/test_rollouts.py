@@ -1,4 +1,4 @@
-"""utils.rollouts: sampling the task model, scoring its completions, their token entropy, and the shipped model's
+"""utils.toy_lm.rollouts: sampling the task model, scoring its completions, their token entropy, and the shipped model's
 recorded pass@1."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import math
 import pytest
 
 from utils import countdown as cd
-from utils import rollouts, toy_lm
+from utils import toy_lm
+from utils.toy_lm import rollouts
 from utils.sampling import DualTemperatureLogitsProcessor
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py

@@ -1,11 +1,11 @@
-"""utils.shared_prefill: each distinct prompt prefilled once, the same sampled tokens as plain ``generate``."""
+"""utils.infra.prefill: each distinct prompt prefilled once, the same sampled tokens as plain ``generate``."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from utils import shared_prefill as sp
+from utils.infra import prefill as sp
 from utils.rlvr.tasks import make_standin
 
 

@@ -162,7 +162,7 @@ def test_one_input_check_for_every_public_function(call: object, message: str) -
 @pytest.mark.parametrize("bad", [[0.1, float("nan")], [0.1, -0.5], [float("inf")], []])
 def test_entropy_summaries_refuse_nan_and_negative(bad: list[float]) -> None:
     from utils import entropy as E
-    from utils.rollouts import entropy_summary
+    from utils.toy_lm.rollouts import entropy_summary
 
     for f in (E.summarize, E.band_shares, E.percentile_threshold, lambda h: entropy_summary([np.array(h)])):
         with pytest.raises(ValueError, match="entropies"):

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats as st
 
 from utils import stats
-from utils.interventions import margins
+from utils.config import margins
 from utils.rlvr import readout as R
 from utils.rlvr import verdicts as V
 

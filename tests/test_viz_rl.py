@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from utils import baseline as BL
+from utils.entropy_bonus import identity as BL
 from utils.config import REPO_ROOT
 
 FIGURES = REPO_ROOT / "figures"

@@ -16,7 +16,7 @@
   digit, separator) and entropy per role.
 * :func:`after_fork_pairs`, :func:`per_sequence_rates` -- the same questions with the sequence as the unit, for
   paired comparisons (``utils.stats.compare(..., paired=True)``).
-* :func:`share_above` -- the share of tokens at or above a threshold (the explorer of :mod:`utils.explorer` shows it).
+* :func:`share_above` -- the share of tokens at or above a threshold (the explorer of :mod:`utils.viz.explorer` shows it).
 
 Entropies are in nats throughout.
 """

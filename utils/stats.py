@@ -488,3 +488,14 @@ def gain_share(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
         r = math.sqrt(disc)
         ci = ((-qb - r) / (2 * qa), (-qb + r) / (2 * qa))
     return {"share": mx / my, "ci": ci, "level": level, "n": n, "gain_a": mx, "gain_b": my}
+
+
+def mean_ci(ev: Evidence) -> str:
+    """A one-sample comparison's mean and its 95 % interval (``ci95`` is of the difference, so shifted back by the
+    fixed value): ``"0.015 [95% CI 0.012, 0.018]"``."""
+    return f"{ev.mean_a:.3f} [95% CI {ev.ci95[0] + ev.mean_b:.3f}, {ev.ci95[1] + ev.mean_b:.3f}]"
+
+
+def diff_ci(ev: Evidence) -> str:
+    """A comparison's difference and its 95 % interval: ``"+0.369 [95% CI +0.309, +0.430]"``."""
+    return f"{ev.diff:+.3f} [95% CI {ev.ci95[0]:+.3f}, {ev.ci95[1]:+.3f}]"

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from utils import checks
-from utils.cli import UsageError
-from utils.config import PROFILES, REPO_ROOT, YAMLInputError, load_yaml, resolve_profile
+from utils.config import PROFILES, REPO_ROOT, ConfigError, YAMLInputError, load_yaml, resolve_profile
 from utils.results import repo_relative
 from utils.rlvr.losses import CONDITIONS, NORMALISERS
 
@@ -43,9 +42,6 @@ LOSS_TYPES = ("dapo", "bnpo", "grpo", "dr_grpo")
 MATH_HELD_OUT = 50
 
 
-class ConfigError(UsageError):
-    """A config file or override is invalid; the message names the file and the key (a ``ValueError``; the command
-    lines give it as one line with exit code 2)."""
 
 
 @dataclass

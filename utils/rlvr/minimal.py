@@ -17,7 +17,7 @@ where the ``count`` rule breaks an entropy tie by position (every member of a gr
 first completion token).
 
 :func:`sample_group` is the sampling stage on its own (the trainer's generation settings), used by
-:func:`grpo_step` when it is given no completions, e.g. by the benchmark's hand-written loop (``utils.bench``).
+:func:`grpo_step` when it is given no completions, e.g. by the benchmark's hand-written loop (``scripts/bench.py``).
 :func:`sample_batches` gives whole training batches exactly as the trainer builds them (notebooks 04 and 05).
 """
 
@@ -32,7 +32,7 @@ import torch
 
 from utils.countdown import countdown_reward
 from utils.rlvr.losses import entropy_mask, masked_policy_loss
-from utils.shared_prefill import shared_prefill
+from utils.infra.prefill import shared_prefill
 
 __all__ = ["capture_trainer_step", "completion_mask", "grpo_step", "hand_optimizer", "sample_batches", "sample_group"]
 

@@ -35,7 +35,7 @@ import torch
 
 from utils.config import BUILD_DIR, get_profile, results_dir, seed_everything
 from utils.results import atomic_dir, check_target, load_json, repo_relative, save_json
-from utils.shared_prefill import install_shared_prefill, shared_prefill
+from utils.infra.prefill import install_shared_prefill, shared_prefill
 from utils.rlvr.config import ConfigError, RunConfig
 from utils.rlvr.readout import RESULTS_SCHEMA, run_problem
 from utils.rlvr.tasks import load_final_problems, load_policy_info, load_task
@@ -461,7 +461,7 @@ def _run_job(job: Job, threads: int) -> dict[str, Any]:
 
 
 def _worker_init(threads: int, profile: str, parent_pid: int) -> None:
-    from utils.workers import quiet_worker
+    from utils.infra.workers import quiet_worker
 
     quiet_worker(parent_pid, threads)
     os.environ["FORKING_TOKENS_PROFILE"] = profile  # results record the parent's profile
@@ -515,7 +515,7 @@ def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: b
     On a small shared CPU several 1-thread processes beat one multi-threaded run for a model this small. Each
     worker imports TRL once (~10 s) and then takes jobs from the queue. ``workers <= 1`` runs in this process.
     A job's config keeps its own ``num_threads`` if it sets one. Prints one line per finished job. The workers end
-    with this process, even when it is killed (:func:`utils.workers.die_with_parent`).
+    with this process, even when it is killed (:func:`utils.infra.workers.die_with_parent`).
     ``resume=True`` reads back the jobs whose results file already holds a complete run of the same config and
     seed (:func:`finished_run`) instead of training them again, so an interrupted sweep loses no work.
     Two jobs that would write the same results file or model folder are refused before any work.
@@ -555,8 +555,8 @@ def run_many(jobs: Sequence[Job], workers: int = 2, threads: int = 1, verbose: b
                 futures = {ex.submit(_run_job, jobs[i], threads): i for i in todo}
                 for f in as_completed(futures):
                     report(futures[f], f.result())
-            except KeyboardInterrupt:  # Ctrl-C or SIGTERM (utils.cli.Terminated): stop the workers, do not wait
-                from utils.workers import stop_pool
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM (utils.infra.cli.Terminated): stop the workers, do not wait
+                from utils.infra.workers import stop_pool
 
                 stop_pool(ex)
                 raise
