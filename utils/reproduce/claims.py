@@ -88,6 +88,7 @@ PUBLISHED: dict[str, tuple[str, str]] = {
     "wang.rl_changes_high_entropy": ("RL mainly changes the entropy of tokens that were already high-entropy", "Wang et al. 2025"),
     "wang.normaliser": ("Paper formula (masked loss averaged over all tokens) and the authors' code (averaged over the selected tokens only, a 1/rho = 5x larger loss) describe the same method", "Wang et al. 2025"),
     "wang.scale_trend": ("The top-20% advantage over full-gradient RLVR grows with model size (matches at 8B, ahead at 14B, further ahead at 32B)", "Wang et al. 2025"),
+    "wang.top20_matches_full_ladder": ("Training only on the top-20% highest-entropy tokens matches full-gradient RLVR (Qwen3-8B); read here on the 12 ladder base models of three sizes, each arm at its own learning rate chosen by one rule fixed in advance", "Wang et al. 2025"),
     "entbonus.pass1": ("With the entropy advantage, pass@1 stays about the same as plain GRPO (or slightly lower)", "Cheng et al. 2025"),
     "entbonus.passk_large_k": ("The entropy advantage gives clearly better pass@k at large k than plain GRPO", "Cheng et al. 2025"),
     "entbonus.rl_shrinks_coverage": ("Plain RL shrinks pass@k at large k below the base model's: fewer problems solved at all", "Cheng et al. 2025"),

@@ -24,7 +24,7 @@ import numpy as np
 
 from utils.config import DATA_DIR
 
-__all__ = ["NOTEBOOKS", "choose", "comparison_jobs", "per_arm_04", "per_arm_04_words", "per_arm_06", "runs_at_04", "selection_jobs", "selection_dir",
+__all__ = ["NOTEBOOKS", "choose", "comparison_jobs", "per_arm_04", "per_arm_04_words", "runs_at_04", "selection_jobs", "selection_dir",
            "selection_runs", "share_words", "spec"]
 
 NOTEBOOKS = ("04", "06")
@@ -258,53 +258,6 @@ def per_arm_04_words(pa: dict[str, Any]) -> str:
             + (": where that interval lies below 0 the rule's pick was worse on other seeds than 1e-4 — a choice from "
                "two seeds is noisy (the winner's curse), and the rule, fixed in advance, is kept as it is."
                if any(e.ci95[1] < 0 for e in pa["choice_check"].values()) else "."))
-
-
-def per_arm_06(budget: int | None = None) -> dict[str, Any]:
-    """Notebook 06's ladder with each arm at its size's chosen rate: stage 1's choice, and for the base models whose
-    stage-2 runs are all finished, the per-model gap table (:func:`utils.ladder.analysis.gap_table`, top20 at its
-    rate minus all at its rate), the slope analysis, the share of `all`'s gain that top20 recovers (base model as the
-    unit, each model's own step-0 pass@1 as its base), the same gap with top20 at its second rate, and the margin (a
-    quarter of `all`'s mean selection gain over the sizes). ``complete`` / ``models`` say how much of the design is in."""
-    from utils.ladder import design, rung_table
-    from utils.ladder.analysis import analyse, gap_table
-    from utils.rlvr.run import finished_run
-    from utils.stats import gain_share
-
-    d, lad = spec("06"), design()
-    budget = int(budget or lad["primary_budget"])
-    chosen = choose(selection_runs("06"))
-    jobs = comparison_jobs("06", chosen)
-    by_model: dict[str, list[tuple[Any, dict[str, Any] | None]]] = {}
-    for j in jobs:
-        by_model.setdefault(j.cfg.model, []).append((j, finished_run(j, threads=1, any_profile=True)))
-    params = {r["rung"]: r["params"] for r in rung_table()}
-    best: list[dict[str, Any]] = []
-    second: list[dict[str, Any]] = []
-    for pairs in by_model.values():
-        if any(r is None for _, r in pairs):
-            continue
-        for j, r in pairs:
-            rung, m, arm = j.cfg.name.split("_")[1:4]
-            named = {**r, "name": f"06_{rung}_{m}_{arm}"}  # type: ignore[dict-item]
-            lr = float(r["config"]["learning_rate"])  # type: ignore[index]
-            if abs(lr - chosen[(rung, arm)]["lr"]) <= 1e-15:
-                best.append(named)
-                if arm == "all":
-                    second.append(named)
-            if arm == "top20" and abs(lr - second_rate("06", chosen[(rung, arm)]["lr"])) <= 1e-15:
-                second.append(named)
-    margin = d["margin_share_of_gain"] * float(np.mean([chosen[(r, "all")]["gain"] for r in params]))
-    models = len(best) // (len(lad["arms"]) * len(lad["rl_seeds"]))  # base models whose every run is in
-    out: dict[str, Any] = {"chosen": chosen, "margin": margin, "budget": budget, "models": models,
-                           "models_total": len(by_model), "complete": models == len(by_model)}
-    if out["models"] >= 3:
-        rows = gap_table(best, budget, params)
-        out.update(rows=rows, analysis=analyse(rows, lad["slope_margin"]),
-                   second_rows=gap_table(second, budget, params),
-                   gain_share=gain_share([r["top20"] for r in rows], [r["all"] for r in rows],
-                                         [r["base"] for r in rows]))
-    return out
 
 
 PROG = "python -m utils.tuning"

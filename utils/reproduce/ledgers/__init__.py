@@ -12,6 +12,6 @@ from utils.reproduce.ledgers.nb02 import record_02
 from utils.reproduce.ledgers.nb03 import record_03
 from utils.reproduce.ledgers.nb04 import record_04, rho_words
 from utils.reproduce.ledgers.nb05 import record_05
-from utils.reproduce.ledgers.nb06 import record_06
+from utils.reproduce.ledgers.nb06 import record_06, record_06_per_arm
 
-__all__ = ["band_summary", "record_01", "record_02", "record_03", "record_04", "record_05", "record_06", "rho_words"]
+__all__ = ["band_summary", "record_01", "record_02", "record_03", "record_04", "record_05", "record_06", "record_06_per_arm", "rho_words"]

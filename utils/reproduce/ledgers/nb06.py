@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -51,3 +52,41 @@ def _json_sizes(sizes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """:func:`size_table`'s rows for JSON: an interval that does not exist (one base model: NaN) becomes None."""
     fin = lambda v: v if not isinstance(v, float) or math.isfinite(v) else None  # noqa: E731
     return [{k: [fin(x) for x in v] if isinstance(v, (list, tuple)) else fin(v) for k, v in r.items()} for r in sizes]
+
+
+def record_06_per_arm(ledger: Any, pa: dict[str, Any], figure: str = "06_per_arm_gaps") -> dict[str, Any]:
+    """The ladder's best-vs-best row, ``wang.top20_matches_full_ladder`` (``pa``: :func:`utils.tuning.nb06.per_arm_06`,
+    ``configs/margins.yaml`` 06.per_arm_lr): top-20 % and all each at the rate one rule chose per size, on every base
+    model (unit: the base model, its RL seeds averaged), judged as equivalence within a quarter of all's selection
+    gain, with the share of all's gain that top-20 % recovers and how its gap moves at its second rate beside it.
+    While stage 2 is incomplete the row says "inconclusive" and how far the runs are. Returns the evidence by id."""
+    from utils.rlvr import verdicts as V
+    from utils.tuning import share_words
+
+    ch = pa["chosen"]
+    picks = "; ".join(f"{s} all {ch[(s, 'all')]['lr']:g} / top-20% {ch[(s, 'top20')]['lr']:g}"
+                      for s in sorted({s for s, _ in ch}, key=lambda s: int(s[1:])))
+    budget = (f"200 GRPO steps, 8x8 samples per step, each arm at its size's chosen rate; gap read at {pa['budget']} "
+              "steps (mean of the evaluations at b - 50 and b, 500 problems x 4 samples)")
+    sec = "6b. Both arms at their own learning rate"
+    if not pa.get("complete") or "evidence" not in pa:
+        ledger.record("wang.top20_matches_full_ladder", section=sec, verdict="inconclusive", basis="descriptive",
+                      figure=figure, profile="full (precomputed)", budget=budget,
+                      why=(f"stage 2 is not complete ({pa['models']} of {pa['models_total']} base models): "
+                           "`python -m utils.tuning compare --notebook 06` resumes"))
+        return {}
+    ev, inter = pa["evidence"]["top20_vs_all"], pa["evidence"]["second_vs_chosen"]
+    ledger.record(
+        "wang.top20_matches_full_ladder", section=sec, evidence=ev, direction="equivalent", figure=figure,
+        profile="full (precomputed)", budget=budget,
+        measured=(f"{V.design(dataclasses.replace(ev, margin=None))}; margin +/-{pa['margin']:.4f} fixed in "
+                  "configs/margins.yaml 06.per_arm_lr before the runs (a quarter of all's mean selection gain over the "
+                  "three sizes); unit: base model (n = {ev.n_a}, RL seeds "
+                  f"averaged within each); stage 1 chose {picks}; "
+                  f"{share_words(pa['gain_share'], 'base models')}; top-20% at its second rate minus at its chosen rate "
+                  f"{inter.diff:+.4f} [95% CI {inter.ci95[0]:+.4f}, {inter.ci95[1]:+.4f}] (the arm x rate interaction, "
+                  "measured on every base model); caveat: 0.09-1.35 M-parameter models on a toy task"),
+        numbers={"gain_share": pa["gain_share"], "margin": pa["margin"], "second_vs_chosen": inter.as_dict(),
+                 "rates": {f"{s}/{a}": c["lr"] for (s, a), c in ch.items()},
+                 "selection": {f"{s}/{a}": {f"{x:g}": m for x, m in c["means"].items()} for (s, a), c in ch.items()}})
+    return {"wang.top20_matches_full_ladder": ev}
