@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from utils.reproduce.rows import VERDICT_STYLE, by_source, evidence_parts, oriented, presentation, verdict_style
+from utils.reproduce.row_view import VERDICT_STYLE, by_source, evidence_parts, oriented, presentation, verdict_style
 from utils.results import atomic_path
 
 __all__ = ["DPI", "PANELS", "WIDTH_IN", "forest_figure", "forest_lines", "save_forest"]
