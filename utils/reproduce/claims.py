@@ -22,6 +22,10 @@ interrupted notebook leaves its old rows as they were. Two runs of one notebook 
 file (a second run never deletes the first's rows), and every change of ``claims/NN.json`` is made under a lock
 (:func:`utils.results.file_lock`), so they take turns. Cells run by hand (Jupyter, no staging) record each row as
 it runs.
+
+This module records the rows; the published wording lives in :mod:`utils.reproduce.published`, the files and the
+staging in :mod:`utils.reproduce.claim_store`, claims.md and README's block in :mod:`utils.reproduce.ledger_text`,
+and how a row reads in :mod:`utils.reproduce.row_view`. Their public names are importable from here too.
 """
 
 from __future__ import annotations
