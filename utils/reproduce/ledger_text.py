@@ -1,6 +1,6 @@
-"""The ledger as text: ``data/results/claims.md`` (:func:`build_ledger`, with the forest figure) and the one-screen
-summary README's ledger block shows (:func:`summary_markdown`), from the rows :func:`utils.reproduce.claim_store.load_claims`
-reads. :mod:`utils.reproduce.claims` re-exports these names."""
+"""The ledger as text: ``data/results/claims.md`` (:func:`build_ledger`, with the forest figure) and the
+one-screen summary README's ledger block shows (:func:`summary_markdown`), from the rows
+:func:`utils.reproduce.claim_store.load_claims` reads. :mod:`utils.reproduce.claims` re-exports these names."""
 
 from __future__ import annotations
 
@@ -78,7 +78,8 @@ def ledger_markdown(rows: list[dict[str, Any]], link_prefix: str = "") -> str:
     and profile, and where it is measured (links relative to ``link_prefix``: '' from the repo root)."""
     from utils.reproduce.robustness import ledger_notes
 
-    notes = ledger_notes(sources={k: v[1] for k, v in PUBLISHED.items()})  # does a verdict survive a re-run with another reduction order?
+    # does a verdict survive a re-run with another reduction order?
+    notes = ledger_notes(sources={k: v[1] for k, v in PUBLISHED.items()})
     out = []
     for r in by_source(rows):
         note = notes.get(r["id"])
