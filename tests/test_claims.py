@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from utils import config
-from utils.reproduce import claims
+from utils.reproduce import claim_store, claims
 from utils.stats import compare
 
 
@@ -86,7 +86,7 @@ def test_a_claim_belongs_to_one_notebook(ledger: claims.Ledger) -> None:
     # a file written around the check (an old run, a hand edit) is caught when the ledger is built
     rows = claims.load_claims("ci")
     save_json({"rows": {rows[0]["id"]: {**rows[0], "notebook": "05_entropy_bonus.ipynb"}}},
-              claims._claims_dir("ci") / "05.json", schema=claims.SCHEMA)
+              claim_store._claims_dir("ci") / "05.json", schema=claims.SCHEMA)
     with pytest.raises(ResultsError, match="recorded by two notebooks"):
         claims.load_claims("ci")
 

@@ -826,7 +826,7 @@ def test_atomic_dir_puts_the_old_copy_back_when_the_swap_is_interrupted(tmp_path
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Finding 10: a KeyboardInterrupt at the second ``os.replace`` of ``atomic_dir`` left the target gone and the
     folder empty. Now the old copy is put back and nothing else is left."""
-    import utils.results as R
+    import utils.results.atomic as R
 
     d = tmp_path / "ckpt"  # a checkpoint (atomic_dir replaces nothing else)
     d.mkdir()

@@ -260,11 +260,11 @@ def _claims_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the committed claims files, read instead of them (the committed ones are never touched)."""
     import shutil
 
-    from utils.reproduce import claims
+    from utils.reproduce import claim_store
 
     d = tmp_path / "claims"
     shutil.copytree(REPO_ROOT / "data" / "results" / "claims", d)
-    monkeypatch.setattr(claims, "_claims_dir", lambda profile=None: d)
+    monkeypatch.setattr(claim_store, "_claims_dir", lambda profile=None: d)
     return d
 
 

@@ -137,7 +137,7 @@ class LedgerComparison:
 
     def lines(self) -> list[str]:
         """The comparison block, one string per line."""
-        from utils.reproduce.rows import VERDICT_STYLE
+        from utils.reproduce.row_view import VERDICT_STYLE
 
         order = list(VERDICT_STYLE)
         counts = " · ".join(f"{self.counts[v]} {v}" for v in sorted(self.counts, key=lambda v: order.index(v)

@@ -13,10 +13,11 @@ of several parts) with its difference and CI, drawn by :func:`utils.reproduce.cl
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from utils.reproduce.rows import VERDICT_STYLE, by_source, evidence_parts, oriented, presentation, verdict_style
+from utils.reproduce.row_view import VERDICT_STYLE, by_source, evidence_parts, oriented, presentation, verdict_style
 from utils.results import atomic_path
 
 __all__ = ["DPI", "PANELS", "WIDTH_IN", "forest_figure", "forest_lines", "save_forest"]
@@ -60,6 +61,88 @@ def forest_lines(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return {q: panels[q] for q in sorted(panels, key=lambda q: order.index(q) if q in order else len(order))}
 
 
+@dataclass
+class _Drawn:
+    """What the panels drew, for the legend: the verdicts shown, and whether any line had a 90 % CI (a claim with a
+    margin or an equivalence), a margin band, or a Holm-adjusted CI."""
+
+    verdicts: set[str] = field(default_factory=set)
+    eq: bool = False
+    margin: bool = False
+    holm: bool = False
+
+
+def _draw_line(ax: Any, y: int, ln: dict[str, Any], drawn: _Drawn) -> None:
+    """One claim's line at height ``y``: its margin band, its 95 % CI, its 90 % CI where it has a margin or is an
+    equivalence, and its point in the look of its verdict."""
+    st = verdict_style(ln["verdict"])
+    drawn.verdicts.add(ln["verdict"])
+    if ln["margin"]:
+        m = ln["margin"]
+        ax.fill_between([-m, m], y - 0.42, y + 0.42, color="#000000", alpha=0.10, lw=0)
+        drawn.margin = True
+    lo, hi = ln["ci95"]
+    ax.plot([lo, hi], [y, y], color=st.colour, lw=1.4, solid_capstyle="butt")
+    if ln["equivalence"] or ln["margin"]:
+        ax.plot(list(ln["ci90"]), [y, y], color=st.colour, lw=4.5, alpha=0.85, solid_capstyle="butt")
+        drawn.eq = True
+    drawn.holm |= ln["holm"]
+    ax.plot([ln["x"]], [y], marker=st.marker, fillstyle=st.fill, color=st.colour, markersize=8.5,
+            markeredgecolor="#000000" if st.fill != "none" else st.colour, markeredgewidth=0.7,
+            markerfacecoloralt="white", ls="none")
+
+
+def _draw_panel(ax: Any, q: str, lines: list[dict[str, Any]], drawn: _Drawn) -> None:
+    """One quantity's panel: its source headings and claim lines, the zero line, the axes and the title."""
+    n = len(lines)
+    ys = list(range(n))[::-1]
+    labels = []
+    for y, ln in zip(ys, lines):
+        if "heading" in ln:
+            labels.append(ln["heading"])
+            continue
+        labels.append(ln["label"])
+        _draw_line(ax, y, ln, drawn)
+    ax.axvline(0, color="#333333", lw=0.9)
+    ax.set_yticks(ys, labels, fontsize=9)
+    for tick, ln in zip(ax.get_yticklabels(), lines):
+        if "heading" in ln:
+            tick.set_fontweight("bold")
+            tick.set_fontstyle("italic")
+            tick.set_color("#444444")
+    ax.set_ylim(-0.6, n - 0.4)
+    xs = [v for ln in lines if "heading" not in ln for v in (*ln["ci95"], ln["margin"] or 0, -(ln["margin"] or 0))]
+    lo, hi = min(xs + [0.0]), max(xs + [0.0])
+    pad = 0.06 * (hi - lo or 1.0)
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.tick_params(axis="x", labelsize=8.5, pad=1.5)
+    ax.grid(axis="x", color="#dddddd", lw=0.6)
+    ax.set_axisbelow(True)
+    ax.set_title(PANELS.get(q, UNSTATED) + ", turned so that the claim points right  →", fontsize=9.5, loc="left",
+                 pad=3)
+    for s in ("top", "right"):
+        ax.spines[s].set_visible(False)
+
+
+def _legend_handles(drawn: _Drawn) -> list[Any]:
+    """The legend: one marker per verdict shown (in the ledger's order), then the interval and margin keys."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Line2D([], [], marker=verdict_style(v).marker, fillstyle=verdict_style(v).fill, ls="none",
+                      color=verdict_style(v).colour, markeredgecolor="#000000" if verdict_style(v).fill != "none"
+                      else verdict_style(v).colour, markersize=8, markerfacecoloralt="white", label=v)
+               for v in sorted(drawn.verdicts,
+                               key=lambda v: list(VERDICT_STYLE).index(v) if v in VERDICT_STYLE else 99)]
+    handles.append(Line2D([], [], color="#555555", lw=1.4, label="95% CI" + (" (Holm-adjusted for the rho sweep)"
+                                                                             if drawn.holm else "")))
+    if drawn.eq:
+        handles.append(Line2D([], [], color="#555555", lw=4.5, label="90% CI (claims with a margin)"))
+    if drawn.margin:
+        handles.append(Patch(color="#000000", alpha=0.10, label="margin fixed in advance"))
+    return handles
+
+
 def forest_figure(rows: list[dict[str, Any]]) -> Any:
     """The forest plot of ``rows`` (ledger rows as :func:`utils.reproduce.claims.load_claims` returns them); rows without
     evidence are left out. Returns the matplotlib figure."""
@@ -67,8 +150,6 @@ def forest_figure(rows: list[dict[str, Any]]) -> Any:
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     panels = forest_lines(rows)
     if not panels:
@@ -78,63 +159,11 @@ def forest_figure(rows: list[dict[str, Any]]) -> Any:
     heights = [len(lines) * ROW_IN + HEADER_IN for lines in panels.values()]
     fig = plt.figure(figsize=(WIDTH_IN, sum(heights) + 1.1), dpi=DPI, layout="constrained")
     axes = fig.subplots(len(panels), 1, gridspec_kw={"height_ratios": heights}, squeeze=False)[:, 0]
-    seen: set[str] = set()
-    any_eq = any_margin = any_holm = False
+    drawn = _Drawn()
     for ax, (q, lines) in zip(axes, panels.items()):
-        n = len(lines)
-        ys = list(range(n))[::-1]
-        labels = []
-        for y, ln in zip(ys, lines):
-            if "heading" in ln:
-                labels.append(ln["heading"])
-                continue
-            labels.append(ln["label"])
-            st = verdict_style(ln["verdict"])
-            seen.add(ln["verdict"])
-            if ln["margin"]:
-                m = ln["margin"]
-                ax.fill_between([-m, m], y - 0.42, y + 0.42, color="#000000", alpha=0.10, lw=0)
-                any_margin = True
-            lo, hi = ln["ci95"]
-            ax.plot([lo, hi], [y, y], color=st.colour, lw=1.4, solid_capstyle="butt")
-            if ln["equivalence"] or ln["margin"]:
-                ax.plot(list(ln["ci90"]), [y, y], color=st.colour, lw=4.5, alpha=0.85, solid_capstyle="butt")
-                any_eq = True
-            any_holm |= ln["holm"]
-            ax.plot([ln["x"]], [y], marker=st.marker, fillstyle=st.fill, color=st.colour, markersize=8.5,
-                    markeredgecolor="#000000" if st.fill != "none" else st.colour, markeredgewidth=0.7,
-                    markerfacecoloralt="white", ls="none")
-        ax.axvline(0, color="#333333", lw=0.9)
-        ax.set_yticks(ys, labels, fontsize=9)
-        for tick, ln in zip(ax.get_yticklabels(), lines):
-            if "heading" in ln:
-                tick.set_fontweight("bold")
-                tick.set_fontstyle("italic")
-                tick.set_color("#444444")
-        ax.set_ylim(-0.6, n - 0.4)
-        xs = [v for ln in lines if "heading" not in ln for v in (*ln["ci95"], ln["margin"] or 0, -(ln["margin"] or 0))]
-        lo, hi = min(xs + [0.0]), max(xs + [0.0])
-        pad = 0.06 * (hi - lo or 1.0)
-        ax.set_xlim(lo - pad, hi + pad)
-        ax.tick_params(axis="x", labelsize=8.5, pad=1.5)
-        ax.grid(axis="x", color="#dddddd", lw=0.6)
-        ax.set_axisbelow(True)
-        ax.set_title(PANELS.get(q, UNSTATED) + ", turned so that the claim points right  →", fontsize=9.5, loc="left",
-                     pad=3)
-        for s in ("top", "right"):
-            ax.spines[s].set_visible(False)
-    handles = [Line2D([], [], marker=verdict_style(v).marker, fillstyle=verdict_style(v).fill, ls="none",
-                      color=verdict_style(v).colour, markeredgecolor="#000000" if verdict_style(v).fill != "none"
-                      else verdict_style(v).colour, markersize=8, markerfacecoloralt="white", label=v)
-               for v in sorted(seen, key=lambda v: list(VERDICT_STYLE).index(v) if v in VERDICT_STYLE else 99)]
-    handles.append(Line2D([], [], color="#555555", lw=1.4, label="95% CI" + (" (Holm-adjusted for the rho sweep)"
-                                                                             if any_holm else "")))
-    if any_eq:
-        handles.append(Line2D([], [], color="#555555", lw=4.5, label="90% CI (claims with a margin)"))
-    if any_margin:
-        handles.append(Patch(color="#000000", alpha=0.10, label="margin fixed in advance"))
-    fig.legend(handles=handles, loc="outside upper center", ncol=3, fontsize=9, frameon=False, columnspacing=1.4,
-               handletextpad=0.5)
+        _draw_panel(ax, q, lines, drawn)
+    fig.legend(handles=_legend_handles(drawn), loc="outside upper center", ncol=3, fontsize=9, frameon=False,
+               columnspacing=1.4, handletextpad=0.5)
     return fig
 
 

@@ -185,7 +185,7 @@ def ledger_notes(folder: str | Path = ROBUSTNESS_DIR, sources: Mapping[str, str]
     "verdict unchanged when re-run with <perturbation>", or "FRAGILE: <verdict> when re-run with <perturbation>" (several checks
     joined by "; "). Reads each check once. ``sources`` (claim -> source; :data:`utils.reproduce.claims.PUBLISHED` passes it)
     says the verdict in the words of a claim of our own (holds / fails) where the source is this project."""
-    from utils.reproduce.rows import verdict_word
+    from utils.reproduce.row_view import verdict_word
 
     notes: dict[str, list[str]] = {}
     for p in sorted(Path(folder).glob("*.json")):

@@ -1,6 +1,7 @@
 """A ledger row as the reader sees it: the claim in a few words, what its difference is measured in, the look of its
 verdict, and its evidence turned so that the paper's claimed direction is positive. Shared by :mod:`utils.reproduce.claims`
-(which records and writes the ledger, and re-exports these names), :mod:`utils.reproduce.forest` (the forest plot) and
+(which records the rows, and re-exports these names), :mod:`utils.reproduce.claim_store` (which stores and checks them),
+:mod:`utils.reproduce.ledger_text` (claims.md and README's block), :mod:`utils.reproduce.forest` (the forest plot) and
 :mod:`utils.reproduce.check` (the main job's comparison); it imports none of them.
 """
 
