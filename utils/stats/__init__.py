@@ -23,6 +23,8 @@ confidence intervals from t quantiles, the two-sided p-value, and the smallest d
 A null result also needs a positive control (:func:`gated_verdict`): evidence that the manipulation acted at all.
 
 The p-values and intervals equal scipy's ``ttest_ind(equal_var=False)`` / ``ttest_rel`` / ``ttest_1samp``.
+The random-intercept model (:func:`random_intercept_slope`) and Holm's adjustment (:func:`holm`) come from
+statsmodels (``MixedLM`` with REML, ``multipletests``); this package turns their results into :class:`Evidence`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Multiplicity (issue 20): Holm's step-down correction for a family of pre-specified contrasts, with intervals
-that decide as the correction does."""
+"""Multiplicity (issue 20): Holm's step-down correction for a family of pre-specified contrasts (the adjusted
+p-values from statsmodels' ``multipletests``), with intervals that decide as the correction does."""
 
 from __future__ import annotations
 
@@ -18,18 +18,15 @@ def holm(evidence: Sequence[Evidence], alpha: float = ALPHA) -> list[Evidence]:
     ``1 - alpha / (m - i + 1)`` -- so the interval excludes 0 exactly when Holm rejects and :func:`verdict` applies
     unchanged. ``ci90`` (equivalence) is left as it was: Holm corrects the difference tests only. ``detail`` keeps
     the raw p, the adjusted p, the interval's level and ``m``; ``test`` gains ", Holm (m = ...)"."""
+    from statsmodels.stats.multitest import multipletests
+
     evs = list(evidence)
     if not evs:
         raise ValueError("holm needs at least one comparison")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     m = len(evs)
-    order = sorted(range(m), key=lambda i: evs[i].p)
-    adj = [0.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * evs[i].p))
-        adj[i] = running
+    adj = [float(p) for p in multipletests([ev.p for ev in evs], alpha=alpha, method="holm")[1]]
     t = _t()
     out = []
     for ev, pa in zip(evs, adj):

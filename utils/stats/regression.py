@@ -1,14 +1,21 @@
 """A trend with the right unit (notebook 06): the least-squares slope with one value per unit (:func:`slope`), and
-the same slope from every observation with a random intercept per unit (:func:`random_intercept_slope`, REML)."""
+the same slope from every observation with a random intercept per unit (:func:`random_intercept_slope`, fitted by
+statsmodels' ``MixedLM`` with REML)."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from utils.stats.core import Evidence, _evidence, _values
+
+#: The boundary (no between-unit variance) as MixedLM sees it: it takes a variance ratio below 1e-10 for a singular
+#: covariance (its REML criterion jumps there), and the criterion is continuous down to it.
+_BOUNDARY_RATIO = 1e-10
 
 
 def slope(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, *, margin: float | None = None,
@@ -30,15 +37,45 @@ def slope(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, *, m
                      xs.size, 0, margin, labels, unit, {"intercept": a, "resid_sd": s})
 
 
+def _mixedlm_reml(xs: np.ndarray, ys: list[np.ndarray]) -> dict[str, float] | None:
+    """statsmodels' REML fit of ``y_ij = b0 + b1 x_i + u_i + e_ij``: ``intercept``, ``slope``, its ``se``,
+    ``sd_between``, ``sd_within``; ``None`` when the REML criterion is highest at the boundary (no between-unit
+    variance). The standard error is ``sqrt([(X' V^-1 X)^-1]_11)`` from the fixed-effects block of MixedLM's Hessian
+    (the fixed effects are orthogonal to the variance parameters; its ``bse_fe`` also inverts the cross terms of
+    the observed Hessian, which differ from 0 in unbalanced designs)."""
+    from statsmodels.regression.mixed_linear_model import MixedLM
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    y = np.concatenate(ys)
+    x = np.concatenate([np.full(g.size, xi) for xi, g in zip(xs, ys)])
+    units = np.repeat(np.arange(len(ys)), [g.size for g in ys])
+    model = MixedLM(y, np.column_stack([np.ones_like(x), x]), groups=units)
+    with warnings.catch_warnings():
+        # its "MLE may be on the boundary" fires for any variance below 0.01 in the data's units (gaps in pass@1 are
+        # all below it): the boundary is checked here
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # Powell: the gradient methods (its default) stop early on the flat criterion of a few units
+        fit = model.fit(reml=True, method="powell", ftol=1e-14)
+        ratio = float(np.asarray(fit.cov_re_unscaled)[0, 0])  # sd_between^2 / sd_within^2
+        if ratio <= _BOUNDARY_RATIO:
+            return None
+        at_ratio, at_boundary = (model.loglike(np.array([math.sqrt(r)])) for r in (ratio, _BOUNDARY_RATIO))
+        if at_boundary >= at_ratio:
+            return None
+        hess, _ = model.hessian(fit.params_object)
+    cov = np.linalg.inv(-hess[:2, :2])
+    return {"intercept": float(fit.fe_params[0]), "slope": float(fit.fe_params[1]), "se": math.sqrt(cov[1, 1]),
+            "sd_between": math.sqrt(ratio * fit.scale), "sd_within": math.sqrt(fit.scale)}
+
+
 def random_intercept_slope(x: Sequence[float] | np.ndarray, groups: Sequence[Sequence[float]], *,
                            margin: float | None = None, labels: tuple[str, str] = ("a", "b"),
                            unit: str = "base model") -> Evidence:
     """The same slope from every observation, with a random intercept per unit: ``y_ij = b0 + b1 x_i + u_i + e_ij``,
-    ``u_i ~ N(0, sd_between^2)``, ``e_ij ~ N(0, sd_within^2)``, fitted by REML (the variance ratio by a bounded 1-D
-    search, the rest in closed form). ``groups[i]`` holds unit ``i``'s observations (e.g. one gap per RL seed).
+    ``u_i ~ N(0, sd_between^2)``, ``e_ij ~ N(0, sd_within^2)``, fitted by REML (statsmodels' ``MixedLM``; at the
+    boundary, no between-unit variance, it is the least-squares slope through every observation).
+    ``groups[i]`` holds unit ``i``'s observations (e.g. one gap per RL seed).
     Degrees of freedom: units - 2 (x varies between units only). ``detail``: ``sd_between``, ``sd_within``."""
-    from scipy.optimize import minimize_scalar
-
     xs = _values(x, "x", minimum=3)
     ys = [_values(g, f"{labels[0]}[{i}]", minimum=1) for i, g in enumerate(groups)]
     if len(ys) != xs.size:
@@ -46,28 +83,12 @@ def random_intercept_slope(x: Sequence[float] | np.ndarray, groups: Sequence[Seq
     n_obs = sum(g.size for g in ys)
     if n_obs <= xs.size:
         raise ValueError("random_intercept_slope needs more observations than units (a within-unit spread)")
-
-    def fit(gamma: float) -> tuple[float, np.ndarray, np.ndarray, float]:
-        # H_i = I + gamma J (V = sd_within^2 H): H_i^-1 = I - w_i J with w_i = gamma / (1 + n_i gamma)
-        xtx, xty, logdet = np.zeros((2, 2)), np.zeros(2), 0.0
-        for xi, g in zip(xs, ys):
-            n, w = g.size, gamma / (1 + g.size * gamma)
-            X = np.column_stack([np.ones(n), np.full(n, xi)])
-            xtx += X.T @ X - w * np.outer(X.sum(0), X.sum(0))
-            xty += X.T @ g - w * X.sum(0) * g.sum()
-            logdet += math.log1p(n * gamma)
-        beta = np.linalg.solve(xtx, xty)
-        rss = sum(float(((g - beta[0] - beta[1] * xi) ** 2).sum() - gamma / (1 + g.size * gamma)
-                        * (g - beta[0] - beta[1] * xi).sum() ** 2) for xi, g in zip(xs, ys))
-        reml = (n_obs - 2) * math.log(max(rss, 1e-300)) + logdet + math.log(np.linalg.det(xtx))
-        return reml, beta, xtx, rss
-
-    best = minimize_scalar(lambda lg: fit(math.exp(lg))[0], bounds=(-12.0, 12.0), method="bounded")
-    gamma = math.exp(best.x) if fit(math.exp(best.x))[0] < fit(0.0)[0] else 0.0
-    _, beta, xtx, rss = fit(gamma)
-    s2_within = rss / (n_obs - 2)
-    se = float(math.sqrt(s2_within * np.linalg.inv(xtx)[1, 1]))
-    detail = {"intercept": float(beta[0]), "sd_between": math.sqrt(gamma * s2_within), "sd_within": math.sqrt(s2_within),
-              "n_obs": n_obs}
-    return _evidence("random-intercept slope (REML)", float(np.mean([g.mean() for g in ys])), 0.0, float(beta[1]), se,
-                     xs.size - 2, xs.size, 0, margin, labels, unit, detail)
+    fit = _mixedlm_reml(xs, ys)
+    if fit is None:  # the boundary: ordinary least squares through every observation
+        ols = slope(np.repeat(xs, [g.size for g in ys]), np.concatenate(ys), labels=labels)
+        fit = {"intercept": ols.detail["intercept"], "slope": ols.diff, "se": ols.se, "sd_between": 0.0,
+               "sd_within": ols.detail["resid_sd"]}
+    detail: dict[str, Any] = {"intercept": fit["intercept"], "sd_between": fit["sd_between"],
+                              "sd_within": fit["sd_within"], "n_obs": n_obs}
+    return _evidence("random-intercept slope (REML)", float(np.mean([g.mean() for g in ys])), 0.0, fit["slope"],
+                     fit["se"], xs.size - 2, xs.size, 0, margin, labels, unit, detail)
