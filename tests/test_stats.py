@@ -170,7 +170,8 @@ def test_entropy_summaries_refuse_nan_and_negative(bad: list[float]) -> None:
     assert E.summarize(np.array([[0.0, 1.0], [2.0, 0.5]]))["n"] == 4  # a bag of tokens: its shape does not matter
 
 
-# ------------------------------------------------------------------ slope with one value per unit; random intercept
+# ------------------------------------------------------------------ slope with one value per unit (random intercept:
+# tests/test_stats_models.py)
 
 
 def test_slope_equals_scipy_linregress() -> None:
@@ -187,35 +188,6 @@ def test_slope_equals_scipy_linregress() -> None:
         S.slope([1, 1, 1], [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="one y per x"):
         S.slope([1, 2, 3], [0.1, 0.2, 0.3, 0.4])
-
-
-def test_random_intercept_slope_matches_the_two_stage_fit_in_a_balanced_design() -> None:
-    """The derivation's prediction: with equal seeds per unit and a positive between-unit variance, REML gives the
-    least-squares slope of the unit means and the same standard error (var = (sd_b^2 + sd_w^2/n) / Sxx)."""
-    rng = np.random.default_rng(0)
-    x = np.repeat([0.0, 0.6, 1.2], 4)
-    groups = [0.005 * xi + rng.normal(0, 0.02) + rng.normal(0, 0.008, 4) for xi in x]
-    two_stage = S.slope(x, [g.mean() for g in groups])
-    mixed = S.random_intercept_slope(x, groups)
-    assert mixed.detail["sd_between"] > 0
-    assert mixed.diff == pytest.approx(two_stage.diff, abs=1e-9)
-    assert mixed.se == pytest.approx(two_stage.se, rel=1e-4)
-    assert mixed.df == two_stage.df == 10
-    # the between-unit SD it reports: the unit means' residual variance minus the seeds' share of it
-    within = np.mean([g.var(ddof=1) for g in groups])
-    moments = two_stage.detail["resid_sd"] ** 2 - within / 4
-    assert mixed.detail["sd_between"] ** 2 == pytest.approx(moments, rel=0.05)
-
-
-def test_random_intercept_slope_without_a_between_unit_spread() -> None:
-    rng = np.random.default_rng(1)
-    x = np.repeat([0.0, 1.0, 2.0], 3)
-    groups = [0.01 * xi + rng.normal(0, 0.01, 6) for xi in x]  # no unit effect at all
-    ev = S.random_intercept_slope(x, groups)
-    assert ev.detail["sd_between"] < 0.01
-    assert ev.ci95[0] < 0.01 < ev.ci95[1]
-    with pytest.raises(ValueError, match="more observations than units"):
-        S.random_intercept_slope([0, 1, 2], [[0.1], [0.2], [0.3]])
 
 
 def test_gain_share_fieller_interval():
