@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -18,6 +19,7 @@ def _visible(tok: str) -> str:
     return tok.replace("\n", "⏎").replace("\t", "⇥")
 
 
+@dataclass(eq=False, repr=False)
 class ColoredTokens:
     """Tokens shaded by entropy: HTML in Jupyter, plain text elsewhere.
 
@@ -28,22 +30,20 @@ class ColoredTokens:
     a new line after each newline token, so a long trace reads as a paragraph in JupyterLab, Colab and an HTML export.
     """
 
-    def __init__(
-        self,
-        tokens: Sequence[str],
-        entropies: Sequence[float | None],
-        threshold: float | None = None,
-        vmax: float | None = None,
-        unit: str = "nats",
-    ) -> None:
-        if len(tokens) != len(entropies):
-            raise ValueError(f"{len(tokens)} tokens but {len(entropies)} entropies: pass one entropy per token.")
-        self.tokens = list(tokens)
-        self.entropies = list(entropies)
+    tokens: Sequence[str]
+    entropies: Sequence[float | None]
+    threshold: float | None = None
+    vmax: float | None = None  # default: the largest entropy (1.0 without one)
+    unit: str = "nats"
+
+    def __post_init__(self) -> None:
+        if len(self.tokens) != len(self.entropies):
+            raise ValueError(f"{len(self.tokens)} tokens but {len(self.entropies)} entropies: pass one entropy per "
+                             "token.")
+        self.tokens = list(self.tokens)
+        self.entropies = list(self.entropies)
         defined = [h for h in self.entropies if h is not None]
-        self.threshold = threshold
-        self.vmax = vmax if vmax is not None else (max(defined) if defined else 1.0) or 1.0
-        self.unit = unit
+        self.vmax = self.vmax if self.vmax is not None else (max(defined) if defined else 1.0) or 1.0
 
     @classmethod
     def from_records(cls, records: Sequence[TokenRecord], **kw: Any) -> "ColoredTokens":
