@@ -11,7 +11,8 @@ __all__ = ["moving_average", "paired_key", "plot_paired_differences", "plot_seed
 
 
 def moving_average(y: Sequence[float] | np.ndarray, window: int = 5) -> np.ndarray:
-    """Mean of each run of ``window`` consecutive values (``len(y) - window + 1`` of them); ``y`` itself when shorter."""
+    """Mean of each run of ``window`` consecutive values (``len(y) - window + 1`` of them); ``y`` itself when
+    shorter."""
     v = np.asarray(y, float)
     return np.convolve(v, np.ones(window) / window, mode="valid") if v.size >= window else v
 
@@ -52,8 +53,9 @@ def plot_seed_means(ax: Any, series: dict[str, dict[int, Sequence[float]]], labe
 
 
 def plot_paired_differences(ax: Any, series: dict[str, dict[int, Sequence[float]]], labels: Sequence[str],
-                            baseline: dict[str, str | None], colors: dict[str, Any], final: dict[str, Any] | None = None,
-                            margins: dict[str, float] | None = None, window: int = 5, last: int = 10,
+                            baseline: dict[str, str | None], colors: dict[str, Any],
+                            final: dict[str, Any] | None = None, margins: dict[str, float] | None = None,
+                            window: int = 5, last: int = 10,
                             unit: str = "nats", title: str | None = None) -> Any:
     """Each arm minus its ``baseline`` arm, paired by seed (the same seed's runs subtracted step by step): the mean
     difference of the ``window``-step moving averages with its paired 95 % CI (t over the seeds both arms have,
@@ -66,8 +68,8 @@ def plot_paired_differences(ax: Any, series: dict[str, dict[int, Sequence[float]
     n_steps = max((len(v) for lab in drawn for v in series[lab].values()), default=0)
     for i, lab in enumerate(drawn):
         seeds = sorted(set(series[lab]) & set(series[baseline[lab]]))  # type: ignore[index]
-        rows = np.stack([moving_average(series[lab][s], window) - moving_average(series[baseline[lab]][s], window)  # type: ignore[index]
-                         for s in seeds])
+        base = series[baseline[lab]]  # type: ignore[index]
+        rows = np.stack([moving_average(series[lab][s], window) - moving_average(base[s], window) for s in seeds])
         x = np.arange(rows.shape[1]) + min(window, n_steps)
         mean, lo, hi = _seed_band(rows) if len(rows) > 1 else (rows[0], rows[0], rows[0])
         ax.plot(x, mean, color=colors[lab], label=f"{lab} − {baseline[lab]} (n = {len(seeds)} seeds)")
@@ -94,7 +96,8 @@ def plot_paired_differences(ax: Any, series: dict[str, dict[int, Sequence[float]
     return ax
 
 
-def paired_key(last: int = 10, margins: dict[str, float] | None = None, unit: str = "nats", n: int | None = None) -> list[Any]:
+def paired_key(last: int = 10, margins: dict[str, float] | None = None, unit: str = "nats",
+               n: int | None = None) -> list[Any]:
     """Legend handles that explain :func:`plot_paired_differences`' marks: the shaded bands, the grey window, the
     diamonds (the final value's paired 95 % CI) and, with ``margins``, the equivalence marks."""
     from matplotlib.lines import Line2D

@@ -121,8 +121,9 @@ def entropy_by_text_figure(per_kind: dict[str, Any], shares: Sequence[float], ba
     entropy histogram of each kind of text (``per_kind``: kind -> entropies in nats, with the write-up's bands
     shaded, :func:`plot_entropy_histogram`), and the write-up's bands described: each text's share of tokens under
     1 bit with a top probability >= 0.9 (``shares``, one dot per text) and their mean with its 95 % CI over texts
-    (``bands``: :func:`utils.reproduce.ledgers.band_summary`), beside the range of entropies a top probability of 0.9 allows
-    (``band_range_bits``: the arithmetic that decides the sentence; no test). One legend below all panels."""
+    (``bands``: :func:`utils.reproduce.ledgers.band_summary`), beside the range of entropies a top probability of
+    0.9 allows (``band_range_bits``: the arithmetic that decides the sentence; no test). One legend below all
+    panels."""
     import matplotlib.pyplot as plt
 
     if len(per_kind) > 3:

@@ -60,14 +60,17 @@ class ColoredTokens:
                 style, title = "background:#eeeeee;color:#777", "no predicting distribution"
             else:
                 a = min(1.0, h / self.vmax)
-                border = "border-bottom:2px solid #b30000;" if self.threshold is not None and h >= self.threshold else ""
+                marked = self.threshold is not None and h >= self.threshold
+                border = "border-bottom:2px solid #b30000;" if marked else ""
                 style, title = f"background:rgba(215,48,31,{a:.2f});{border}", f"H = {h:.3f} {self.unit}"
             # a newline shows as ⏎ and breaks the line where it is, so indentation after it starts the next line
             text = html.escape(tok.replace("\t", "⇥")).replace("\n", "⏎<br>")
             parts.append(f'<span title="{title}" style="{style};padding:1px 0;white-space:pre-wrap">{text}</span>')
+        under = ("; underlined: at or above %.3f %s" % (self.threshold, self.unit)
+                 if self.threshold is not None else "")
         legend = (
             f'<div style="font-size:80%;color:#555">shade: entropy from 0 (white) to {self.vmax:.2f} {self.unit} '
-            f"(dark red){'; underlined: at or above %.3f %s' % (self.threshold, self.unit) if self.threshold is not None else ''}</div>"
+            f"(dark red){under}</div>"
         )
         joined = parts[0] if parts else ""
         for prev, tok, part in zip(self.tokens, self.tokens[1:], parts[1:]):
