@@ -50,6 +50,12 @@ def test_solution_passes_its_check(notebook: str, title: str, solution: str | No
     assert "✗" not in out and out.count("✓") >= len(checks), out
 
 
+def test_every_check_is_exported_by_the_package() -> None:
+    """The checks live one module per notebook; ``from utils.exercises import check_...`` finds every one."""
+    assert set(exercises.CHECKS) <= set(exercises.__all__)
+    assert all(getattr(exercises, name) is fn for name, fn in exercises.CHECKS.items())
+
+
 @pytest.mark.parametrize("name", sorted(exercises.CHECKS))
 def test_untouched_stub_says_not_implemented(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     def stub(*args, **kwargs):

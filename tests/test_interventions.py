@@ -10,7 +10,7 @@ from utils.reproduce.ledgers import record_05
 
 
 def _run(seed: int, entropy: float, pass1: float = 0.2) -> dict:
-    return {"seed": seed, "train": {"entropy": [entropy] * 12}, "eval": {"pass1": [pass1, pass1]}}
+    return {"seed": seed, "train": {"entropy": [entropy] * 12}, "eval": {"step": [0, 25], "pass1": [pass1, pass1]}}
 
 
 def test_paired_aligns_by_seed_and_drops_unmatched() -> None:
@@ -69,7 +69,7 @@ def _arm_runs(entropy: float, pass1: float, correct: int, grad: float, rng: np.r
         out.append({"seed": s, "config": {"max_grad_norm": 1.0, "grpo_overrides": {"entropy_coef": 0.3}},
                     "train": {"entropy": [e] * 12, "psi_mean": [0.05] * 12, "psi_clip_frac": [0.2] * 12,
                               "grad_norm": list(grad + rng.normal(0, 0.3, 12))},
-                    "eval": {"pass1": [pass1 + rng.normal(0, 0.002)] * 2},
+                    "eval": {"step": [0, 25], "pass1": [pass1 + rng.normal(0, 0.002)] * 2},
                     "final": {"samples": 128, "correct": list(np.clip(correct + rng.integers(-2, 3, 20), 0, 128))}})
     return out
 

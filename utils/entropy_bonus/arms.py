@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from utils import stats
 from utils.config import margins  # the 05 section is this module's margins (re-exported)
+from utils.entropy_bonus.exploration import final_entropy  # a per-run value of the arms' table (re-exported)
 
 __all__ = ["ARMS", "Arm", "arm_evidence", "arm_rows", "arm_summary", "arm_table", "budget", "choose_entropy_coef",
            "clip_share", "coverage_evidence", "final_entropy", "margins", "paired",
@@ -61,11 +63,6 @@ def budget(cfg: Any) -> str:
             f"pass@k: {cfg.final_samples} samples per hard problem")
 
 
-def final_entropy(run: dict[str, Any], last: int = 10) -> float:
-    """Mean training-batch entropy (nats) over the last ``last`` steps."""
-    return float(np.mean(run["train"]["entropy"][-last:]))
-
-
 def clip_share(run: dict[str, Any]) -> float:
     """The share of a run's optimiser steps whose gradient norm exceeded its ``max_grad_norm`` (clipping scaled the
     whole update down on those steps)."""
@@ -73,8 +70,11 @@ def clip_share(run: dict[str, Any]) -> float:
 
 
 def pass1(run: dict[str, Any]) -> float:
-    """Held-out pass@1: mean of the last two evaluations (500 problems x 4 samples in the full profile)."""
-    return float(np.mean(run["eval"]["pass1"][-2:]))
+    """Held-out pass@1: mean of the last two evaluations (500 problems x 4 samples in the full profile), i.e.
+    :func:`utils.rlvr.readout.endpoint` at its defaults."""
+    from utils.rlvr.readout import endpoint
+
+    return endpoint(run)
 
 
 def passk(k: int) -> Callable[[dict[str, Any]], float]:
@@ -133,6 +133,26 @@ def arm_table(groups: dict[str, list[dict[str, Any]]], k: int) -> list[dict[str,
     return rows
 
 
+def _mean_and_diff(r: Any, m: str) -> str:
+    """A row of :func:`arm_table`'s metric ``m`` as ``mean (Δ [95 % CI])`` (the mean alone without a baseline)."""
+    import pandas as pd
+
+    d = r.get(f"{m} diff")
+    return f"{r[m]:.3f}" + ("" if pd.isna(d) else f" ({d:+.3f} [{r[f'{m} lo']:+.3f}, {r[f'{m} hi']:+.3f}])")
+
+
+def _metric_column(tab: Any, m: str) -> Any:
+    """The column of the metric ``m`` of :func:`arm_summary`'s table, formatted by :func:`_mean_and_diff`."""
+    return tab.apply(_mean_and_diff, axis=1, args=(m,))
+
+
+def _optional(v: Any, f: str) -> str:
+    """``v`` formatted by ``f``, or an empty string where it is missing."""
+    import pandas as pd
+
+    return "" if pd.isna(v) else f.format(v)
+
+
 def arm_summary(groups: dict[str, list[dict[str, Any]]], k: int) -> tuple[Any, Any]:
     """Notebook 05's table of the arms: ``(tab, show)``. ``tab`` is :func:`arm_table` as a DataFrame indexed by arm,
     with the treatment's size from the training logs (``ψ per token``, ``cap binds``: the share of tokens where
@@ -145,17 +165,11 @@ def arm_summary(groups: dict[str, list[dict[str, Any]]], k: int) -> tuple[Any, A
             tab.loc[lab, "ψ per token"] = float(np.mean([np.mean(r["train"]["psi_mean"]) for r in rs]))
             tab.loc[lab, "cap binds"] = float(np.mean([np.mean(r["train"]["psi_clip_frac"]) for r in rs]))
 
-    def fmt(m: str) -> Any:
-        def one(r: Any) -> str:
-            d = r.get(f"{m} diff")
-            return f"{r[m]:.3f}" + ("" if pd.isna(d) else f" ({d:+.3f} [{r[f'{m} lo']:+.3f}, {r[f'{m} hi']:+.3f}])")
-        return tab.apply(one, axis=1)
-
-    def opt(f: str) -> Any:
-        return lambda v: "" if pd.isna(v) else f.format(v)
-
-    show = pd.DataFrame({"vs": tab["vs"], "n": tab["n"], "ψ per token": tab["ψ per token"].map(opt("{:.3f}")),
-                         "cap binds": tab["cap binds"].map(opt("{:.0%}")), "final entropy (Δ [95% CI])": fmt("entropy"),
+    fmt = partial(_metric_column, tab)
+    show = pd.DataFrame({"vs": tab["vs"], "n": tab["n"],
+                         "ψ per token": tab["ψ per token"].map(partial(_optional, f="{:.3f}")),
+                         "cap binds": tab["cap binds"].map(partial(_optional, f="{:.0%}")),
+                         "final entropy (Δ [95% CI])": fmt("entropy"),
                          "pass@1 (Δ)": fmt("pass@1"), f"pass@{k} (Δ)": fmt(f"pass@{k}")})
     return tab, show
 

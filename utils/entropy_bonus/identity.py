@@ -24,6 +24,7 @@ This module measures that on real GRPO batches:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,59 @@ def _tq(df: int) -> float:
     return float(st.t.ppf(0.975, df))
 
 
+def _mc_stats(acc: dict[str, Any], scale: dict[str, tuple[int, float]], diag: dict[str, np.ndarray],
+              alpha: float, big_alpha: float, idx: np.ndarray) -> dict[str, float]:
+    """:func:`monte_carlo`'s statistics on the groups ``idx`` (a bootstrap resample, or all of them)."""
+    ix = {k: i for i, k in enumerate(acc["names"])}
+    K, g = acc["gram"], acc["group"]
+    out: dict[str, float] = {}
+    for t, (j, s) in scale.items():
+        out[f"sq_{t}"] = unbiased_sq_norm(K[j, j] * s, idx) / g**2
+        out[f"tr_{t}"] = float(diag[t][idx].mean()) - out[f"sq_{t}"]
+    for a, suf in ((big_alpha, ""), (alpha, "_small")):
+        c, ad, en = ix[f"cap{a:g}"], ix["adv"], ix["entropy"]
+        cc, aa, ee = (unbiased_sq_norm(K[j, j], idx) for j in (c, ad, en))
+        ca, ce = _pair_mean(K[c, ad], idx), _pair_mean(K[c, en], idx)
+        out["cos_cap_adv" + suf], out["cos_cap_entropy" + suf] = _cos(ca, cc, aa), _cos(ce, cc, ee)
+        out["dot_cap_entropy" + suf] = ce / g**2
+    return out
+
+
+def _boot_ci(boots: Sequence[dict[str, float]], f: Any) -> list[float]:
+    """The 95 % percentile interval of ``f`` over the bootstrap statistics ``boots`` (NaNs left out)."""
+    v = np.array([f(b) for b in boots], float)
+    v = v[np.isfinite(v)]
+    return [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if v.size else [float("nan")] * 2
+
+
+def _predicted(b: dict[str, float], N: int, t: str) -> float:
+    """``sqrt(||E g||^2 + tr Sigma / N)`` of the term ``t`` from the statistics ``b``."""
+    return float(np.sqrt(max(b[f"sq_{t}"], 0.0) + b[f"tr_{t}"] / N))
+
+
+def _predicted_null(b: dict[str, float], N: int, t: str) -> float:
+    """``sqrt(tr Sigma / N)`` of the term ``t`` from the statistics ``b`` (what ``E g = 0`` predicts)."""
+    return float(np.sqrt(max(b[f"tr_{t}"], 0.0) / N))
+
+
+def _stat(b: dict[str, float], key: str) -> float:
+    """One statistic of ``b`` (for :func:`_boot_ci`)."""
+    return b[key]
+
+
+def _mc_blocks(K: np.ndarray, diag: np.ndarray, j: int, s: float, N: int, g: int, B: int,
+               orders: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The norms of the mean gradient over the disjoint blocks of ``N`` batches, one array per order of the
+    groups (for ``N`` = 1 one array of the batches' own norms)."""
+    if N == 1:
+        return [np.sqrt(diag.reshape(-1))]
+    if N % g == 0 and N <= B:
+        m, G = N // g, K.shape[2]
+        return [np.array([np.sqrt(max(K[j, j][np.ix_(o[q : q + m], o[q : q + m])].sum() * s, 0.0)) / N
+                          for q in range(0, G - m + 1, m)]) for o in orders]
+    raise ValueError(f"N must be 1 or a multiple of the group size {g} up to {B}, got {N}")
+
+
 def monte_carlo(
     acc: dict[str, Any], Ns: Sequence[int], alpha: float = 0.4, big_alpha: float = 4.0, n_boot: int = 400,
     repeats: int = 20, seed: int = 0,
@@ -136,59 +190,50 @@ def monte_carlo(
     scale = {"psi": (ix["H"], alpha**2), "adv": (ix["adv"], 1.0)}
     diag = {t: P[:, j, j].reshape(G, g) * s for t, (j, s) in scale.items()}  # per-batch squared norms, by group
     rng = np.random.default_rng(seed)
-
-    def stats(idx: np.ndarray) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for t, (j, s) in scale.items():
-            out[f"sq_{t}"] = unbiased_sq_norm(K[j, j] * s, idx) / g**2
-            out[f"tr_{t}"] = float(diag[t][idx].mean()) - out[f"sq_{t}"]
-        for a, suf in ((big_alpha, ""), (alpha, "_small")):
-            c, ad, en = ix[f"cap{a:g}"], ix["adv"], ix["entropy"]
-            cc, aa, ee = (unbiased_sq_norm(K[j, j], idx) for j in (c, ad, en))
-            ca, ce = _pair_mean(K[c, ad], idx), _pair_mean(K[c, en], idx)
-            out["cos_cap_adv" + suf], out["cos_cap_entropy" + suf] = _cos(ca, cc, aa), _cos(ce, cc, ee)
-            out["dot_cap_entropy" + suf] = ce / g**2
-        return out
-
+    stats = partial(_mc_stats, acc, scale, diag, alpha, big_alpha)
     point = stats(np.arange(G))
     boots = [stats(rng.choice(G, G, replace=True)) for _ in range(n_boot)]
-
-    def ci(f: Any) -> list[float]:
-        v = np.array([f(b) for b in boots], float)
-        v = v[np.isfinite(v)]
-        return [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if v.size else [float("nan")] * 2
-
     curve: dict[str, dict[int, dict[str, Any]]] = {"psi": {}, "adv": {}}
     orders = [rng.permutation(G) for _ in range(repeats)]
     for t, (j, s) in scale.items():
         for N in Ns:
-            if N == 1:
-                blocks = [np.sqrt(diag[t].reshape(-1))]
-            elif N % g == 0 and N <= B:
-                m = N // g
-                blocks = [np.array([np.sqrt(max(K[j, j][np.ix_(o[q : q + m], o[q : q + m])].sum() * s, 0.0)) / N
-                                    for q in range(0, G - m + 1, m)]) for o in orders]
-            else:
-                raise ValueError(f"N must be 1 or a multiple of the group size {g} up to {B}, got {N}")
+            blocks = _mc_blocks(K, diag[t], j, s, N, g, B, orders)
             first = blocks[0]
             half = _tq(first.size - 1) * first.std(ddof=1) / np.sqrt(first.size) if first.size > 1 else float("nan")
-            pred = lambda b, N=N, t=t: float(np.sqrt(max(b[f"sq_{t}"], 0.0) + b[f"tr_{t}"] / N))  # noqa: E731
-            null = lambda b, N=N, t=t: float(np.sqrt(max(b[f"tr_{t}"], 0.0) / N))  # noqa: E731
+            pred, null = partial(_predicted, N=N, t=t), partial(_predicted_null, N=N, t=t)
             curve[t][N] = {"measured": float(np.mean([b.mean() for b in blocks])), "blocks": int(first.size),
                            "measured_ci": [float(first.mean() - half), float(first.mean() + half)],
-                           "predicted": pred(point), "predicted_ci": ci(pred),
-                           "predicted_null": null(point), "predicted_null_ci": ci(null)}
+                           "predicted": pred(point), "predicted_ci": _boot_ci(boots, pred),
+                           "predicted_null": null(point), "predicted_null_ci": _boot_ci(boots, null)}
     aa = P[:, ix["adv"], ix["adv"]]
     r = np.sqrt(P[aa > 0, ix["H"], ix["H"]] * alpha**2 / aa[aa > 0])  # batches with an advantage signal
     h = _tq(r.size - 1) * r.std(ddof=1) / np.sqrt(r.size)
     keys = [k + suf for suf in ("", "_small") for k in ("cos_cap_adv", "cos_cap_entropy", "dot_cap_entropy")]
     return {
         "batches": B, "group": g, "alpha": alpha, "big_alpha": big_alpha, "curve": curve,
-        "sq_norm": {t: {"value": point[f"sq_{t}"], "ci": ci(lambda b, t=t: b[f"sq_{t}"])} for t in scale},
+        "sq_norm": {t: {"value": point[f"sq_{t}"], "ci": _boot_ci(boots, partial(_stat, key=f"sq_{t}"))}
+                    for t in scale},
         "trace_cov": {t: point[f"tr_{t}"] for t in scale},
         "noise_ratio": {"value": float(r.mean()), "ci": [float(r.mean() - h), float(r.mean() + h)]},
-        **{k: {"value": point[k], "ci": ci(lambda b, k=k: b[k])} for k in keys},
+        **{k: {"value": point[k], "ci": _boot_ci(boots, partial(_stat, key=k))} for k in keys},
     }
+
+
+def _moments(K: np.ndarray, g: int, scale: dict[str, tuple[int, float]], diag: dict[str, np.ndarray],
+             idx: np.ndarray) -> dict[str, tuple[float, float]]:
+    """``{term: (||E g||^2, tr Sigma)}`` fitted on the groups ``idx`` (for :func:`held_out_curve`)."""
+    out = {}
+    for t, (j, s) in scale.items():
+        sq = unbiased_sq_norm(K[j, j] * s, idx) / g**2
+        out[t] = (sq, float(diag[t][idx].mean()) - sq)
+    return out
+
+
+def _held_out_prediction(m: dict[str, tuple[float, float]], N: int, t: str, null: bool = False) -> float:
+    """The predicted norm of the term ``t``'s mean gradient over ``N`` batches from the moments ``m`` (with
+    ``null``, ``E g`` taken as 0)."""
+    sq, tr = m[t]
+    return float(np.sqrt(max(0.0 if null else sq, 0.0) + max(tr, 0.0) / N))
 
 
 def held_out_curve(acc: dict[str, Any], Ns: Sequence[int], alpha: float = 0.4, n_boot: int = 400,
@@ -210,13 +255,7 @@ def held_out_curve(acc: dict[str, Any], Ns: Sequence[int], alpha: float = 0.4, n
     diag = {t: P[:, j, j].reshape(G, g) * s for t, (j, s) in scale.items()}
     rng = np.random.default_rng(seed)
 
-    def moments(idx: np.ndarray) -> dict[str, tuple[float, float]]:
-        out = {}
-        for t, (j, s) in scale.items():
-            sq = unbiased_sq_norm(K[j, j] * s, idx) / g**2
-            out[t] = (sq, float(diag[t][idx].mean()) - sq)
-        return out
-
+    moments = partial(_moments, K, g, scale, diag)
     point = moments(fit)
     boots = [moments(rng.choice(fit, fit.size, replace=True)) for _ in range(n_boot)]
     curve: dict[str, dict[int, dict[str, Any]]] = {"psi": {}, "adv": {}}
@@ -233,10 +272,7 @@ def held_out_curve(acc: dict[str, Any], Ns: Sequence[int], alpha: float = 0.4, n
                                  f"{check.size * g} batches, got {N}")
             half = _tq(blocks.size - 1) * blocks.std(ddof=1) / np.sqrt(blocks.size)
 
-            def pred(m: dict[str, tuple[float, float]], N: int = N, t: str = t, null: bool = False) -> float:
-                sq, tr = m[t]
-                return float(np.sqrt(max(0.0 if null else sq, 0.0) + max(tr, 0.0) / N))
-
+            pred = partial(_held_out_prediction, N=N, t=t)
             row: dict[str, Any] = {"blocks": int(blocks.size), "measured": float(blocks.mean()),
                                    "measured_ci": [float(blocks.mean() - half), float(blocks.mean() + half)]}
             for key, null in (("predicted", False), ("predicted_null", True)):

@@ -1,6 +1,6 @@
 """The machinery every exercise check shares: the one-sentence failure, the comparison, the one-line report and the
-registry of checks. The checks themselves are in :mod:`utils.exercises` (and :mod:`utils.exercises.nb05` for
-notebook 05's mechanism), which both import this module and not each other's internals."""
+registry of checks. The checks themselves are in one module per notebook (:mod:`utils.exercises.nb01` ...
+``nb06``), which each import this module and not each other's internals."""
 
 from __future__ import annotations
 
@@ -29,19 +29,21 @@ def close(got: Any, want: Any, what: str, atol: float = 1e-5) -> None:
                              f"(first of the entries that differ)")
 
 
+def _same(a: Any, b: Any, atol: float) -> bool:
+    """Whether ``a`` and ``b`` have one shape and agree within ``atol`` (and rtol 1e-4; NaN equals NaN)."""
+    a = a.detach().double() if isinstance(a, torch.Tensor) else torch.as_tensor(a, dtype=torch.float64)
+    b = b.detach().double() if isinstance(b, torch.Tensor) else torch.as_tensor(b, dtype=torch.float64)
+    return a.shape == b.shape and bool(torch.allclose(a, b, atol=atol, rtol=1e-4, equal_nan=True))
+
+
 def slips(got: Any, want: Any, wrong: dict[str, Any], what: str, atol: float = 1e-5) -> None:
     """When ``got`` is not ``want`` but equals one of the usual mistakes in ``wrong`` (sentence -> what that mistake
     returns), raise :class:`ExerciseFailed` with ``what: sentence``; otherwise return (``close`` then reports any
     other difference). A mistake that happens to give the right answer on a case is never named."""
-    def same(a: Any, b: Any) -> bool:
-        a = a.detach().double() if isinstance(a, torch.Tensor) else torch.as_tensor(a, dtype=torch.float64)
-        b = b.detach().double() if isinstance(b, torch.Tensor) else torch.as_tensor(b, dtype=torch.float64)
-        return a.shape == b.shape and bool(torch.allclose(a, b, atol=atol, rtol=1e-4, equal_nan=True))
-
-    if not isinstance(got, torch.Tensor) or same(got, want):
+    if not isinstance(got, torch.Tensor) or _same(got, want, atol):
         return
     for why, bad in wrong.items():
-        if same(got, bad):
+        if _same(got, bad, atol):
             raise ExerciseFailed(f"{what}: {why}")
 
 

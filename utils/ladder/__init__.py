@@ -220,9 +220,23 @@ def parser() -> Any:
     return ap
 
 
+def _train_base_model(job: tuple[str, int, list[str]]) -> int:
+    """Train one base model of :func:`model_jobs` in its own 1-thread process; print its exit code and last lines."""
+    import subprocess
+
+    from utils.config import REPO_ROOT
+
+    r, s, args = job
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([sys.executable, "-m", "utils.toy_lm", *args, "--force"], cwd=REPO_ROOT, env=env,
+                         capture_output=True, text=True, encoding="utf-8")
+    tail = (res.stdout.strip().splitlines() or [""])[-2:]
+    print(f"{base_model_dir(r, s)}: exit {res.returncode}; " + " | ".join(tail), flush=True)
+    return res.returncode
+
+
 def _models(a: Any) -> int:
     """Train the design's missing base models, ``a.workers`` at a time, each in its own 1-thread process."""
-    import subprocess
     from concurrent.futures import ThreadPoolExecutor
 
     from utils import toy_lm
@@ -231,18 +245,8 @@ def _models(a: Any) -> int:
     todo = [(r, s, args) for r, s, args in model_jobs(a.rungs)
             if not (REPO_ROOT / base_model_dir(r, s) / toy_lm.INFO_FILE).exists()]
     print(f"{len(todo)} base models to train", flush=True)
-
-    def one(job: tuple[str, int, list[str]]) -> int:
-        r, s, args = job
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
-        res = subprocess.run([sys.executable, "-m", "utils.toy_lm", *args, "--force"], cwd=REPO_ROOT, env=env,
-                             capture_output=True, text=True, encoding="utf-8")
-        tail = (res.stdout.strip().splitlines() or [""])[-2:]
-        print(f"{base_model_dir(r, s)}: exit {res.returncode}; " + " | ".join(tail), flush=True)
-        return res.returncode
-
     with ThreadPoolExecutor(max(1, a.workers)) as ex:
-        codes = list(ex.map(one, todo))
+        codes = list(ex.map(_train_base_model, todo))
     return 1 if any(codes) else 0
 
 

@@ -120,17 +120,19 @@ def analyse(rows: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
             "sizes": size_table(rows)}
 
 
+def _side(r: dict[str, Any]) -> str:
+    """Where one size's gap lies: "ahead" (its 95 % CI above 0), "behind" (below 0) or "level"."""
+    lo, hi = r["ci95"]
+    return "ahead" if lo > 0 else "behind" if hi < 0 else "level"
+
+
 def ahead_words(sizes: Sequence[dict[str, Any]]) -> str:
     """Is top-20 % ahead of all at any size? From :func:`size_table`'s rows (each size's mean gap top20 - all over
     its base models, with its 95 % t interval): "ahead" where the interval lies above 0, "behind" below 0, "level"
     where it includes 0; "top-20% is never ahead of all" when no size is ahead."""
-    def side(r: dict[str, Any]) -> str:
-        lo, hi = r["ci95"]
-        return "ahead" if lo > 0 else "behind" if hi < 0 else "level"
-
-    per = "; ".join(f"{r['rung']} {r['gap']:+.4f} [95% CI {r['ci95'][0]:+.4f}, {r['ci95'][1]:+.4f}] ({side(r)}, "
+    per = "; ".join(f"{r['rung']} {r['gap']:+.4f} [95% CI {r['ci95'][0]:+.4f}, {r['ci95'][1]:+.4f}] ({_side(r)}, "
                     f"n = {r['models']} base models)" for r in sizes)
-    ahead = [r["rung"] for r in sizes if side(r) == "ahead"]
+    ahead = [r["rung"] for r in sizes if _side(r) == "ahead"]
     head = (f"top-20% is ahead of all at {', '.join(ahead)}" if ahead else
             "top-20% is never ahead of all: at no size does its mean gap's 95% CI lie above 0")
     return f"{head} (gap top-20% - all per size, over base models: {per})"
