@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from utils import tuning
@@ -78,11 +79,11 @@ def test_per_arm_row_says_what_its_numbers_show(tmp_path, monkeypatch):
     """Notebook 04's best-vs-best row and words from the committed runs: the rates the rule chose, the margin from
     margins.yaml (a quarter of all's selection gain), the recovered share, each 2-seed choice checked on seeds 0-7;
     and wang.bottom80_hurts judged at both readings."""
-    from utils.reproduce import claims
-    from utils.reproduce import ledgers
+    from utils.reproduce import claim_store, claims
+    from utils.reproduce.ledgers import nb04 as ledgers
     from utils.stats import verdict
 
-    monkeypatch.setattr(claims, "_claims_dir", lambda profile=None: tmp_path)
+    monkeypatch.setattr(claim_store, "_claims_dir", lambda profile=None: tmp_path)
     pa = tuning.per_arm_04()
     ev = pa["evidence"]["top20_vs_all"]
     assert pa["margin"] == pytest.approx(0.25 * pa["chosen"][("d96", "all")]["gain"])
@@ -96,3 +97,32 @@ def test_per_arm_row_says_what_its_numbers_show(tmp_path, monkeypatch):
     assert row["verdict"] == verdict(ev, "equivalent")
     assert "fixed in configs/margins.yaml, 04.per_arm_lr" in row["measured"] and "stated in" not in row["measured"]
     assert f"{pa['gain_share']['share']:.0%}" in row["measured"]
+
+
+def test_per_arm_06_row_and_words_say_what_the_numbers_show(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Notebook 06's best-vs-best reading (utils.tuning.nb06): stage 1's choice from the committed runs, and, once
+    stage 2 has at least 3 complete base models, the row wang.top20_matches_full_ladder judged by equivalence within
+    the pre-registered share of all's gain, with the recovered share and the arm x rate interaction in its text."""
+    from utils.reproduce import claim_store, claims
+    from utils.reproduce.ledgers import record_06_per_arm
+    from utils.stats import verdict
+    from utils.tuning import nb06
+
+    monkeypatch.setattr(claim_store, "_claims_dir", lambda profile=None: tmp_path)
+    pa = nb06.per_arm_06()
+    sizes = {s for s, _ in pa["chosen"]}
+    assert sizes == {"d48", "d96", "d192"} and pa["models_total"] == 12
+    assert pa["margin"] == pytest.approx(0.25 * np.mean([pa["chosen"][(s, "all")]["gain"] for s in sizes]))
+    assert "The rule chose d48: all" in nb06.stage1_words(pa)
+    ledger = claims.Ledger("06_scale_ladder.ipynb")
+    record_06_per_arm(ledger, pa)
+    row = ledger.rows["wang.top20_matches_full_ladder"]
+    if "evidence" not in pa:
+        assert row["verdict"] == "inconclusive" and "stage 2 is not complete" in row["why"]
+        return
+    ev = pa["evidence"]["top20_vs_all"]
+    assert ev.unit == "base model" and ev.n_a == pa["models"] and ev.margin == pytest.approx(pa["margin"])
+    assert row["verdict"] == verdict(ev, "equivalent")
+    words = nb06.per_arm_06_words(pa)
+    assert f"{ev.diff:+.4f}" in words and "recovers" in words and "instead of its chosen rate" in words
+    assert "recovers" in row["measured"] and "interaction" in row["measured"]
