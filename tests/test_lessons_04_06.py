@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from utils.lessons import nb04, nb06
+from utils.lessons import nb04, nb05, nb06
 from utils.stats import Evidence
 
 
@@ -22,7 +22,8 @@ _PARAMS = {"d48": 89088, "d96": 344064, "d192": 1351680}
 
 
 def test_06_models_sentence_matches_committed_output() -> None:
-    cmd = "python -m utils.toy_lm train --out data/ladder/d192_s4 --seed 4 --steps 1200 --n-embd 192 --threads 1 --force"
+    cmd = ("python -m utils.toy_lm train --out data/ladder/d192_s4 --seed 4 --steps 1200 --n-embd 192 --threads 1 "
+           "--force")
     models = pd.DataFrame({"command": ["x"] * 14 + [cmd], "train_wall_s": [180.0] * 7 + [3120.0] * 8})
     assert nb06.models_sentence(models, _PARAMS) == (
         "Held-out pass@1 of each base model before RL (mean of 3 sampling seeds). 15 models, 3 sizes from 89,088 to "
@@ -199,8 +200,9 @@ def test_04_role_and_rho_sentences_match_committed_output() -> None:
 
 
 def test_04_gradients_sentence_matches_committed_output() -> None:
-    st = pd.DataFrame({"norm_ratio": [0.82, 0.49, 0.36], "cosine": [0.83, 0.51, 0.53]}, index=["top", "bottom", "random"])
-    en = pd.DataFrame({"norm_ratio": [0.97, 0.19, 0.5], "cosine": [0.97, 0.2, 0.5]}, index=["top", "bottom", "random"])
+    idx = ["top", "bottom", "random"]
+    st = pd.DataFrame({"norm_ratio": [0.82, 0.49, 0.36], "cosine": [0.83, 0.51, 0.53]}, index=idx)
+    en = pd.DataFrame({"norm_ratio": [0.97, 0.19, 0.5], "cosine": [0.97, 0.2, 0.5]}, index=idx)
     assert nb04.gradients_sentence(st, en) == (
         "At the start, the top-20 % gradient has 0.82 of the full gradient's norm and cosine 0.83 with it, bottom-80 % "
         "0.49 and 0.51, random-20 % 0.36 and 0.53; after training `all`, top-20 % carries 0.97 of the norm (cosine "
@@ -220,8 +222,8 @@ def test_04_cost_table_is_relative_to_full() -> None:
     cost = {"full": {"flops": 2e9, "median_s": 0.5}, "masked": {"flops": 2e9, "median_s": 0.55},
             "sparse_head": {"flops": 1e9, "median_s": 0.3}}
     t = nb04.cost_table(cost, {"full": 10.0, "sparse_head": 9.0}, 5)
-    assert list(t.columns) == ["task model: GFLOP", "task model: FLOPs / full", "task model: time / full (5 reps, "
-                               "noisy)", "SmolLM2-135M shape: FLOPs / full"]
+    assert list(t.columns) == ["task model: GFLOP", "task model: FLOPs / full",
+                               "task model: time / full (5 reps, noisy)", "SmolLM2-135M shape: FLOPs / full"]
     assert t.loc["sparse_head", "task model: FLOPs / full"] == pytest.approx(0.5)
     assert t.loc["masked", "task model: time / full (5 reps, noisy)"] == pytest.approx(1.1)
     assert t.loc["sparse_head", "SmolLM2-135M shape: FLOPs / full"] == pytest.approx(0.9)
@@ -255,3 +257,87 @@ def test_04_summary_matches_committed_output() -> None:
         "change: overlap +0.040 [95% CI +0.021, +0.058] → holds; against the paper's 0.86: not reproduced; |ΔH| on "
         "high-entropy tokens +0.202 [95% CI +0.190, +0.213] → reproduced.\n\nThis notebook ran 9.6 min (profile "
         "default).")
+
+
+# --- notebook 05 -------------------------------------------------------------------------------------------------
+_NS = [1, 10, 80, 320]
+_MECH = {"batches": 400, "noise_ratio": {"value": 0.32}, "cos_cap_adv": {"value": 0.69, "ci": (0.52, 0.93)},
+         "dot_cap_entropy": {"value": -2.4e-3, "ci": (-3e-3, -1e-3)}, "cos_cap_entropy": {"value": -0.44}}
+_CV = {"psi": {n: {"measured": m, "predicted_null": p}
+               for n, m, p in zip(_NS, (0.234, 0.075, 0.027, 0.013), (0.240, 0.076, 0.027, 0.013))},
+       "adv": {320: {"measured": 0.177}}}
+_SQ = {"psi": {"value": -6.3e-06, "ci": (-1e-5, 4.5e-5)}}
+
+
+def test_05_montecarlo_sentence_matches_committed_output() -> None:
+    assert nb05.montecarlo_sentence(_MECH, _CV, _SQ, _NS, 0.0067, 0.172, True, "negative") == (
+        "**What the Monte-Carlo shows** (400 batches). The uncapped bonus's mean gradient shrinks from 0.234 (one "
+        "batch) to 0.013 (320 batches), tracking $\\sqrt{\\operatorname{tr}\\Sigma/N}$ (0.240 → 0.013); the unbiased "
+        "$\\|\\mathbb E g_\\psi\\|^2$ is -6.3e-06 with a 95 % CI that contains 0 — a baseline, as derived: the "
+        "expected gradient of the uncapped bonus is at most 0.0067 in norm (the square root of the CI's upper end), "
+        "against 0.172 for the advantage term — below 4% of it. The advantage term's stays near 0.177. Per batch, "
+        "the bonus's noise is 32% of the advantage gradient's norm. At α = 4 the capped bonus points along the "
+        "advantage gradient (cosine +0.69 [+0.52, +0.93]) and its inner product with the entropy gradient is "
+        "negative (-2.4e-03): the cap makes ψ a bit more advantage, not more entropy.")
+    s = nb05.montecarlo_sentence(_MECH, _CV, _SQ, _NS, 0.0067, 0.172, False, "positive")
+    assert "excludes 0 — NOT what the identity predicts" in s and "entropy gradient is positive" in s
+
+
+def test_05_coef_table_and_sentence() -> None:
+    rises = {0.1: 0.01, 0.3: 0.0639}
+    sweep = {c: [{"eval": {"pass1": [0.1, 0.2, 0.2]}}, {"eval": {"pass1": [0.1, 0.3, 0.3]}}] for c in rises}
+    t = nb05.coef_table(rises, sweep)
+    assert list(t.index) == ["entropy_coef 0.1", "entropy_coef 0.3"]
+    assert t.loc["entropy_coef 0.3", "mean final-entropy rise (nats, seeds 0-2)"] == "+0.0639"
+    assert t.loc["entropy_coef 0.1", "pass@1"] == "0.250"  # mean of each run's last two evaluations
+    assert nb05.coef_sentence(0.3, rises, 0.03, [0.1, 0.3, 1.0]) == (
+        "The rule picks **entropy_coef = 0.3** (rise +0.0639 nats ≥ 0.03); larger coefficients were not run: the rule "
+        "stops at the first that qualifies.")
+    assert nb05.coef_sentence(1.0, {1.0: 0.05}, 0.03, [0.1, 0.3, 1.0]).endswith("≥ 0.03); ")
+
+
+def test_05_noise_sentence_matches_committed_output() -> None:
+    assert nb05.noise_sentence("+0.038 [+0.030, +0.047] (n = 8)", "-0.041 [-0.053, -0.028] (n = 8)", 0.32, 2.63,
+                               1.06, 1.0, 1.0) == (
+        "**Zero in expectation is not zero in effect.** The uncapped term at α 4 changes the final entropy by +0.038 "
+        "[+0.030, +0.047] (n = 8) nats and pass@1 by -0.041 [-0.053, -0.028] (n = 8). Its expected gradient is still "
+        "zero (it is 10x the α 0.4 term), but per batch its noise is about 3.2x the advantage gradient's norm: the "
+        "total gradient norm averages 2.63 against GRPO's 1.06, and gradient clipping at 1 scales 100% of its steps "
+        "down. Clipping and Adam's per-coordinate normalisation are not linear: noise shrinks the advantage's share "
+        "of each update, GRPO learns more slowly — and a slower GRPO keeps more entropy. The argument's prediction "
+        "holds for the expected gradient; it holds for training only while the noise is small next to the signal "
+        "(α 0.4: 32%).")
+
+
+def test_05_answers_sentence_matches_committed_output() -> None:
+    def ci(e: Evidence, u: str = "", w: str = "95") -> str:  # as notebook 05 writes it
+        lo, hi = getattr(e, "ci" + w)
+        return f"{e.diff:+.3f}{u} ({w} % CI {lo:+.3f} to {hi:+.3f})"
+
+    answers = [
+        ("entbonus.psi_entropy", "Does ψ (α 0.4) raise the final entropy (margin ±0.01)?",
+         lambda e: ci(e, " nats", "90")),
+        ("entbonus.pass1", "Does it keep pass@1 within ±0.02 of GRPO's?", lambda e: ci(e, w="90")),
+        ("entbonus.passk_large_k", "Does it raise pass@64 on the hard problems?", ci),
+        ("entbonus.psi_uncapped_is_baseline", "Does training with the uncapped 0.4·H equal GRPO (entropy, pass@1)?",
+         lambda es: " and ".join(ci(e, w="90") for e in es)),
+        ("entbonus.not_run", "Left out: no evidence?", ci),
+    ]
+    evidence = {"entbonus.psi_entropy": _ev(-0.0025, -0.0052, 0.0001, ci90=(-0.005, -0.0004)),
+                "entbonus.pass1": _ev(0.002, -0.005, 0.010, ci90=(-0.004, 0.009)),
+                "entbonus.passk_large_k": _ev(-0.029, -0.077, 0.019),
+                "entbonus.psi_uncapped_is_baseline": [_ev(-0.002, -0.006, 0.001, ci90=(-0.005, -0.0002)),
+                                                      _ev(0.004, -0.003, 0.010, ci90=(-0.002, 0.009))]}
+    v = {"entbonus.psi_entropy": "not reproduced", "entbonus.pass1": "reproduced",
+         "entbonus.passk_large_k": "inconclusive", "entbonus.psi_uncapped_is_baseline": "holds",
+         "entbonus.not_run": "inconclusive"}
+    assert nb05.answers_sentence(_MECH, _CV, _NS, 0.0067, 0.172, answers, evidence, v) == (
+        "**Monte-Carlo** (400 batches of 64): uncapped ψ's mean gradient 0.234, 0.075, 0.027, 0.013 at N = 1, 10, 80, "
+        "320 against 0.240, 0.076, 0.027, 0.013 predicted by √(trΣ/N): a baseline, ‖E g_ψ‖ ≤ 0.0067 against ‖E g_adv‖ "
+        "= 0.172. Capped ψ at α 4: cosine +0.69 with the advantage gradient, -0.44 with the entropy gradient.\n\n"
+        "**The answers at this scale** (paired by seed):\n\n"
+        "* Does ψ (α 0.4) raise the final entropy (margin ±0.01)? **not reproduced**: -0.003 nats (90 % CI -0.005 to "
+        "-0.000)\n* Does it keep pass@1 within ±0.02 of GRPO's? **reproduced**: +0.002 (90 % CI -0.004 to +0.009)\n"
+        "* Does it raise pass@64 on the hard problems? **inconclusive**: -0.029 (95 % CI -0.077 to +0.019)\n"
+        "* Does training with the uncapped 0.4·H equal GRPO (entropy, pass@1)? **holds**: -0.002 (90 % CI -0.005 to "
+        "-0.000) and +0.004 (90 % CI -0.002 to +0.009)")

@@ -1,7 +1,8 @@
 """Notebook 04's plumbing, one call per thing the lesson needs: the configs and budget line of the headline runs,
 the headline runs themselves (trained, or read back when their files and models exist), and the precomputed runs of
-the full profile (the budget sweep, the role-only / ρ / normaliser arms). The notebook keeps the lesson: the mask,
-the loss, the comparisons and their verdicts.
+the full profile (the budget sweep, the role-only / ρ / normaliser arms); and what the cells show next to their
+numbers (the sentences of sections 3-8, the FLOP table, the summary), built from those numbers. The notebook keeps the
+lesson: the mask, the loss, the comparisons and their verdicts.
 
 Paths: the headline runs go to ``results_dir()/04_masked_rlvr`` (models under ``build/04_models/<profile>``); the
 precomputed ones are read from ``data/results/full/04_masked_rlvr`` (in the full profile they are trained there)."""
@@ -254,25 +255,25 @@ def summary_04(*, ev_top: Any, ev_lr: Any, margin: float, at: dict[str, tuple[di
     from utils.tuning import share_words
 
     ev_pa = pa["evidence"]["top20_vs_all"]
-    return "\n".join([
-        f"* **Top-20 % vs all**, at the lr tuned for `all` on other seeds: {diff_ci(ev_top)} over {ev_top.n_a} paired "
-        f"seeds, margin ±{margin:g} → **{verdict(ev_top, 'equivalent')}**; at every budget to 400 steps: "
-        f"{verdict_runs(at['1e-4'][0])}. At the untuned 3e-4: {diff_ci(ev_lr)} → {verdict(ev_lr, 'equivalent')}, "
-        "and there the verdict moves with the step count.",
-        f"* **Each arm at its own rate** (one rule, fixed in advance; all {pa['lr']['all']:g}, top-20 % "
-        f"{pa['lr']['top20']:g}): top-20 % − all {diff_ci(ev_pa)}, margin ±{pa['margin']:.4f} → "
-        f"**{verdict(ev_pa, 'equivalent')}**; {share_words(pa['gain_share'])}.",
-        f"* **Bottom-80 %** vs all: {diff_ci(ev_bot)} → {verdict(ev_bot, 'less')}. **Top-20 % vs random-20 %**: "
-        f"{diff_ci(ev_rnd)} → {verdict(ev_rnd, 'greater')}. **Top-20 % vs role-only 20 %**: {diff_ci(ev_role)} → "
-        f"{verdict(ev_role, 'greater')}.",
-        f"* **ρ sweep** (ρ = 0.2 against each other ρ, Holm): {contrasts} → the row is {rho_row}.",
-        "* **Gradients** at the end of training, cosine with the full gradient: "
-        + ", ".join(f"{m} {al_end.loc[m, 'cosine']:.2f}" for m in al_end.index)
-        + "; AdamW makes the update sizes alike across conditions.",
-        f"* **Normaliser**: under AdamW with clipping the two train alike ({diff_ci(ev_norm)}); under SGD the 5× step "
-        f"changes everything ({diff_ci(ev_sgd)}). **Masking saves no FLOPs** (masked/full ×{r_flops:.3f}).",
-        f"* **Entropy pattern** against a matched random change: overlap {diff_ci(ev_ov)} → {ov_word}; against the "
-        f"paper's {ev_ov_paper.mean_b:.2f}: {verdict(ev_ov_paper, 'greater')}; |ΔH| on high-entropy tokens "
-        f"{diff_ci(ev_hi)} → {verdict(ev_hi, 'greater')}.",
-        f"\nThis notebook ran {minutes:.1f} min (profile {profile}).",
-    ])
+    top = (f"* **Top-20 % vs all**, at the lr tuned for `all` on other seeds: {diff_ci(ev_top)} over {ev_top.n_a} "
+           f"paired seeds, margin ±{margin:g} → **{verdict(ev_top, 'equivalent')}**; at every budget to 400 steps: "
+           f"{verdict_runs(at['1e-4'][0])}. At the untuned 3e-4: {diff_ci(ev_lr)} → {verdict(ev_lr, 'equivalent')}, "
+           "and there the verdict moves with the step count.")
+    own = (f"* **Each arm at its own rate** (one rule, fixed in advance; all {pa['lr']['all']:g}, top-20 % "
+           f"{pa['lr']['top20']:g}): top-20 % − all {diff_ci(ev_pa)}, margin ±{pa['margin']:.4f} → "
+           f"**{verdict(ev_pa, 'equivalent')}**; {share_words(pa['gain_share'])}.")
+    arms = (f"* **Bottom-80 %** vs all: {diff_ci(ev_bot)} → {verdict(ev_bot, 'less')}. **Top-20 % vs random-20 %**: "
+            f"{diff_ci(ev_rnd)} → {verdict(ev_rnd, 'greater')}. **Top-20 % vs role-only 20 %**: {diff_ci(ev_role)} → "
+            f"{verdict(ev_role, 'greater')}.")
+    rho = f"* **ρ sweep** (ρ = 0.2 against each other ρ, Holm): {contrasts} → the row is {rho_row}."
+    grads = ("* **Gradients** at the end of training, cosine with the full gradient: "
+             + ", ".join(f"{m} {al_end.loc[m, 'cosine']:.2f}" for m in al_end.index)
+             + "; AdamW makes the update sizes alike across conditions.")
+    norm = (f"* **Normaliser**: under AdamW with clipping the two train alike ({diff_ci(ev_norm)}); under SGD the 5× "
+            f"step changes everything ({diff_ci(ev_sgd)}). **Masking saves no FLOPs** (masked/full ×{r_flops:.3f}).")
+    pattern = (f"* **Entropy pattern** against a matched random change: overlap {diff_ci(ev_ov)} → {ov_word}; against "
+               f"the paper's {ev_ov_paper.mean_b:.2f}: {verdict(ev_ov_paper, 'greater')}; |ΔH| on high-entropy "
+               f"tokens {diff_ci(ev_hi)} → {verdict(ev_hi, 'greater')}.")
+    ran = f"\nThis notebook ran {minutes:.1f} min (profile {profile})."
+    bullets = [top, own, arms, rho, grads, norm, pattern, ran]
+    return "\n".join(bullets)
