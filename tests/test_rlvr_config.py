@@ -3,6 +3,7 @@ with one line naming the file and the key; run sizes live in the configs' profil
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -125,7 +126,7 @@ def test_new_05_arms_differ_from_their_baselines_only_in_the_intervention() -> N
     from utils.rlvr import load_config
 
     def diff(a: str, b: str) -> dict:
-        da, db = load_config(a, profile="full").as_dict(), load_config(b, profile="full").as_dict()
+        da, db = asdict(load_config(a, profile="full")), asdict(load_config(b, profile="full"))
         return {k: (da[k], db[k]) for k in da if k != "name" and da[k] != db[k]}
 
     assert diff("countdown_entadv_uncapped", "countdown_entadv") == {"psi_cap": (False, True)}

@@ -11,12 +11,14 @@ import json
 import math
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 
 from utils.config import BUILD_DIR
 from utils.rlvr.config import ConfigError, RunConfig, load_config
+from utils.rlvr.losses import entropy_mask
 
 CONFIG = "configs/scaleup_smollm2_cpu.yaml"
 
@@ -89,19 +91,59 @@ def test_cli_trains_smollm2_two_steps_and_writes_a_run(tmp_path: Path, offline_o
     assert all(u > 0 for u in t["update_norm"][:1])  # the weights moved (step 2 may have all-equal rewards)
 
 
+def _record_entropy_masks(trainer: Any) -> list[dict[str, torch.Tensor]]:
+    """Record every top-entropy mask ``trainer`` makes while it trains (its ``get_high_entropy_mask``, TRL's own for
+    a stock ``GRPOTrainer``): a list, filled as it trains, of ``{"entropies", "mask", "threshold", "selected"}``
+    (detached CPU copies; ``threshold`` is the quantile TRL passes, ``1 - top_entropy_quantile``)."""
+    calls: list[dict[str, torch.Tensor]] = []
+    original = trainer.get_high_entropy_mask
+
+    def recording(entropies: torch.Tensor, mask: torch.Tensor, threshold: float) -> torch.Tensor:
+        selected = original(entropies, mask, threshold)
+        calls.append({"entropies": entropies.detach().cpu().clone(), "mask": mask.detach().cpu().clone(),
+                      "threshold": torch.tensor(float(threshold)), "selected": selected.detach().cpu().clone()})
+        return selected
+
+    trainer.get_high_entropy_mask = recording
+    return calls
+
+
+def _compare_with_trl_masks(calls: list[dict[str, torch.Tensor]], rho: float) -> list[dict[str, Any]]:
+    """For each recorded mask (:func:`_record_entropy_masks` on TRL's own trainer), ours on the same entropies:
+    ``{"n_valid", "n_trl", "quantile_equal"`` (our ``quantile`` rule equals TRL's token for token),
+    ``"n_quantile", "n_count"`` (our ``count`` rule: exactly ``ceil(rho N)``), ``"count_differs"`` (tokens where
+    count and TRL's masks differ), ``"n_tied"`` (valid tokens whose entropy repeats an earlier one's: where the two
+    rules can part), ``"threshold"``}``.
+    The rules agree up to ties and rounding: ``quantile`` keeps every token at or above the interpolated
+    ``(1 - rho)`` quantile (all ties at it, so it can keep more than ``ceil(rho N)``), ``count`` exactly
+    ``ceil(rho N)`` (ties broken by position); with distinct entropies both keep ``ceil(rho N)`` tokens save when
+    ``rho N`` falls a float rounding away from a whole number."""
+    out = []
+    for c in calls:
+        ent, mask, trl_sel = c["entropies"], c["mask"], c["selected"].bool()
+        q = entropy_mask(ent, mask, rho, "top", rule="quantile")
+        k = entropy_mask(ent, mask, rho, "top", rule="count")
+        vals = ent[mask.bool()].float()
+        n_tied = int(vals.numel() - torch.unique(vals).numel())
+        out.append({"n_valid": int(mask.bool().sum()), "n_trl": int(trl_sel.sum()),
+                    "quantile_equal": bool(torch.equal(q, trl_sel)),
+                    "n_quantile": int(q.sum()), "n_count": int(k.sum()), "count_differs": int((k ^ trl_sel).sum()),
+                    "n_tied": n_tied, "threshold": float(c["threshold"])})
+    return out
+
+
 @needs_wheel
 def test_trl_route_trains_the_same_steps_and_its_mask_is_ours(offline_one_thread: None) -> None:
     from utils.rlvr.run import build_trainer
-    from utils.rlvr.trainers import compare_with_trl_masks, record_entropy_masks
 
     cfg = load_config(CONFIG, profile="ci", eval_n=0)
     trainer, ctx = build_trainer(cfg, 0, output_dir=BUILD_DIR / "test" / "trl_route", stock_trl=True)
     assert type(trainer).__name__ == "GRPOTrainer" and trainer.args.top_entropy_quantile == pytest.approx(0.2)
     assert ctx["policy"]["model"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
-    calls = record_entropy_masks(trainer)
+    calls = _record_entropy_masks(trainer)
     trainer.train()
     assert trainer.state.global_step == cfg.steps == 2
-    report = compare_with_trl_masks(calls, cfg.rho)
+    report = _compare_with_trl_masks(calls, cfg.rho)
     assert len(report) == cfg.steps  # one micro-batch per step
     for c in report:
         assert c["threshold"] == pytest.approx(0.8)
