@@ -630,6 +630,9 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
     import utils.reproduce.readme as readme
 
     monkeypatch.setattr(claims, "build_ledger", lambda profile=None: REPO_ROOT / "build" / "claims.md")
+    # readme binds build_ledger at import: patched there too, or `python -m utils.reproduce.readme` would rewrite
+    # the committed data/results/claims.md and figures/ledger_forest.png from inside a test
+    monkeypatch.setattr(readme, "build_ledger", lambda profile=None: REPO_ROOT / "build" / "claims.md")
     monkeypatch.setattr(readme, "refresh_readme", lambda *a, **k: REPO_ROOT / "README.md")
     monkeypatch.setattr(readme, "refresh_openings", lambda paths: None)
     monkeypatch.setattr(readme, "atomic_write_text", lambda path, text: path)
