@@ -382,10 +382,11 @@ def _committed_configs() -> dict[tuple[str, str], list]:
         for coef in margins("05")["entropy_coef_sweep"]["coefficients"]:  # notebook 05's sweep, made in the notebook
             c = sweep_config(coef, profile=prof)
             out.setdefault((prof, c.name), []).append(c)
-    from utils import tuning  # the per-arm learning-rate runs (issue 29): stage 1 and 04's new stage-2 rates
+    from utils import tuning  # the per-arm learning-rate runs (issue 29): stage 1 and both stage 2s
 
     jobs = tuning.selection_jobs("04") + tuning.selection_jobs("06")
     jobs += tuning.comparison_jobs("04", tuning.choose(tuning.selection_runs("04")))
+    jobs += tuning.comparison_jobs("06", tuning.choose(tuning.selection_runs("06")))  # 06's stage 2 (top20 at 3e-4)
     for j in jobs:
         out.setdefault(("full", j.cfg.name), []).append(j.cfg)
     return out
