@@ -15,7 +15,8 @@
   digit, separator) and entropy per role.
 * :func:`after_fork_pairs`, :func:`per_sequence_rates` -- the same questions with the sequence as the unit, for
   paired comparisons (``utils.stats.compare(..., paired=True)``).
-* :func:`share_above` -- the share of tokens at or above a threshold (the explorer of :mod:`utils.viz.explorer` shows it).
+* :func:`share_above` -- the share of tokens at or above a threshold (the explorer of :mod:`utils.viz.explorer`
+  shows it).
 
 Entropies are in nats throughout.
 """
@@ -204,7 +205,8 @@ def shuffle_within(seqs: Sequence[np.ndarray], seed: int = 0) -> list[np.ndarray
     return [rng.permutation(np.asarray(h, float)) for h in seqs]
 
 
-def after_fork_pairs(seqs: Sequence[np.ndarray], threshold: float, k: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def after_fork_pairs(seqs: Sequence[np.ndarray], threshold: float, k: int = 5, seed: int = 0
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Per sequence, the mean entropy of the ``k`` tokens after its forking tokens (H >= ``threshold``) and after
     as many random positions of the same sequence: two arrays, one pair per sequence that has a fork with ``k``
     tokens after it. Only positions with ``k`` tokens after them are eligible, for forks and random positions

@@ -18,14 +18,15 @@ PROG = "python -m utils.toy_lm"
 
 
 def parser() -> Any:
-    from utils.infra.cli import Extend, Parser, add_debug, finite_float, path_arg, seed_arg, temperature_arg, whole_number
+    from utils.infra.cli import (Extend, Parser, add_debug, finite_float, path_arg, seed_arg, temperature_arg,
+                                 whole_number)
 
     ap = Parser(prog=PROG, description="Train or evaluate the Countdown task model.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     tr = sub.add_parser("train", help="train the task model from scratch and measure it")
     tr.add_argument("--out", type=path_arg, default=REPO_ROOT / "build" / "task_model",
-                    help="checkpoint folder (default build/task_model; an existing one in the repository outside build/ "
-                         "needs --force; a folder holding anything but a checkpoint is refused, --force or not)")
+                    help="checkpoint folder (default build/task_model; an existing one in the repository outside "
+                         "build/ needs --force; a folder holding anything but a checkpoint is refused, --force or not)")
     tr.add_argument("--force", action="store_true", help="allow replacing a committed checkpoint")
     tr.add_argument("--seed", type=seed_arg, default=0)
     tr.add_argument("--steps", type=whole_number(1), default=1200)
@@ -61,7 +62,8 @@ def _train_cli(args: Any, argv: Sequence[str] | None) -> int:
     if args.n_embd % args.n_head:
         raise UsageError(f"--n-embd ({args.n_embd}) must be a multiple of --n-head ({args.n_head})")
     if args.eval_path is not None and not args.eval_path.is_file():
-        raise UsageError(f"--eval-path {args.eval_path} does not exist (make one with `python -m utils.countdown make-eval`)")
+        raise UsageError(f"--eval-path {args.eval_path} does not exist "
+                         "(make one with `python -m utils.countdown make-eval`)")
     guard_overwrite(args.out, args.force, kind="checkpoint")  # before training: no foreign folder
     torch.set_num_threads(args.threads)
     model, tok, info = train_task_model(

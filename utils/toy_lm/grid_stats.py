@@ -65,7 +65,8 @@ def per_problem(runs: Sequence[dict[str, Any]], cell: Cell, k: int = 1) -> np.nd
     return np.mean([np.atleast_1d(pass_at_k(r["n_samples"], r["correct_counts"], k)) for r in sel], axis=0)
 
 
-def compare_cells(runs: Sequence[dict[str, Any]], a: Cell, b: Cell, k: int = 1, margin: float | None = None) -> Evidence:
+def compare_cells(runs: Sequence[dict[str, Any]], a: Cell, b: Cell, k: int = 1, margin: float | None = None
+                  ) -> Evidence:
     """pass@k of cell ``a`` against cell ``b`` (:func:`utils.stats.compare`), paired by problem: the unit is a
     held-out problem, its value the pass@k averaged over the cell's seeds. Every cell of one seed starts from the
     same torch seed, so the two cells' samples share their random numbers."""
@@ -84,7 +85,8 @@ def _side(ev: Evidence) -> int:
 def swing_verdict(minus: Evidence, plus: Evidence) -> str:
     """Verdict on "``t_rest`` matters less than ``t_fork``" from the two tests of :func:`compare_swings`.
 
-    ``minus`` estimates ``F - R`` and ``plus`` ``F + R`` (``F``, ``R``: the mean swings along ``t_fork`` and ``t_rest``).
+    ``minus`` estimates ``F - R`` and ``plus`` ``F + R`` (``F``, ``R``: the mean swings along ``t_fork`` and
+    ``t_rest``).
     ``|F| > |R|`` exactly when ``F - R`` and ``F + R`` have the same sign, so: **reproduced** when both 95 % CIs
     exclude 0 on the same side, **not reproduced** (``|R| > |F|``: ``t_rest`` matters more) when they exclude 0 on
     opposite sides, **inconclusive** otherwise. Either wrong conclusion needs one two-sided 95 % CI on the wrong side
@@ -115,7 +117,8 @@ def compare_swings(
             "minus": minus, "plus": plus, "verdict": swing_verdict(minus, plus)}
 
 
-def shape_parts(runs: Sequence[dict[str, Any]], low: float, high: float, center: float = 1.0, k: int = 1) -> dict[str, Any]:
+def shape_parts(runs: Sequence[dict[str, Any]], low: float, high: float, center: float = 1.0, k: int = 1
+                ) -> dict[str, Any]:
     """Wang et al.'s shape claim ("raising T_fork moderately helps, lowering it hurts, T_rest matters less") as four
     comparisons on the grid (unit: problem, paired), each with the direction the paper implies:
 
@@ -142,7 +145,8 @@ def shape_parts(runs: Sequence[dict[str, Any]], low: float, high: float, center:
             "fork_swing": sw["fork_swing"], "rest_swing": sw["rest_swing"], "magnitude_verdict": sw["verdict"]}
 
 
-def axis_comparisons(runs: Sequence[dict[str, Any]], center: float = 1.0, k: int = 1) -> dict[str, list[dict[str, Any]]]:
+def axis_comparisons(runs: Sequence[dict[str, Any]], center: float = 1.0, k: int = 1
+                     ) -> dict[str, list[dict[str, Any]]]:
     """Every cell on the two lines through ``(center, center)`` compared with it (:func:`compare_cells`, paired by
     problem): ``{"fork": [...], "rest": [...]}``, one ``{"t", "cell", "evidence"}`` per temperature ``t != center``
     that was run, in increasing ``t`` (``fork``: ``(t, center)``; ``rest``: ``(center, t)``)."""
@@ -193,8 +197,10 @@ def compact_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     cells = sorted({(float(r["t_fork"]), float(r["t_rest"])) for r in runs})
     return {
         "runs": [{k: v for k, v in r.items() if k != "correct_counts"} for r in runs],
-        "correct_by_cell": {f"{f:g},{t:g}": np.sum([r["correct_counts"] for r in _select(runs, (f, t))], axis=0).tolist()
-                            for f, t in cells},
+        "correct_by_cell": {
+            f"{f:g},{t:g}": np.sum([r["correct_counts"] for r in _select(runs, (f, t))], axis=0).tolist()
+            for f, t in cells
+        },
     }
 
 

@@ -56,7 +56,8 @@ def resolve_model_dir(path: str | Path) -> Path:
 
 
 def is_task_model_dir(path: str | Path) -> bool:
-    """True for ``"task_model"`` and for any directory holding a ``train_info.json`` written by :func:`train_task_model`."""
+    """True for ``"task_model"`` and for any directory holding a ``train_info.json`` written by
+    :func:`train_task_model`."""
     return str(path) == "task_model" or (resolve_model_dir(path) / "train_info.json").exists()
 
 
@@ -64,7 +65,8 @@ def task_spec(model_dir: str | Path) -> TaskSpec:
     """Read a checkpoint's Countdown difficulty from its ``train_info.json`` (3 numbers when absent)."""
     d = resolve_model_dir(model_dir)
     info_path = d / "train_info.json"
-    info = load_json(info_path, regenerate=f"python -m utils.toy_lm train --out {model_dir}") if info_path.exists() else {}
+    regenerate = f"python -m utils.toy_lm train --out {model_dir}"
+    info = load_json(info_path, regenerate=regenerate) if info_path.exists() else {}
     if not info and str(model_dir) != "task_model":
         raise FileNotFoundError(
             f"{repo_relative(info_path)} is missing: train the checkpoint with "

@@ -89,7 +89,8 @@ def _generate_cli(args: Any) -> int:
 
     lms = [k for k in KNOWN_MODELS if k != "countdown-task-model"]
     if args.model.strip().lower() not in lms:
-        raise UsageError(f"--model must be a language model for word problems: one of {', '.join(lms)}; got {args.model!r}")
+        raise UsageError(f"--model must be a language model for word problems: one of {', '.join(lms)}; "
+                         f"got {args.model!r}")
     guard_overwrite(args.out, args.force, kind="file")
     n_problems = -(-args.n // args.samples)
     probs = load_problems(args.problems)
@@ -160,7 +161,8 @@ def _scores_cli(args: Any) -> int:
         "model": info.loaded, "source": info.source, "traces": repo_relative(args.traces), "n": len(rows),
         "temperatures": temps, "batch_size": args.batch_size, "threads": args.threads, "command": command,
         "torch": torch.__version__, "seconds": round(time.perf_counter() - t0, 1)})
-    print(f"scored {len(rows)} traces at T = {temps} in {time.perf_counter() - t0:.0f} s; wrote {repo_relative(args.out)}")
+    print(f"scored {len(rows)} traces at T = {temps} in {time.perf_counter() - t0:.0f} s; "
+          f"wrote {repo_relative(args.out)}")
     return 0
 
 

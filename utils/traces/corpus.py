@@ -13,8 +13,9 @@ PROBLEMS_PATH = DATA_DIR / "math_problems.jsonl"
 TRACES_PATH = DATA_DIR / "traces_smollm2.jsonl"
 #: The contrast corpus: the same model and problems sampled at temperature 0.7 (see data/README.md).
 TRACES_T07_PATH = DATA_DIR / "traces_smollm2_t07.jsonl"
-#: SmolLM2's per-token scores of the first 200 traces of each corpus (``python -m utils.traces scores``, data/README.md),
-#: read back by :func:`utils.traces.score_store.score_with_store` so that notebook 02 re-scores only a slice live.
+#: SmolLM2's per-token scores of the first 200 traces of each corpus (``python -m utils.traces scores``,
+#: data/README.md), read back by :func:`utils.traces.score_store.score_with_store` so that notebook 02 re-scores
+#: only a slice live.
 SCORES_PATH = DATA_DIR / "scores_smollm2.npz"
 SCORES_T07_PATH = DATA_DIR / "scores_smollm2_t07.npz"
 
@@ -90,8 +91,8 @@ def trace_heading(row: dict[str, Any]) -> str:
     return f"Q: {row['question']} — answer {row['answer']}; read from the text: {row['extracted']} ({how}{luck})"
 
 
-def per_problem(rows: Sequence[dict[str, Any]], entropies: Sequence[Any], fn: Callable[[list[dict[str, Any]], Any], float]
-                ) -> dict[str, float]:
+def per_problem(rows: Sequence[dict[str, Any]], entropies: Sequence[Any],
+                fn: Callable[[list[dict[str, Any]], Any], float]) -> dict[str, float]:
     """``{problem_id: fn(that problem's rows, their entropies concatenated)}``: a statistic per problem, with every
     trace of the problem pooled (the unit of notebook 02's paired comparisons of two corpora)."""
     import numpy as np
@@ -101,4 +102,5 @@ def per_problem(rows: Sequence[dict[str, Any]], entropies: Sequence[Any], fn: Ca
     groups: dict[str, list[tuple[dict[str, Any], Any]]] = {}
     for r, h in zip(rows, entropies):
         groups.setdefault(r["problem_id"], []).append((r, h))
-    return {pid: fn([r for r, _ in g], np.concatenate([np.asarray(h, float) for _, h in g])) for pid, g in groups.items()}
+    return {pid: fn([r for r, _ in g], np.concatenate([np.asarray(h, float) for _, h in g]))
+            for pid, g in groups.items()}

@@ -28,7 +28,8 @@ def _t_buy_give(r: random.Random) -> tuple[str, int]:
     item = r.choice(ITEMS)
     a, b = r.randint(5, 40), r.randint(2, 30)
     c = r.randint(1, a + b - 1)
-    return f"{n1} has {a} {item}. {n1} gets {b} more and gives {c} to {n2}. How many {item} does {n1} have now?", a + b - c
+    question = f"{n1} has {a} {item}. {n1} gets {b} more and gives {c} to {n2}. How many {item} does {n1} have now?"
+    return question, a + b - c
 
 
 def _t_groups(r: random.Random) -> tuple[str, int]:
@@ -53,7 +54,8 @@ def _t_spend(r: random.Random) -> tuple[str, int]:
     n1 = r.choice(NAMES)
     b, c = r.randint(1, 30), r.randint(1, 30)
     a = b + c + r.randint(1, 50)
-    return f"{n1} had {a} dollars, spent {b} dollars on lunch and {c} dollars on a book. How many dollars are left?", a - b - c
+    question = f"{n1} had {a} dollars, spent {b} dollars on lunch and {c} dollars on a book. How many dollars are left?"
+    return question, a - b - c
 
 
 def _t_pages(r: random.Random) -> tuple[str, int]:
@@ -103,8 +105,8 @@ def make_problems(n: int, seed: int = 0) -> list[Problem]:
     most = max_problems()
     if n > most:
         small = min(TEMPLATE_SIZES, key=TEMPLATE_SIZES.__getitem__)
-        raise ValueError(f"at most {most} distinct problems exist ({len(TEMPLATES)} templates in rotation; {small!r} has "
-                         f"only {TEMPLATE_SIZES[small]} questions); ask for fewer")
+        raise ValueError(f"at most {most} distinct problems exist ({len(TEMPLATES)} templates in rotation; "
+                         f"{small!r} has only {TEMPLATE_SIZES[small]} questions); ask for fewer")
     r = random.Random(seed)
     names = list(TEMPLATES)
     out: list[Problem] = []

@@ -85,8 +85,8 @@ def load_scores(path: Any, tokenizer: Any, prompts: Sequence[str], completions: 
                 recs.append(None)
                 continue
             a = int(starts[j])
-            recs.append([TokenRecord(k, tokenizer.decode([int(tid)]), int(tid), float(ent[a + k]), math.exp(float(lp[a + k])),
-                                     -float(lp[a + k])) for k, tid in enumerate(c)])
+            recs.append([TokenRecord(k, tokenizer.decode([int(tid)]), int(tid), float(ent[a + k]),
+                                     math.exp(float(lp[a + k])), -float(lp[a + k])) for k, tid in enumerate(c)])
         out[t] = recs
         i += 1
     return out, meta
