@@ -30,14 +30,6 @@ def test_following_profile_and_forking_vs_random():
     assert len(res["profile_random"]) == 3
 
 
-def test_low_entropy_runs():
-    h = np.array([0.0, 0.0, 5.0, 0.0, 5.0, 5.0, 0.0, 0.0, 0.0])
-    assert fk.low_entropy_runs(h, 1.0).tolist() == [2, 1, 3]
-    assert fk.low_entropy_runs(np.array([5.0, 5.0]), 1.0).tolist() == []
-    assert fk.low_entropy_runs(np.zeros(4), 1.0).tolist() == [4]
-    assert fk.low_entropy_runs(np.zeros(0), 1.0).tolist() == []
-
-
 def test_runs_after_forks():
     h = np.array([0.0, 5.0, 0.0, 0.0, 5.0, 5.0, 0.0])
     # fork at 1 -> 2 low tokens; fork at 4 -> 0 (next forks); fork at 5 -> 1 (end-censored)
@@ -140,14 +132,6 @@ def test_token_kinds():
     assert set(got) <= set(fk.TOKEN_KINDS)
 
 
-def test_summary_over_groups():
-    g = {0: [np.zeros(4), np.ones(1)], 1: [np.zeros(5)]}
-    s = fk.summary_over_groups(g)
-    assert s["share_below_0.01"]["mean"] == pytest.approx(0.9) and s["share_below_0.01"]["n_groups"] == 2
-    assert s["share_below_0.01"]["sd"] == pytest.approx(np.std([0.8, 1.0], ddof=1))
-    assert fk.summary_over_groups({0: [np.ones(3)]})["mean"]["sd"] == pytest.approx(0.0, abs=1e-12)
-
-
 def test_share_above():
     assert fk.share_above([np.array([0.0, 2.0, 0.5])], 0.5) == pytest.approx(2 / 3)
 
@@ -164,7 +148,6 @@ def test_score_completions_checks_temperature_and_batch_size():
     a = fk.score_completions(model, tok, ["8 5 7>33:"], ["8*5=40"], temperature=np.float32(0.5))
     b = fk.score_completions(model, tok, ["8 5 7>33:"], ["8*5=40"], temperature=0.5)
     assert [r.entropy for r in a[0]] == [r.entropy for r in b[0]]
-
 
 
 def test_after_fork_pairs_sequence_is_the_unit():
@@ -195,70 +178,3 @@ def test_score_completions_at_several_temperatures_equals_one_at_a_time():
     assert both[0.7][0][0].entropy < both[1.0][0][0].entropy  # a sharper distribution
     with pytest.raises(ValueError):
         fk.score_completions(model, tok, prompts, comps, temperature=0.0)
-
-
-def _standin_corpus(n: int = 6):
-    from utils.rlvr.tasks import make_standin
-
-    model, tok = make_standin(seed=7)
-    model.eval()
-    rng = np.random.default_rng(0)
-    prompts = [f"{a}+{b}=" for a, b in rng.integers(1, 9, size=(n, 2))]
-    comps = [[int(t) for t in rng.integers(4, 15, size=int(k))] for k in rng.integers(3, 9, size=n)]
-    return model, tok, prompts, comps
-
-
-def test_stored_scores_read_back_as_the_records(tmp_path):
-    model, tok, prompts, comps = _standin_corpus()
-    scored = fk.score_completions_at(model, tok, prompts, comps, [0.7, 1.0])
-    path = fk.save_scores(tmp_path / "s.npz", prompts, comps, scored, {"command": "make it"})
-    back, meta = fk.load_scores(path, tok, prompts, comps)
-    assert meta["command"] == "make it" and sorted(back) == [0.7, 1.0]
-    for t in (0.7, 1.0):
-        assert [[r.token_id for r in recs] for recs in back[t]] == comps
-        got = np.array([r.entropy for recs in back[t] for r in recs])
-        want = np.array([r.entropy for recs in scored[t] for r in recs])
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
-    # a trace the file lacks reads as None
-    missing, _ = fk.load_scores(path, tok, prompts[:1] + ["9+9="], comps[:1] + [[5, 6]])
-    assert missing[1.0][1] is None and missing[1.0][0] is not None
-
-
-def test_score_with_store_checks_a_live_slice_and_refuses_a_stale_store(tmp_path):
-    from utils.results import ResultsError
-
-    model, tok, prompts, comps = _standin_corpus()
-    full = fk.score_completions_at(model, tok, prompts, comps, [1.0])
-    path = fk.save_scores(tmp_path / "s.npz", prompts[:5], comps[:5], {1.0: full[1.0][:5]}, {"command": "redo"})
-    got, info = fk.score_with_store(model, tok, prompts, comps, path, live=2, batch_size=2)
-    assert (info["live"], info["stored"], info["checked"]) == (3, 3, 2)   # 2 checked + 1 the store lacks; 3 read back
-    assert info["max_diff"] == pytest.approx(0.0, abs=1e-5)
-    np.testing.assert_allclose([r.entropy for recs in got[1.0] for r in recs],
-                               [r.entropy for recs in full[1.0] for r in recs], rtol=0, atol=1e-5)
-    every, info = fk.score_with_store(model, tok, prompts, comps, path, live=None)   # live=None: all scored now
-    assert info["live"] == len(prompts) and info["stored"] == 0
-    stale = {1.0: [[TokenRecord(r.position, r.token, r.token_id, r.entropy + 0.01, r.prob, r.surprisal) for r in recs]
-                   for recs in full[1.0][:5]]}
-    bad = fk.save_scores(tmp_path / "stale.npz", prompts[:5], comps[:5], stale, {"command": "redo"})
-    with pytest.raises(ResultsError, match="regenerate the file with: redo"):
-        fk.score_with_store(model, tok, prompts, comps, bad, live=1)
-    with pytest.raises(ResultsError, match="temperature"):
-        fk.score_with_store(model, tok, prompts, comps, path, live=1, temperatures=[0.7])
-    (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(ResultsError, match="token-scores"):
-        fk.score_with_store(model, tok, prompts, comps, tmp_path / "junk.npz", live=1)
-
-
-def test_store_line_says_how_the_corpus_was_scored():
-    assert fk.store_line({"live": 30, "stored": 0, "checked": 0, "max_diff": None}, "x.npz") == "30 traces scored now"
-    line = fk.store_line({"live": 8, "stored": 22, "checked": 8, "max_diff": 0.0}, "data/s.npz")
-    assert line == "8 traces scored now, 22 read from s.npz; the 8 re-scored ones agree with the stored scores exactly"
-    assert "within 3.0e-06 nats" in fk.store_line({"live": 8, "stored": 22, "checked": 8, "max_diff": 3e-6}, "s.npz")
-
-
-def test_score_with_store_scores_whole_batches_live(tmp_path):
-    model, tok, prompts, comps = _standin_corpus(n=6)
-    full = fk.score_completions_at(model, tok, prompts, comps, [1.0], batch_size=4)
-    path = fk.save_scores(tmp_path / "s.npz", prompts, comps, full, {"command": "redo"})
-    _, info = fk.score_with_store(model, tok, prompts, comps, path, live=1, batch_size=4)
-    assert (info["live"], info["checked"], info["stored"]) == (4, 4, 2)   # one whole batch of 4, as the store was made

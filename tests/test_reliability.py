@@ -606,8 +606,8 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
     import utils.results as results
     import utils.toy_lm.rollouts as rollouts
     import utils.rlvr.run as rlvr_run
-    import utils.toy_lm as toy_lm
-    import utils.traces as traces
+    import utils.toy_lm.cli as toy_lm
+    import utils.traces.cli as traces
 
     monkeypatch.setattr(countdown_cli, "generate_problems", lambda *a, **k: [])
     monkeypatch.setattr(countdown_cli, "write_problems", lambda rows, out: out)

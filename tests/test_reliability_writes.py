@@ -74,7 +74,7 @@ def user_folder(tmp_path: Path) -> Path:
 def _no_model_load(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Make loading a policy or training the task model fail the test (they must not start)."""
     import utils.rlvr.run as rr
-    import utils.toy_lm as tl
+    import utils.toy_lm.cli as tl
 
     started: list[str] = []
 

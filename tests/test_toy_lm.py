@@ -94,7 +94,7 @@ def test_broken_config_and_missing_weights(tmp_path: Path) -> None:
 
 
 def test_shipped_checkpoint_fix_names_git_checkout() -> None:
-    assert toy_lm._checkpoint_fix(toy_lm.TASK_MODEL_DIR) == (
+    assert toy_lm.model._checkpoint_fix(toy_lm.TASK_MODEL_DIR) == (
         "restore it with `git checkout -- data/task_model` or retrain it with "
         "`python -m utils.toy_lm train --out data/task_model --force`")
 

@@ -1,11 +1,15 @@
-"""utils.traces: seeded problems with right answers, answer extraction."""
+"""utils.traces: seeded problems with right answers, answer extraction, stored scores."""
 
 import json
 import re
 
+import numpy as np
 import pytest
 
+from utils import forking as fk
 from utils import traces as tr
+from utils.entropy import TokenRecord
+from utils.traces import score_store as ss
 
 
 def test_problems_are_seeded_distinct_and_cover_templates():
@@ -97,6 +101,7 @@ def test_generate_keeps_its_progress_file_in_build_not_next_to_out(tmp_path, mon
     import types
 
     import utils.models as models
+    import utils.traces.cli as traces_cli
     from utils.config import BUILD_DIR
 
     out = tmp_path / "traces.jsonl"
@@ -111,7 +116,7 @@ def test_generate_keeps_its_progress_file_in_build_not_next_to_out(tmp_path, mon
         return rows
 
     monkeypatch.setattr(models, "load_lm", lambda name: (None, None, types.SimpleNamespace(loaded=name)))
-    monkeypatch.setattr(tr, "generate_traces", fake_generate)
+    monkeypatch.setattr(traces_cli, "generate_traces", fake_generate)
     assert tr.main(["generate", "--n", "2", "--samples", "1", "--out", str(out)]) == 0
     assert neighbour.read_text(encoding="utf-8") == "not the progress file\n"  # untouched
     assert seen and seen[0].count("\n") == 2  # progress was written in build/progress/
@@ -125,7 +130,6 @@ def test_scores_cli_writes_a_store_and_refuses_bad_arguments(tmp_path, monkeypat
     import types
 
     import utils.models as models
-    from utils import forking as fk
     from utils.rlvr.tasks import make_standin
 
     model, tok = make_standin(seed=1)
@@ -139,7 +143,7 @@ def test_scores_cli_writes_a_store_and_refuses_bad_arguments(tmp_path, monkeypat
         loaded="standin", source="test")))
     out = tmp_path / "s.npz"
     assert tr.main(["scores", "--traces", str(traces), "--out", str(out)]) == 0
-    back, meta = fk.load_scores(out, tok, [r["prompt"] for r in rows], [r["completion_ids"] for r in rows])
+    back, meta = ss.load_scores(out, tok, [r["prompt"] for r in rows], [r["completion_ids"] for r in rows])
     assert sorted(back) == [0.7, 1.0] and meta["n"] == 2 and "--temperatures 0.7 1.0" in meta["command"]
     assert all(recs is not None for recs in back[0.7])
 
@@ -182,3 +186,70 @@ def test_per_problem_pools_each_problems_traces():
     assert got["p0"][0] == 2 and got["p0"][1] == pytest.approx(2.0) and got["p1"] == (1, pytest.approx(0.5))
     with pytest.raises(ValueError, match="pass one array per row"):
         tr.per_problem(rows, hs[:2], lambda rs, h: 0.0)
+
+
+def _standin_corpus(n: int = 6):
+    from utils.rlvr.tasks import make_standin
+
+    model, tok = make_standin(seed=7)
+    model.eval()
+    rng = np.random.default_rng(0)
+    prompts = [f"{a}+{b}=" for a, b in rng.integers(1, 9, size=(n, 2))]
+    comps = [[int(t) for t in rng.integers(4, 15, size=int(k))] for k in rng.integers(3, 9, size=n)]
+    return model, tok, prompts, comps
+
+
+def test_stored_scores_read_back_as_the_records(tmp_path):
+    model, tok, prompts, comps = _standin_corpus()
+    scored = fk.score_completions_at(model, tok, prompts, comps, [0.7, 1.0])
+    path = ss.save_scores(tmp_path / "s.npz", prompts, comps, scored, {"command": "make it"})
+    back, meta = ss.load_scores(path, tok, prompts, comps)
+    assert meta["command"] == "make it" and sorted(back) == [0.7, 1.0]
+    for t in (0.7, 1.0):
+        assert [[r.token_id for r in recs] for recs in back[t]] == comps
+        got = np.array([r.entropy for recs in back[t] for r in recs])
+        want = np.array([r.entropy for recs in scored[t] for r in recs])
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    # a trace the file lacks reads as None
+    missing, _ = ss.load_scores(path, tok, prompts[:1] + ["9+9="], comps[:1] + [[5, 6]])
+    assert missing[1.0][1] is None and missing[1.0][0] is not None
+
+
+def test_score_with_store_checks_a_live_slice_and_refuses_a_stale_store(tmp_path):
+    from utils.results import ResultsError
+
+    model, tok, prompts, comps = _standin_corpus()
+    full = fk.score_completions_at(model, tok, prompts, comps, [1.0])
+    path = ss.save_scores(tmp_path / "s.npz", prompts[:5], comps[:5], {1.0: full[1.0][:5]}, {"command": "redo"})
+    got, info = ss.score_with_store(model, tok, prompts, comps, path, live=2, batch_size=2)
+    assert (info["live"], info["stored"], info["checked"]) == (3, 3, 2)   # 2 checked + 1 the store lacks; 3 read back
+    assert info["max_diff"] == pytest.approx(0.0, abs=1e-5)
+    np.testing.assert_allclose([r.entropy for recs in got[1.0] for r in recs],
+                               [r.entropy for recs in full[1.0] for r in recs], rtol=0, atol=1e-5)
+    every, info = ss.score_with_store(model, tok, prompts, comps, path, live=None)   # live=None: all scored now
+    assert info["live"] == len(prompts) and info["stored"] == 0
+    stale = {1.0: [[TokenRecord(r.position, r.token, r.token_id, r.entropy + 0.01, r.prob, r.surprisal) for r in recs]
+                   for recs in full[1.0][:5]]}
+    bad = ss.save_scores(tmp_path / "stale.npz", prompts[:5], comps[:5], stale, {"command": "redo"})
+    with pytest.raises(ResultsError, match="regenerate the file with: redo"):
+        ss.score_with_store(model, tok, prompts, comps, bad, live=1)
+    with pytest.raises(ResultsError, match="temperature"):
+        ss.score_with_store(model, tok, prompts, comps, path, live=1, temperatures=[0.7])
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ResultsError, match="token-scores"):
+        ss.score_with_store(model, tok, prompts, comps, tmp_path / "junk.npz", live=1)
+
+
+def test_store_line_says_how_the_corpus_was_scored():
+    assert ss.store_line({"live": 30, "stored": 0, "checked": 0, "max_diff": None}, "x.npz") == "30 traces scored now"
+    line = ss.store_line({"live": 8, "stored": 22, "checked": 8, "max_diff": 0.0}, "data/s.npz")
+    assert line == "8 traces scored now, 22 read from s.npz; the 8 re-scored ones agree with the stored scores exactly"
+    assert "within 3.0e-06 nats" in ss.store_line({"live": 8, "stored": 22, "checked": 8, "max_diff": 3e-6}, "s.npz")
+
+
+def test_score_with_store_scores_whole_batches_live(tmp_path):
+    model, tok, prompts, comps = _standin_corpus(n=6)
+    full = fk.score_completions_at(model, tok, prompts, comps, [1.0], batch_size=4)
+    path = ss.save_scores(tmp_path / "s.npz", prompts, comps, full, {"command": "redo"})
+    _, info = ss.score_with_store(model, tok, prompts, comps, path, live=1, batch_size=4)
+    assert (info["live"], info["checked"], info["stored"]) == (4, 4, 2)   # one whole batch of 4, as the store was made

@@ -74,16 +74,7 @@ def sample_completions(
         procs = logits_processor if isinstance(logits_processor, LogitsProcessorList) else LogitsProcessorList(
             list(logits_processor)
         )
-    gen_kwargs: dict[str, Any] = dict(
-        max_new_tokens=max_new_tokens,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=eos_id,
-        use_cache=True,
-    )
-    if temperature > 0:
-        gen_kwargs.update(do_sample=True, temperature=float(temperature), top_k=0, top_p=1.0)
-    else:
-        gen_kwargs.update(do_sample=False)
+    gen_kwargs = _generate_kwargs(tokenizer, temperature, max_new_tokens)
     out: list[str] = []
     for start in range(0, len(expanded), batch_size):
         chunk = expanded[start : start + batch_size]
@@ -97,6 +88,22 @@ def sample_completions(
             out.append(tokenizer.decode(row, skip_special_tokens=False, clean_up_tokenization_spaces=False))
     model.train(was_training)
     return out
+
+
+def _generate_kwargs(tokenizer: Any, temperature: float, max_new_tokens: int) -> dict[str, Any]:
+    """``model.generate``'s arguments for :func:`sample_completions`: pure sampling at ``temperature`` (no
+    top-k/top-p), greedy at 0, with a KV cache."""
+    gen_kwargs: dict[str, Any] = dict(
+        max_new_tokens=max_new_tokens,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        use_cache=True,
+    )
+    if temperature > 0:
+        gen_kwargs.update(do_sample=True, temperature=float(temperature), top_k=0, top_p=1.0)
+    else:
+        gen_kwargs.update(do_sample=False)
+    return gen_kwargs
 
 
 def _rows(problems: Iterable[Any]) -> list[dict[str, Any]]:
@@ -272,18 +279,20 @@ def measure(
     ents = token_entropies(model, tokenizer, [r["prompt"] for r in rows], comps, temperature)
     ent = entropy_summary(ents, [cd.token_roles(c) for c in comps])
 
-    def ms(key: str) -> dict[str, float]:
-        v = np.array([r[key] for r in runs])
-        return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "per_seed": v.tolist()}
-
     return {
         "n_problems": len(rows),
         "temperature": temperature,
         "seeds": list(seeds),
-        "pass1": ms("pass1"),
-        "arithmetic": ms("arithmetic"),
-        "step_arithmetic": ms("step_arithmetic"),
-        "well_formed": ms("well_formed"),
+        "pass1": _over_seeds(runs, "pass1"),
+        "arithmetic": _over_seeds(runs, "arithmetic"),
+        "step_arithmetic": _over_seeds(runs, "step_arithmetic"),
+        "well_formed": _over_seeds(runs, "well_formed"),
         "reasons_seed0": runs[0]["reasons"],
         "entropy_seed0": ent,
     }
+
+
+def _over_seeds(runs: Sequence[dict[str, Any]], key: str) -> dict[str, Any]:
+    """Mean, sd (ddof=1; 0 for one seed) and per-seed values of ``key`` over :func:`measure`'s runs."""
+    v = np.array([r[key] for r in runs])
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "per_seed": v.tolist()}
