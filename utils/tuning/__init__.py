@@ -210,17 +210,14 @@ def per_arm_04(margin_share: float | None = None) -> dict[str, Any]:
     margin = share * chosen[("d96", "all")]["gain"]
     runs = {arm: runs_at_04(arm, lr[arm]) for arm in d["arms"]}
     base = float(runs["all"][0]["eval"]["pass1"][0])
-
-    def lab(arm: str) -> str:
-        return f"{ARM_LABELS[arm]} (lr {lr[arm]:g})"
-
-    ev = {"top20_vs_all": compare_runs(runs["top20"], runs["all"], labels=(lab("top20"), lab("all")), margin=margin),
-          "bottom80_vs_all": compare_runs(runs["bottom80"], runs["all"], labels=(lab("bottom80"), lab("all"))),
-          "top20_vs_random20": compare_runs(runs["top20"], runs["random20"], labels=(lab("top20"), lab("random20"))),
-          "top20_vs_role20": compare_runs(runs["top20"], runs["role20"], labels=(lab("top20"), lab("role20")))}
+    lab = {arm: f"{ARM_LABELS[arm]} (lr {x:g})" for arm, x in lr.items()}  # how each arm is named in the evidence
+    ev = {"top20_vs_all": compare_runs(runs["top20"], runs["all"], labels=(lab["top20"], lab["all"]), margin=margin),
+          "bottom80_vs_all": compare_runs(runs["bottom80"], runs["all"], labels=(lab["bottom80"], lab["all"])),
+          "top20_vs_random20": compare_runs(runs["top20"], runs["random20"], labels=(lab["top20"], lab["random20"])),
+          "top20_vs_role20": compare_runs(runs["top20"], runs["role20"], labels=(lab["top20"], lab["role20"]))}
     # Did the choice hold on other seeds? Each arm whose rule picked another rate than 1e-4 (the rate all arms ran at
     # before), against itself at 1e-4 on the comparison seeds: the selection used two seeds, so it can miss.
-    check = {arm: compare_runs(runs[arm], runs_at_04(arm, 1e-4), labels=(lab(arm), f"{ARM_LABELS[arm]} (lr 0.0001)"))
+    check = {arm: compare_runs(runs[arm], runs_at_04(arm, 1e-4), labels=(lab[arm], f"{ARM_LABELS[arm]} (lr 0.0001)"))
              for arm in d["arms"] if abs(lr[arm] - 1e-4) > 1e-15}
     return {"chosen": chosen, "lr": lr, "margin": margin, "margin_share": share, "runs": runs, "base": base,
             "evidence": ev, "choice_check": check,

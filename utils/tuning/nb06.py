@@ -98,6 +98,11 @@ def per_arm_06_words(pa: dict[str, Any]) -> str:
             + " at the higher rate.")
 
 
+def _loss_one_step_up(c: dict[str, Any]) -> float:
+    """How much an arm's mean selection endpoint falls from its chosen rate to the grid's next rate (stage 1)."""
+    return c["means"][c["lr"]] - c["means"][second_rate("06", c["lr"])]
+
+
 def stage1_words(pa: dict[str, Any]) -> str:
     """One sentence on stage 1 (Markdown): the rate each arm got per size, whether it is the rate section 4's
     comparison already used (every config in ``configs/ladder_*.yaml``), and how much each arm lost, on average over
@@ -108,11 +113,7 @@ def stage1_words(pa: dict[str, Any]) -> str:
     sizes = sorted({s for s, _ in ch}, key=lambda s: int(s[1:]))
     same = all(abs(ch[(s, a)]["lr"] - rung_configs(s, "full")[a].learning_rate) <= 1e-15
                for s in sizes for a in ("all", "top20"))
-    def loss(s: str, a: str) -> float:
-        c = ch[(s, a)]
-        return c["means"][c["lr"]] - c["means"][second_rate("06", c["lr"])]
-
-    drop = {a: float(np.mean([loss(s, a) for s in sizes])) for a in ("all", "top20")}
+    drop = {a: float(np.mean([_loss_one_step_up(ch[(s, a)]) for s in sizes])) for a in ("all", "top20")}
     picks = "; ".join(f"{s}: all {ch[(s, 'all')]['lr']:g}, top-20 % {ch[(s, 'top20')]['lr']:g}" for s in sizes)
     return (f"The rule chose {picks}"
             + (" — the rates section 4's comparison already ran at, so that comparison *is* the best-vs-best one. "
