@@ -67,6 +67,7 @@ def test_math_problems_task_is_gsm8k_shaped_and_holds_out_its_eval_problems() ->
         RunConfig(task="math_problems", eval_n=51)
 
 
+@pytest.mark.slow  # trains SmolLM2
 @needs_wheel
 def test_cli_trains_smollm2_two_steps_and_writes_a_run(tmp_path: Path, offline_one_thread: None,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,6 +90,7 @@ def test_cli_trains_smollm2_two_steps_and_writes_a_run(tmp_path: Path, offline_o
     assert all(u > 0 for u in t["update_norm"][:1])  # the weights moved (step 2 may have all-equal rewards)
 
 
+@pytest.mark.slow  # trains SmolLM2
 @needs_wheel
 def test_trl_route_trains_the_same_steps_and_its_mask_is_ours(offline_one_thread: None) -> None:
     from utils.rlvr.run import build_trainer
@@ -112,6 +114,7 @@ def test_trl_route_trains_the_same_steps_and_its_mask_is_ours(offline_one_thread
         assert c["count_differs"] <= c["n_tied"] + 1, c
 
 
+@pytest.mark.slow  # loads SmolLM2
 @needs_wheel
 def test_bf16_configs_keep_float32_master_weights(offline_one_thread: None) -> None:
     """bf16 is mixed precision: weights loaded in bf16 would lose every AdamW update at lr 1e-6 (shown below)."""
