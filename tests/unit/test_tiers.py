@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -47,3 +49,15 @@ def test_every_test_file_lies_in_a_tier() -> None:
     assert not loose, f"put {loose} in tests/unit, integration or notebooks (README, Testing)"
     tiers = {p.name for p in tests.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
     assert tiers == {"unit", "integration", "notebooks"}
+
+
+def test_nbvals_cells_are_slow() -> None:
+    """``make test`` runs nbval in the same session: its cells are ``slow``, else the guard would
+    hand their kernel the one that exits at once."""
+    import conftest  # tests/conftest.py
+
+    marked: list = []
+    cell = SimpleNamespace(path=Path("notebooks/01_token_entropy.ipynb"), add_marker=marked.append)
+    test = SimpleNamespace(path=Path("tests/unit/test_tiers.py"), add_marker=marked.append)
+    conftest.pytest_collection_modifyitems(None, [cell, test])
+    assert [m.name for m in marked] == ["slow"]
