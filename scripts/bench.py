@@ -49,7 +49,7 @@ __all__ = ["cpu_model", "entropy_times", "exp_floor", "floor_steps", "profile_ru
 PROG = "python scripts/bench.py"
 CONFIG = "countdown_top20"
 #: The psi comparison's two configs (notebook 05): plain GRPO, and the same with Cheng et al.'s shaping (alpha 0.4,
-#: kappa 2); tests/test_rlvr_config.py checks that they differ in the shaping fields only.
+#: kappa 2); tests/unit/test_rlvr_config.py checks that they differ in the shaping fields only.
 PSI_CONFIGS = ("countdown_entadv_grpo", "countdown_entadv")
 #: The kernels ``ratios`` measures: the CPU's own (no ``ATEN_CPU_CAPABILITY``) and AVX2.
 CAPABILITIES = ("native", "avx2")

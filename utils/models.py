@@ -271,7 +271,7 @@ def _dequantised_dir(gguf: Path) -> Path:
 def _read_dequantised(gguf: Path) -> tuple[Any, Any]:
     """``(model, tokenizer)`` from the de-quantised copy of ``gguf`` written by :func:`_write_dequantised` (float32
     safetensors: about 1 s instead of about 25 s for the GGUF reader), or ``(None, None)`` when there is none or it
-    does not load. The weights are the GGUF reader's, bit for bit (``tests/test_models.py`` checks them, and the logits)."""
+    does not load. The weights are the GGUF reader's, bit for bit (``tests/integration/test_models.py`` checks them, and the logits)."""
     d = _dequantised_dir(gguf)
     if not (d / "done").exists():
         return None, None

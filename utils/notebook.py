@@ -6,7 +6,7 @@ generated from the repository address in ``pyproject.toml`` (``[project.urls] Re
 every Colab badge (README's table, each notebook's first line) and the setup cell's ``git clone`` read: publishing the
 repository under another address is that line plus ``python -m utils.reproduce.readme``, which regenerates README's table and
 every notebook's opening (:func:`refresh_openings`); the "How long" line is generated from the
-measured run times (:func:`how_long_line`, refreshed by ``make reproduce``). ``tests/test_notebook.py`` keeps
+measured run times (:func:`how_long_line`, refreshed by ``make reproduce``). ``tests/unit/test_notebook.py`` keeps
 every notebook's opening identical to this template.
 """
 
@@ -54,7 +54,7 @@ def setup_cell_source() -> str:
     ``FORKING_TOKENS_COLAB_DIR`` (default ``/content/forking-tokens``; skipped when a clone is already there), runs
     ``pip install -e`` on it (lower bounds only: Colab's torch and anything else that satisfies them is kept) and
     changes into its ``notebooks/``; ``FORKING_TOKENS_REPO`` replaces the address to clone (default: pyproject's
-    ``Repository``). Colab users set neither; ``tests/test_colab.py`` sets both to run this branch offline. A
+    ``Repository``). Colab users set neither; ``tests/notebooks/test_colab.py`` sets both to run this branch offline. A
     missing git, a failed clone or a failed install stops the cell with one line (``SetupError``), not a traceback.
     """
     url = repo_url()

@@ -9,7 +9,7 @@ a stub cell that keeps its docstring and ``raise NotImplementedError``, the chec
 * prints ``✓ <exercise>: all N checks passed`` or ``✗ <exercise>: <what is wrong>`` and returns nothing (so a
   notebook cell shows just that line) -- it never raises, so an untouched stub reads "not implemented yet" and the
   notebook goes on;
-* ``tests/test_exercises.py`` runs every notebook's solution through its check, so exercises cannot rot.
+* ``tests/unit/test_exercises.py`` runs every notebook's solution through its check, so exercises cannot rot.
 
 The checks live one module per notebook (:mod:`utils.exercises.nb01` ... :mod:`utils.exercises.nb06`); this package
 re-exports them, so ``from utils.exercises import check_psi`` works.

@@ -98,7 +98,7 @@ def use(learner_fn: Callable[..., Any], check: Callable[[Callable[..., Any]], An
     return library_fn
 
 
-#: Every check, by name (tests/test_exercises.py runs each notebook's solution through its check).
+#: Every check, by name (tests/unit/test_exercises.py runs each notebook's solution through its check).
 CHECKS: dict[str, Callable[..., None]] = {}
 
 

@@ -13,7 +13,7 @@ transformers' own, unchanged.
 
 **Same numbers.** A row's forward pass does not depend on the other rows of its batch as long as the matrix
 products compute each row alike whatever the batch size, which holds for torch's CPU kernels here:
-``tests/test_shared_prefill.py`` checks that the sampled token ids are exactly those of the plain ``generate``,
+``tests/unit/test_shared_prefill.py`` checks that the sampled token ids are exactly those of the plain ``generate``,
 and every RL run of the series repeats its committed results with it. Where that could fail (a GPU, whose kernels
 pick tile sizes by shape), it is off: only CPU models are deduplicated. A batch whose rows are not in runs of
 identical rows, a cache that is not transformers' dynamic cache, or any model input it does not know is passed

@@ -7,7 +7,7 @@ prompt, score them with the verifier, group advantages, the top-rho entropy mask
 backward, gradient clipping, optimiser step -- in under 30 readable lines, from the project's own pieces
 (:func:`utils.countdown.countdown_reward`, :func:`utils.rlvr.losses.entropy_mask`,
 :func:`utils.rlvr.losses.masked_policy_loss`). Notebook 04 shows it next to the trainer;
-``tests/test_rlvr_minimal.py`` checks that it moves the parameters as the trainer's step does on the same batch.
+``tests/integration/test_rlvr_minimal.py`` checks that it moves the parameters as the trainer's step does on the same batch.
 
 :func:`capture_trainer_step` runs the trainer built by :func:`utils.rlvr.build.build_trainer` for one step and returns
 what it sampled (so that the hand step can be given the *same* completions: sampling is the trainer's) and its

@@ -13,7 +13,7 @@
 does per GPU micro-batch; under ``accelerate launch`` with several processes each rank selects from its own tokens.
 TRL's own rule (``mask_rule="quantile"`` with ``condition="top"``) thresholds at a quantile of the entropies
 *gathered across all ranks*, so a rank may keep more or fewer than ``ceil(rho * N)`` of its tokens. With one process
-(every CPU run here) the two differ only in ties and rounding. ``tests/test_rlvr_trainers.py::test_two_process_run``
+(every CPU run here) the two differ only in ties and rounding. ``tests/integration/test_rlvr_trainers.py::test_two_process_run``
 checks both on two CPU processes (gloo), and that the ranks end with identical weights and only the main process
 writes the results file. (On CPU, ``accelerate launch --cpu --num_processes 2`` starts one process only; two need
 ``--multi_gpu`` with no GPU visible, see ``tests/launch_distributed.py``.)

@@ -222,7 +222,7 @@ def run_grid(
 
     ``workers > 1`` runs the (cell, seed) runs in that many spawned processes (each gets a copy of the model and
     uses this process's torch thread count): every run seeds its own sampling, so the results are the same numbers
-    as with ``workers=1`` (``tests/test_decoding_grid.py`` checks it), only sooner on a multi-core CPU. The workers
+    as with ``workers=1`` (``tests/integration/test_decoding_grid.py`` checks it), only sooner on a multi-core CPU. The workers
     end with this process (:func:`utils.infra.workers.die_with_parent`).
     """
     from utils import checks

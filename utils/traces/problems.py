@@ -75,7 +75,7 @@ TEMPLATES: dict[str, Callable[[random.Random], tuple[str, int]]] = {
 
 
 #: How many distinct questions each template can write (the product of its draws' ranges; ``buy_give`` and
-#: ``spend`` have far more than any request needs). ``tests/test_reliability.py`` checks the small ones by enumeration.
+#: ``spend`` have far more than any request needs). ``tests/integration/test_reliability.py`` checks the small ones by enumeration.
 TEMPLATE_SIZES: dict[str, int] = {
     "buy_give": len(NAMES) * (len(NAMES) - 1) * len(ITEMS) * sum(a + b - 1 for a in range(5, 41) for b in range(2, 31)),
     "groups": len(ITEMS) * 11 * 11,  # a, b in 2..12

@@ -26,6 +26,7 @@ def test_missing_wheel_says_what_to_do(monkeypatch):
         models.offline_gguf_path()
 
 
+@pytest.mark.slow  # loads SmolLM2
 def test_offline_path_serves_gpt2_with_smollm2(monkeypatch, capsys):
     pytest.importorskip("gguf")
     try:
@@ -44,6 +45,7 @@ def test_offline_path_serves_gpt2_with_smollm2(monkeypatch, capsys):
     assert models.load_lm("smollm2-135m-instruct", verbose=False).model is model  # cached per process
 
 
+@pytest.mark.slow  # loads SmolLM2
 def test_dequantised_copy_is_the_gguf_readers_model(tmp_path, monkeypatch):
     """The float32 copy kept in build/ loads the same weights (bit for bit) and tokenizer as the GGUF reader, and gives
     the same logits."""

@@ -151,6 +151,7 @@ def test_the_main_job_ends_with_the_comparison(monkeypatch: pytest.MonkeyPatch,
     assert out[-1].startswith("NOTHING TO COMPARE WITH")
 
 
+@pytest.mark.slow  # executes a notebook in a Jupyter kernel
 def test_kernels_run_without_the_tcp_warning(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     import nbformat
 

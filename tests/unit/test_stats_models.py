@@ -14,7 +14,7 @@ from scipy.optimize import minimize_scalar
 
 from utils import stats as S
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _reference_reml(x: list[float], groups: list[np.ndarray]) -> dict[str, float]:

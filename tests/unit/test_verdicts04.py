@@ -15,7 +15,7 @@ from utils.config import margins
 from utils.rlvr import readout as R
 from utils.rlvr import verdicts as V
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(name: str, seed: int, end: float, reward: list[float] | None = None) -> dict:

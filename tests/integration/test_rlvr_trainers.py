@@ -88,7 +88,7 @@ def _free_port() -> int:
 
 def test_two_process_run(tmp_path) -> None:
     """The distributed path: one short Countdown run per mask rule on two CPU processes (gloo), launched with
-    accelerate (tests/launch_distributed.py). Both ranks end with the same weights (and training changed them), only
+    accelerate (tests/integration/launch_distributed.py). Both ranks end with the same weights (and training changed them), only
     the main process writes the results file, the ``count`` rule keeps ceil(rho * N) of each rank's own N tokens (its
     local top), and TRL's ``quantile`` rule thresholds at the quantile of the entropies gathered from both ranks."""
     import json
@@ -106,7 +106,7 @@ def test_two_process_run(tmp_path) -> None:
            "HF_HUB_OFFLINE": "1", "FORKING_TOKENS_PROFILE": "ci"}
     cmd = [*launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision",
            "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
-           str(REPO_ROOT / "tests" / "launch_distributed.py"), str(tmp_path)]
+           str(REPO_ROOT / "tests" / "integration" / "launch_distributed.py"), str(tmp_path)]
     proc = subprocess.run(cmd, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]

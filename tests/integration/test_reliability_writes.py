@@ -333,7 +333,9 @@ def test_a_signal_while_torch_imports_is_one_line(sig: int, code: int) -> None:
     """Item 15: Ctrl-C in the first second printed a KeyboardInterrupt traceback from inside ``import torch`` (the
     handler came after the imports). ``utils/__init__`` installs it first now: one line, exit code 130 (143)."""
     p = subprocess.Popen([sys.executable, "-m", "utils.rlvr", "run", "--config", "countdown_top20", "--dry-run"],
-                         cwd=REPO_ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         cwd=REPO_ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         # Ctrl-C reaches it even where pytest runs with SIGINT ignored (a background job)
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(1.0)  # utils is imported, torch is not yet (it takes seconds)
     p.send_signal(sig)
     _out, err = p.communicate(timeout=120)

@@ -88,6 +88,7 @@ def _text(cell: Any) -> str:
     return "".join(out)
 
 
+@pytest.mark.slow  # executes every notebook
 @pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.name[:2])
 def test_notebook_runs_with_every_solution(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from nbclient import NotebookClient

@@ -11,6 +11,7 @@ import pytest
 from utils import reproduce
 
 
+@pytest.mark.slow  # executes a notebook in a Jupyter kernel
 def test_main_job_names_failing_notebook_and_cell(tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -69,6 +69,7 @@ def test_math_problems_task_is_gsm8k_shaped_and_holds_out_its_eval_problems() ->
         RunConfig(task="math_problems", eval_n=51)
 
 
+@pytest.mark.slow  # trains SmolLM2
 @needs_wheel
 def test_cli_trains_smollm2_two_steps_and_writes_a_run(tmp_path: Path, offline_one_thread: None,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,6 +133,7 @@ def _compare_with_trl_masks(calls: list[dict[str, torch.Tensor]], rho: float) ->
     return out
 
 
+@pytest.mark.slow  # trains SmolLM2
 @needs_wheel
 def test_trl_route_trains_the_same_steps_and_its_mask_is_ours(offline_one_thread: None) -> None:
     from utils.rlvr.run import build_trainer
@@ -154,6 +156,7 @@ def test_trl_route_trains_the_same_steps_and_its_mask_is_ours(offline_one_thread
         assert c["count_differs"] <= c["n_tied"] + 1, c
 
 
+@pytest.mark.slow  # loads SmolLM2
 @needs_wheel
 def test_bf16_configs_keep_float32_master_weights(offline_one_thread: None) -> None:
     """bf16 is mixed precision: weights loaded in bf16 would lose every AdamW update at lr 1e-6 (shown below)."""

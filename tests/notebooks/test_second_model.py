@@ -7,9 +7,12 @@ returns a small randomly initialised GPT-2 built offline with SmolLM2's tokenize
 from __future__ import annotations
 
 import nbformat
+import pytest
 
 from utils.config import PROFILE_ENV
 from utils.notebook import SETUP_MARKER, notebook_paths
+
+pytestmark = pytest.mark.slow  # executes notebook 01
 
 EXTRA_ROWS = 64
 

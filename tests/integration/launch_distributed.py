@@ -1,7 +1,7 @@
 """One short Countdown run under ``accelerate launch --cpu --num_processes 2`` (gloo), for
-``tests/test_rlvr_trainers.py::test_two_process_run``. Not a test itself.
+``tests/integration/test_rlvr_trainers.py::test_two_process_run``. Not a test itself.
 
-    CUDA_VISIBLE_DEVICES= accelerate launch --multi_gpu --num_processes 2 tests/launch_distributed.py OUT_DIR
+    CUDA_VISIBLE_DEVICES= accelerate launch --multi_gpu --num_processes 2 tests/integration/launch_distributed.py OUT_DIR
 
 (``accelerate launch --cpu --num_processes 2`` starts a *single* process: accelerate's simple launcher ignores
 ``--num_processes`` on CPU. ``--multi_gpu`` starts two through ``torch.distributed.run``; with no GPU visible the

@@ -1111,6 +1111,7 @@ sys.exit(r.main(["--profile", "ci"]))
 """
 
 
+@pytest.mark.slow  # executes a notebook (in a subprocess's kernel)
 @pytest.mark.parametrize(("sig", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
 def test_interrupting_the_main_job_is_one_line(repo: Path, sig: str, code: int) -> None:
     """Finding 12, utils.reproduce: SIGINT during a cell said "cell 17 failed: KeyboardInterrupt ... fix that cell"
@@ -1151,6 +1152,7 @@ def test_interrupting_the_main_job_is_one_line(repo: Path, sig: str, code: int) 
     shutil.rmtree(work, ignore_errors=True)
 
 
+@pytest.mark.slow  # executes a notebook in a Jupyter kernel
 def test_a_cell_interrupted_in_the_kernel_is_an_interruption_not_a_failing_cell(tmp_path: Path) -> None:
     """Finding 12: a KeyboardInterrupt in the kernel (the kernel interrupted from elsewhere) was reported as
     "cell 0 failed: KeyboardInterrupt ... fix that cell"; it is an interruption, and nothing is written."""

@@ -40,6 +40,7 @@ def test_readme_table_badges_follow_the_setting(monkeypatch: pytest.MonkeyPatch)
 FAKE_COLAB = 'import sys, types\nsys.modules["google.colab"] = types.ModuleType("google.colab")'
 
 
+@pytest.mark.slow  # executes a notebook in a Jupyter kernel
 def test_setup_cell_failures_are_one_line(tmp_path) -> None:
     """No git, a clone that fails, an install that fails: each stops the setup cell with one line that names the
     command and git's or pip's own error, not a traceback. (Nothing is installed: the failing install is of a folder
