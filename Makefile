@@ -25,18 +25,21 @@ setup: $(STAMP)  ## create .venv and install the package, test tools and the off
 reproduce: $(STAMP)  ## run every notebook in order (PROFILE=default|full|ci), regenerate figures and results
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m utils.reproduce $(if $(strip $(PROFILE)),--profile $(PROFILE))
 
-test: $(STAMP)  ## unit tests + every notebook under nbval in the short ci profile
+test: $(STAMP)  ## all three tiers + every notebook under nbval, ci profile (what CI runs)
 	PATH="$(CURDIR)/$(BIN):$$PATH" FORKING_TOKENS_PROFILE=ci $(BIN)/python -m pytest tests --nbval-lax notebooks
 
-unit: $(STAMP)  ## unit tests only
-	$(BIN)/python -m pytest tests
+unit: $(STAMP)  ## every test not marked slow: no notebook executed, no real LM loaded
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests -m "not slow"
+
+nbtest: $(STAMP)  ## the notebook tier: tests/notebooks + every notebook under nbval, ci profile
+	PATH="$(CURDIR)/$(BIN):$$PATH" FORKING_TOKENS_PROFILE=ci $(BIN)/python -m pytest tests/notebooks --nbval-lax notebooks
 
 bench: $(STAMP)  ## benchmarks (not tests): ratios measured side by side, one run each
-	$(BIN)/python -m utils.bench ratios  # entropy kernel vs exp floor and psi vs plain update, native and avx2
+	$(BIN)/python scripts/bench.py ratios  # entropy kernel vs exp floor and psi vs plain update, native and avx2
 	$(BIN)/python scripts/bench_entropy.py
 	$(BIN)/python scripts/bench_sampling.py
 	$(BIN)/python scripts/bench_rlvr.py
-	$(BIN)/python -m utils.bench  # the toy GRPO step: trainer vs hand-written floor, and a 100-step run profiled
+	$(BIN)/python scripts/bench.py  # the toy GRPO step: trainer vs hand-written floor, and a 100-step run profiled
 
 lab: $(STAMP)  ## open JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/

@@ -27,7 +27,7 @@ import time
 
 import torch
 
-from utils.bench import exp_floor
+from bench import exp_floor  # scripts/bench.py (this folder is on sys.path when run as a script)
 from utils.entropy import token_entropy
 from utils.stats import ratio_summary
 

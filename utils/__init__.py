@@ -19,9 +19,9 @@ TRL: losses, trainers, configs, runs), ``overlap`` (does RL keep the entropy pat
 import sys as _sys
 
 if _sys.argv[:1] == ["-m"]:  # `python -m utils.<module>` being located: a command line starts; before torch imports
-    from utils.cli import install_early_signals as _install_early_signals
+    from utils.infra.cli import install_early_signals as _install_early_signals
 
-    _install_early_signals()  # a Ctrl-C while the heavy libraries import is one line, not a traceback (utils.cli)
+    _install_early_signals()  # a Ctrl-C while the heavy libraries import is one line, not a traceback (utils.infra.cli)
 
 from utils.config import get_profile, pick, seed_everything
 

@@ -198,3 +198,26 @@ def seed_everything(seed: int) -> None:
         torch.manual_seed(seed)
     except ImportError:  # pragma: no cover
         pass
+
+
+class ConfigError(UsageError):
+    """A config file or override is invalid; the message names the file and the key (a ``ValueError``; the command
+    lines give it as one line with exit code 2)."""
+
+
+MARGINS_PATH = REPO_ROOT / "configs" / "margins.yaml"
+
+
+def margins(section: str = "05") -> dict[str, Any]:
+    """The ``section`` block of ``configs/margins.yaml`` (margins and pre-registered choices, with reasons)."""
+    import yaml
+
+    try:
+        data = load_yaml(MARGINS_PATH.read_text(encoding="utf-8"), "configs/margins.yaml")
+    except YAMLInputError as e:  # a key given twice, 010, 1:30 (the strict loader's message names the key)
+        raise ConfigError(str(e)) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise ConfigError(f"configs/margins.yaml: cannot be read ({type(e).__name__})") from None
+    if not isinstance(data, dict) or section not in data:
+        raise ConfigError(f"configs/margins.yaml: no section {section!r}")
+    return data[section]

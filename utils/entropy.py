@@ -229,23 +229,8 @@ def score_texts(
     results: list[list[TokenRecord]] = []
     device = next(model.parameters()).device
     for start in range(0, len(texts), batch_size):
-        batch = list(texts[start : start + batch_size])
-        encs = [
-            tokenizer(t, add_special_tokens=False, truncation=max_length is not None, max_length=max_length)[
-                "input_ids"
-            ]
-            for t in batch
-        ]
-        if any(len(e) == 0 for e in encs):
-            raise ValueError("a text encodes to zero tokens; pass non-empty strings.")
-        for i, e in enumerate(encs):
-            if limit is not None and len(e) > limit:
-                which = "the text" if len(texts) == 1 else f"text {start + i}"
-                raise ValueError(
-                    f"{which} is {len(e)} tokens long but the model's context is {limit} tokens "
-                    f"({getattr(model.config, 'model_type', 'this model')}): shorten it, or score its first {limit} "
-                    f"tokens with score_texts(..., max_length={limit})."
-                )
+        encs = _encode_texts(model, tokenizer, list(texts[start : start + batch_size]), start, len(texts), limit,
+                             max_length)
         L = max(len(e) for e in encs)
         pad = 0
         ids = torch.full((len(encs), L), pad, dtype=torch.long)
@@ -274,6 +259,29 @@ def score_texts(
                 )
             results.append(recs)
     return results
+
+
+def _encode_texts(model: Any, tokenizer: Any, batch: list[str], start: int, n_texts: int, limit: int | None,
+                  max_length: int | None) -> list[list[int]]:
+    """The token ids of a batch of :func:`score_texts` (``start``: its first text's index among ``n_texts``);
+    ``ValueError`` for an empty text or one longer than the model's context ``limit``."""
+    encs = [
+        tokenizer(t, add_special_tokens=False, truncation=max_length is not None, max_length=max_length)[
+            "input_ids"
+        ]
+        for t in batch
+    ]
+    if any(len(e) == 0 for e in encs):
+        raise ValueError("a text encodes to zero tokens; pass non-empty strings.")
+    for i, e in enumerate(encs):
+        if limit is not None and len(e) > limit:
+            which = "the text" if n_texts == 1 else f"text {start + i}"
+            raise ValueError(
+                f"{which} is {len(e)} tokens long but the model's context is {limit} tokens "
+                f"({getattr(model.config, 'model_type', 'this model')}): shorten it, or score its first {limit} "
+                f"tokens with score_texts(..., max_length={limit})."
+            )
+    return encs
 
 
 def context_length(model: Any) -> int | None:

@@ -1,8 +1,8 @@
 """Error types that several layers raise and every command line reports as a usage error (one line, exit code 2).
 
-They live here, below everything else, so that a library module can raise them and :mod:`utils.cli` can catch them
-without either importing the other (``utils.cli`` once imported ``utils.models`` for its error type, and
-``utils.models`` imports ``utils.toy_lm``, whose command line imports ``utils.cli``: an import circle).
+They live here, below everything else, so that a library module can raise them and :mod:`utils.infra.cli` can catch them
+without either importing the other (``utils.infra.cli`` once imported ``utils.models`` for its error type, and
+``utils.models`` imports ``utils.toy_lm``, whose command line imports ``utils.infra.cli``: an import circle).
 """
 
 from __future__ import annotations

@@ -92,18 +92,19 @@ def _truthy(v: str | None) -> bool:
     return (v or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _lookup(host: str, port: int, box: list[Any]) -> None:
+    """The work of :func:`_resolve`'s thread: ``getaddrinfo``'s answer, or None when it fails, appended to ``box``."""
+    try:
+        box.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    except OSError:
+        box.append(None)
+
+
 def _resolve(host: str, port: int, timeout: float) -> list[Any] | None:
     """``getaddrinfo`` in a daemon thread, given up after ``timeout`` seconds (a slow DNS server is not bounded by a
     socket timeout); None when it fails or takes too long."""
     box: list[Any] = []
-
-    def work() -> None:
-        try:
-            box.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except OSError:
-            box.append(None)
-
-    t = threading.Thread(target=work, name="hub-dns-probe", daemon=True)
+    t = threading.Thread(target=_lookup, args=(host, port, box), name="hub-dns-probe", daemon=True)
     t.start()
     t.join(timeout)
     return box[0] if box else None
@@ -270,7 +271,7 @@ def _dequantised_dir(gguf: Path) -> Path:
 def _read_dequantised(gguf: Path) -> tuple[Any, Any]:
     """``(model, tokenizer)`` from the de-quantised copy of ``gguf`` written by :func:`_write_dequantised` (float32
     safetensors: about 1 s instead of about 25 s for the GGUF reader), or ``(None, None)`` when there is none or it
-    does not load. The weights are the GGUF reader's, bit for bit (``tests/test_models.py`` checks them, and the logits)."""
+    does not load. The weights are the GGUF reader's, bit for bit (``tests/integration/test_models.py`` checks them, and the logits)."""
     d = _dequantised_dir(gguf)
     if not (d / "done").exists():
         return None, None

@@ -4,9 +4,9 @@ Every notebook starts with the same two cells: a markdown cell with the Colab ba
 "what you'll learn / need / how long", and one setup code cell. The badge and the setup cell are
 generated from the repository address in ``pyproject.toml`` (``[project.urls] Repository``), the one setting
 every Colab badge (README's table, each notebook's first line) and the setup cell's ``git clone`` read: publishing the
-repository under another address is that line plus ``python -m utils.readme``, which regenerates README's table and
+repository under another address is that line plus ``python -m utils.reproduce.readme``, which regenerates README's table and
 every notebook's opening (:func:`refresh_openings`); the "How long" line is generated from the
-measured run times (:func:`how_long_line`, refreshed by ``make reproduce``). ``tests/test_notebook.py`` keeps
+measured run times (:func:`how_long_line`, refreshed by ``make reproduce``). ``tests/unit/test_notebook.py`` keeps
 every notebook's opening identical to this template.
 """
 
@@ -54,7 +54,7 @@ def setup_cell_source() -> str:
     ``FORKING_TOKENS_COLAB_DIR`` (default ``/content/forking-tokens``; skipped when a clone is already there), runs
     ``pip install -e`` on it (lower bounds only: Colab's torch and anything else that satisfies them is kept) and
     changes into its ``notebooks/``; ``FORKING_TOKENS_REPO`` replaces the address to clone (default: pyproject's
-    ``Repository``). Colab users set neither; ``tests/test_colab.py`` sets both to run this branch offline. A
+    ``Repository``). Colab users set neither; ``tests/notebooks/test_colab.py`` sets both to run this branch offline. A
     missing git, a failed clone or a failed install stops the cell with one line (``SetupError``), not a traceback.
     """
     url = repo_url()
@@ -258,7 +258,7 @@ def opening_problems(nb: Any, notebook_filename: str) -> list[str]:
             if part not in text:
                 problems.append(f"first cell lacks {part.strip()!r}")
         if "**How long**" in text and how_long_line(notebook_filename) not in text.split("\n"):
-            problems.append("the How long line is not the measured one: run make reproduce (or python -m utils.readme)")
+            problems.append("the How long line is not the measured one: run make reproduce (or python -m utils.reproduce.readme)")
     if second["cell_type"] != "code" or "".join(second["source"]).strip() != setup_cell_source().strip():
         problems.append("second cell is not the generated setup cell")
     return problems

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from math import comb
 
-from utils.cli import Parser, UsageError, add_debug, check_range, path_arg, run, seed_arg, whole_number
+from utils.infra.cli import Parser, UsageError, add_debug, check_range, path_arg, run, seed_arg, whole_number
 from utils.config import BUILD_DIR
 from utils.countdown.grammar import MAX_DIGITS
 from utils.countdown.problems import EVAL_SEED, MAX_NUMBERS, default_eval_path, generate_problems, write_problems

@@ -14,7 +14,9 @@ Modules (each importable on its own; the names below are re-exported here):
 * :mod:`~utils.rlvr.trainers` -- the ``GRPOTrainer`` subclasses that apply them;
 * :mod:`~utils.rlvr.config` -- :class:`RunConfig` and :func:`load_config` (YAML, run profiles, ``--set``);
 * :mod:`~utils.rlvr.tasks` -- policies and tasks (Countdown checkpoints, GSM8K, the stand-in);
-* :mod:`~utils.rlvr.run` -- one run, many runs, evaluation, reading results back;
+* :mod:`~utils.rlvr.build` -- the trainer for a config and a seed;
+* :mod:`~utils.rlvr.run` -- one run, many runs in parallel, reading results back (with
+  :mod:`~utils.rlvr.evaluation`: held-out pass rates; :mod:`~utils.rlvr.jobs`: a sweep's jobs, resuming);
 * :mod:`~utils.rlvr.minimal` -- one GRPO step written out by hand (equal to the trainer's), training batches as
   the trainer builds them;
 * :mod:`~utils.rlvr.gradients` -- per-mask policy gradients and optimiser step sizes (notebook 04);
@@ -74,7 +76,7 @@ _LAZY = {
     "TokenSelectGRPOTrainer": "utils.rlvr.trainers",
     "RESULTS_SCHEMA": "utils.rlvr.run",
     "Job": "utils.rlvr.run",
-    "build_trainer": "utils.rlvr.run",
+    "build_trainer": "utils.rlvr.build",
     "evaluate_pass_rate": "utils.rlvr.run",
     "load_runs": "utils.rlvr.run",
     "run_condition": "utils.rlvr.run",

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from utils.cli import Extend, Parser, UsageError, add_debug, path_arg, run, seed_arg
+from utils.infra.cli import Extend, Parser, UsageError, add_debug, path_arg, run, seed_arg
 from utils.config import BUILD_DIR, PROFILE_ENV, resolve_profile
 from utils.results import guard_overwrite, repo_relative
 from utils.rlvr.config import load_config, parse_value
@@ -38,7 +38,7 @@ def _override(text: str) -> tuple[str, object]:
 
 
 def overrides(pairs: Sequence[tuple[str, object]]) -> dict[str, object]:
-    """The ``--set`` pairs as a mapping (every ``--set`` counts, see :class:`utils.cli.Extend`); a key given twice
+    """The ``--set`` pairs as a mapping (every ``--set`` counts, see :class:`utils.infra.cli.Extend`); a key given twice
     with different values is a :class:`UsageError` naming it (the same value twice is the same request)."""
     out: dict[str, object] = {}
     for k, v in pairs:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ import torch
 from utils.entropy import token_entropy
 from utils.rlvr.config import RunConfig
 from utils.rlvr.losses import broadcast_advantages
-from utils.rlvr.run import build_trainer
+from utils.rlvr.build import build_trainer
 
 __all__ = ["QWEN25_05B_SHAPE", "SMOLLM2_135M_SHAPE", "extrapolated_update_flops", "gpu_memory_estimate", "llama_like",
            "n_params", "policy_batch", "update_cost"]
@@ -56,6 +57,26 @@ def policy_batch(cfg: RunConfig, seed: int = 0, standin: bool = False) -> dict[s
         "rewards": inputs.get("rewards"),
     }
 
+
+def _surrogate_update(model: Any, head: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                      labels: torch.Tensor, adv: torch.Tensor, sel: torch.Tensor, cm: torch.Tensor, T: int,
+                      variant: str) -> torch.Tensor:
+    """:func:`update_cost`'s unit of work: one forward + backward of the on-policy GRPO surrogate ``-A * logp`` on
+    the completion (its last ``T`` tokens, ``labels``; ``cm``: its mask, ``sel``: the tokens kept); the loss,
+    detached."""
+    model.zero_grad(set_to_none=True)
+    if variant == "sparse_head":
+        hidden = model.base_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        h = hidden[:, -T - 1 : -1][sel]
+        logp = torch.log_softmax(head(h).float(), dim=-1).gather(-1, labels[sel][:, None]).squeeze(-1)
+        loss = -(adv[sel] * logp).sum() / cm.sum().clamp(min=1)
+    else:
+        logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, -T - 1 : -1]
+        logp = torch.log_softmax(logits.float(), dim=-1).gather(-1, labels[..., None]).squeeze(-1)
+        w = sel.float() if variant == "masked" else cm.float()
+        loss = -(adv * logp * w).sum() / cm.sum().clamp(min=1)
+    loss.backward()
+    return loss.detach()
 
 
 def update_cost(
@@ -94,21 +115,8 @@ def update_cost(
     labels = input_ids[:, -T:]
     head = model.get_output_embeddings()
 
-    def step() -> torch.Tensor:
-        model.zero_grad(set_to_none=True)
-        if variant == "sparse_head":
-            hidden = model.base_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            h = hidden[:, -T - 1 : -1][sel]
-            logp = torch.log_softmax(head(h).float(), dim=-1).gather(-1, labels[sel][:, None]).squeeze(-1)
-            loss = -(adv[sel] * logp).sum() / cm.sum().clamp(min=1)
-        else:
-            logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, -T - 1 : -1]
-            logp = torch.log_softmax(logits.float(), dim=-1).gather(-1, labels[..., None]).squeeze(-1)
-            w = sel.float() if variant == "masked" else cm.float()
-            loss = -(adv * logp * w).sum() / cm.sum().clamp(min=1)
-        loss.backward()
-        return loss.detach()
-
+    step = functools.partial(_surrogate_update, model, head, input_ids, attention_mask, labels, adv, sel, cm, T,
+                             variant)
     with FlopCounterMode(display=False) as fc:
         loss = step()
     flops = float(fc.get_total_flops())

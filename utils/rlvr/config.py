@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import types
 import typing
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from utils import checks
-from utils.cli import UsageError
-from utils.config import PROFILES, REPO_ROOT, YAMLInputError, load_yaml, resolve_profile
+from utils.config import PROFILES, REPO_ROOT, ConfigError, YAMLInputError, load_yaml, resolve_profile
 from utils.results import repo_relative
+from utils.rlvr.config_checks import (MAX_NAME_BYTES, check_choice, check_number, coerce_int, coerce_value,
+                                      short_repr)
 from utils.rlvr.losses import CONDITIONS, NORMALISERS
 
 __all__ = ["ConfigError", "RunConfig", "config_path", "load_config", "parse_value", "run_config_paths"]
@@ -43,9 +43,6 @@ LOSS_TYPES = ("dapo", "bnpo", "grpo", "dr_grpo")
 MATH_HELD_OUT = 50
 
 
-class ConfigError(UsageError):
-    """A config file or override is invalid; the message names the file and the key (a ``ValueError``; the command
-    lines give it as one line with exit code 2)."""
 
 
 @dataclass
@@ -107,92 +104,83 @@ class RunConfig:
         does) and its range; :class:`ConfigError` (one line naming the field) otherwise."""
         for f in dataclasses.fields(self):
             setattr(self, f.name, _coerce(f.name, getattr(self, f.name)))
-        if not self.name.strip() or not self.name.isprintable() or any(c in self.name for c in "/\\"):
-            raise ConfigError(f"name must be printable text without / or \\ (it names the results file), got {self.name!r}")
-        if len(self.name.encode("utf-8")) > MAX_NAME_BYTES:
-            raise ConfigError(f"name must be at most {MAX_NAME_BYTES} bytes (it names the results file, "
-                              f"<name>_seed<seed>.json, and file names end at 255), got {_shown(self.name)}")
-        if not self.model.strip() or not self.model.isprintable():
-            raise ConfigError(f"model must be a model name or folder, got {self.model!r}")
-        for name in ("eval_path", "final_eval_path"):
-            v = getattr(self, name)
-            if v is not None and (not v.strip() or "\x00" in v):
-                raise ConfigError(f"{name} must be a path or null, got {v!r}")
-        _check_choice("task", self.task, TASKS)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_choice("condition", self.condition, CONDITIONS)
-        _check_choice("normaliser", self.normaliser, NORMALISERS)
-        _check_choice("mask_rule", self.mask_rule, ("count", "quantile"))
-        _check_choice("advantage", self.advantage, ("grpo", "entropy"))
-        _check_choice("variant", self.variant, ("paper", "seed"))
-        _check_choice("loss_type", self.loss_type, LOSS_TYPES)
+        _check_text_fields(self)
+        check_choice("task", self.task, TASKS)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("condition", self.condition, CONDITIONS)
+        check_choice("normaliser", self.normaliser, NORMALISERS)
+        check_choice("mask_rule", self.mask_rule, ("count", "quantile"))
+        check_choice("advantage", self.advantage, ("grpo", "entropy"))
+        check_choice("variant", self.variant, ("paper", "seed"))
+        check_choice("loss_type", self.loss_type, LOSS_TYPES)
         for name in ("steps", "prompts_per_step", "max_completion_length", "eval_samples", "eval_batch_size",
                      "gradient_accumulation_steps", "train_size"):
-            _check_number(name, getattr(self, name), minimum=1)
-        _check_number("num_generations", self.num_generations, minimum=2,
-                      why="GRPO's advantage compares the samples of one prompt")
+            check_number(name, getattr(self, name), minimum=1)
+        check_number("num_generations", self.num_generations, minimum=2,
+                     why="GRPO's advantage compares the samples of one prompt")
         for name in ("eval_every", "eval_n", "final_samples"):
-            _check_number(name, getattr(self, name), minimum=0)
+            check_number(name, getattr(self, name), minimum=0)
         if self.num_threads is not None:
-            _check_number("num_threads", self.num_threads, minimum=1)
+            check_number("num_threads", self.num_threads, minimum=1)
         for name in ("learning_rate", "max_grad_norm"):
-            _check_number(name, getattr(self, name), above=0)
+            check_number(name, getattr(self, name), above=0)
         for name in ("temperature", "eval_temperature"):
             if getattr(self, name) is not None:
                 try:
                     checks.temperature(getattr(self, name), name)
                 except ValueError as e:
                     raise ConfigError(str(e)) from None
-        _check_number("rho", self.rho, above=0, maximum=1, shown="in (0, 1]")
+        check_number("rho", self.rho, above=0, maximum=1, shown="in (0, 1]")
         if self.condition == "bottom" and self.rho >= 1.0:
             raise ConfigError("bottom keeps 1 - rho of the tokens: use rho < 1 (e.g. 0.2 for the bottom 80%)")
-        _check_number("beta", self.beta, minimum=0, why="the KL penalty's weight")
-        _check_number("weight_decay", self.weight_decay, minimum=0)
-        _check_number("epsilon", self.epsilon, above=0, below=1, shown="in (0, 1)",
-                      why="the ratio is clipped to [1 - epsilon, 1 + epsilon_high]")
-        _check_number("epsilon_high", self.epsilon_high, above=0)
-        _check_number("alpha", self.alpha, minimum=0, why="psi = min(alpha * H, |A| / kappa)")
-        _check_number("kappa", self.kappa, minimum=1,
-                      why="with kappa < 1 the cap |A| / kappa exceeds |A| and psi can flip a negative advantage's sign")
-        _check_number("ema", self.ema, minimum=0, below=1, shown="in [0, 1)")
-        _check_number("success_threshold", self.success_threshold, above=0, maximum=1, shown="in (0, 1]",
-                      why="rewards are 0 or 1; at <= 0 every sample counts as solved")
-        if self.prompts_per_step * self.num_generations % self.gradient_accumulation_steps:
-            raise ConfigError("prompts_per_step * num_generations must be divisible by gradient_accumulation_steps")
-        if self.train_size < self.prompts_per_step:
-            raise ConfigError(f"train_size ({self.train_size}) must be >= prompts_per_step ({self.prompts_per_step}): "
-                              "one step draws that many prompts, and with fewer the trainer stops at step 0")
-        if self.task == "math_problems" and self.eval_n > MATH_HELD_OUT:
-            raise ConfigError(f"eval_n must be <= {MATH_HELD_OUT} for task math_problems (the problems held out from "
-                              f"training), got {self.eval_n}")
+        check_number("beta", self.beta, minimum=0, why="the KL penalty's weight")
+        check_number("weight_decay", self.weight_decay, minimum=0)
+        check_number("epsilon", self.epsilon, above=0, below=1, shown="in (0, 1)",
+                     why="the ratio is clipped to [1 - epsilon, 1 + epsilon_high]")
+        check_number("epsilon_high", self.epsilon_high, above=0)
+        check_number("alpha", self.alpha, minimum=0, why="psi = min(alpha * H, |A| / kappa)")
+        check_number("kappa", self.kappa, minimum=1,
+                     why="with kappa < 1 the cap |A| / kappa exceeds |A| and psi can flip a negative advantage's sign")
+        check_number("ema", self.ema, minimum=0, below=1, shown="in [0, 1)")
+        check_number("success_threshold", self.success_threshold, above=0, maximum=1, shown="in (0, 1]",
+                     why="rewards are 0 or 1; at <= 0 every sample counts as solved")
+        _check_sizes_together(self)
         self.grpo_overrides = _check_grpo_overrides(self.grpo_overrides)
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed (coerced and validated like a config file's)."""
         return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in _check_keys(changes, "replace()").items()})
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+
+def _check_text_fields(cfg: RunConfig) -> None:
+    """:class:`ConfigError` unless ``cfg``'s name can name its results file, its model is a name or folder and its
+    problem files are paths or null."""
+    if not cfg.name.strip() or not cfg.name.isprintable() or any(c in cfg.name for c in "/\\"):
+        raise ConfigError(f"name must be printable text without / or \\ (it names the results file), got {cfg.name!r}")
+    if len(cfg.name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise ConfigError(f"name must be at most {MAX_NAME_BYTES} bytes (it names the results file, "
+                          f"<name>_seed<seed>.json, and file names end at 255), got {short_repr(cfg.name)}")
+    if not cfg.model.strip() or not cfg.model.isprintable():
+        raise ConfigError(f"model must be a model name or folder, got {cfg.model!r}")
+    for name in ("eval_path", "final_eval_path"):
+        v = getattr(cfg, name)
+        if v is not None and (not v.strip() or "\x00" in v):
+            raise ConfigError(f"{name} must be a path or null, got {v!r}")
 
 
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+def _check_sizes_together(cfg: RunConfig) -> None:
+    """:class:`ConfigError` unless ``cfg``'s batch, training-set and held-out sizes fit together."""
+    if cfg.prompts_per_step * cfg.num_generations % cfg.gradient_accumulation_steps:
+        raise ConfigError("prompts_per_step * num_generations must be divisible by gradient_accumulation_steps")
+    if cfg.train_size < cfg.prompts_per_step:
+        raise ConfigError(f"train_size ({cfg.train_size}) must be >= prompts_per_step ({cfg.prompts_per_step}): "
+                          "one step draws that many prompts, and with fewer the trainer stops at step 0")
+    if cfg.task == "math_problems" and cfg.eval_n > MATH_HELD_OUT:
+        raise ConfigError(f"eval_n must be <= {MATH_HELD_OUT} for task math_problems (the problems held out from "
+                          f"training), got {cfg.eval_n}")
 
 
-def _check_number(name: str, v: float, minimum: float | None = None, above: float | None = None,
-                  maximum: float | None = None, below: float | None = None, shown: str | None = None,
-                  why: str = "") -> None:
-    """:class:`ConfigError` unless ``v`` is finite and within the bounds given (``shown``: how to say them)."""
-    ok = math.isfinite(v) and (minimum is None or v >= minimum) and (above is None or v > above) and (
-        maximum is None or v <= maximum) and (below is None or v < below)
-    if not ok:
-        bounds = shown or "a finite number " + " and ".join(
-            f"{op} {b:g}" for op, b in ((">=", minimum), (">", above), ("<=", maximum), ("<", below)) if b is not None)
-        raise ConfigError(f"{name} must be {bounds}{f' ({why})' if why else ''}, got {v!r}")
-
-
-#: ``trl.GRPOConfig`` settings :func:`utils.rlvr.run.build_trainer` sets from a :class:`RunConfig` field (or from the
+#: ``trl.GRPOConfig`` settings :func:`utils.rlvr.build.build_trainer` sets from a :class:`RunConfig` field (or from the
 #: run's seed): ``grpo_overrides`` may not set them. Overriding one there bypassed the field's checks and the record
 #: (``{temperature: 0.001}`` trained at T = 0.001 while the run JSON said 1.0).
 GRPO_FROM_FIELDS = {
@@ -227,20 +215,14 @@ def _check_grpo_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
                               "of every step)")
         name = f"grpo_overrides.{k}"
         if k == "num_iterations":
-            v = _coerce_int(name, v)
-            _check_number(name, v, minimum=1, why="optimiser steps per generated batch")
+            v = coerce_int(name, v)
+            check_number(name, v, minimum=1, why="optimiser steps per generated batch")
         elif k == "gradient_checkpointing" and not isinstance(v, bool):
             raise ConfigError(f"{name} must be true or false, got {v!r}")
         elif isinstance(v, float) and not math.isfinite(v):
             raise ConfigError(f"{name} must be a finite number, got {v!r}")
         out[k] = v
     return out
-
-
-def _coerce_int(name: str, v: Any) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or isinstance(v, float) and not v.is_integer():
-        raise ConfigError(f"{name} must be a whole number, got {v!r}")
-    return int(v)
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(RunConfig)}
@@ -259,67 +241,8 @@ def _check_keys(raw: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _coerce(name: str, value: Any) -> Any:
-    """A value for field ``name`` of the field's type: numbers from strings (``"3e-4"``), ints only from whole
-    numbers, ``None`` only for optional fields."""
-    hint = _HINTS[name]
-    optional = False
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        optional = len(args) < len(typing.get_args(hint))
-        hint = args[0]
-    if value is None:
-        if optional:
-            return None
-        raise ConfigError(f"{name} cannot be empty (null)")
-    origin = typing.get_origin(hint) or hint
-    if origin is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{name} must be true or false, got {value!r}")
-    if origin in (int, float):
-        v = value
-        if isinstance(v, str):
-            try:
-                v = float(v.strip())
-            except ValueError:
-                raise ConfigError(f"{name} must be a number, got {value!r}") from None
-        if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
-            raise ConfigError(f"{name} must be a number, got {value!r}")
-        try:
-            v = float(v)
-        except OverflowError:  # a 300-digit integer: no float holds it
-            raise ConfigError(f"{name} must be a finite number, got {_shown(value)}") from None
-        if origin is int:
-            if not v.is_integer():
-                raise ConfigError(f"{name} must be a whole number, got {_shown(value)}")
-            if abs(v) > MAX_WHOLE:
-                raise ConfigError(f"{name} must be at most {MAX_WHOLE} (2^31 - 1), got {_shown(value)}")
-            return int(v)
-        if math.isnan(v):
-            raise ConfigError(f"{name} must be a number, got {value!r}")
-        return v
-    if origin is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{name} must be text, got {value!r}")
-        return value
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{name} must be a mapping, got {value!r}")
-        return dict(value)
-    return value  # pragma: no cover - every field type is handled above
-
-
-#: The longest ``name`` (UTF-8 bytes): it names files (``<name>_seed<seed>.json`` and their temporary twins), and a
-#: file name longer than 255 bytes is ENAMETOOLONG.
-MAX_NAME_BYTES = 150
-#: The largest whole number a count field takes (steps, sizes): torch and TRL keep counts in fixed-width integers.
-MAX_WHOLE = 2**31 - 1
-
-
-def _shown(value: Any) -> str:
-    """``value`` for an error message, cut to 40 characters (a 300-digit number stays one short line)."""
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:37]}... ({len(text)} characters)"
+    """A value for field ``name`` of the field's type (:func:`utils.rlvr.config_checks.coerce_value`)."""
+    return coerce_value(_HINTS[name], name, value)
 
 
 def parse_value(text: str, where: str = "--set") -> Any:

@@ -7,9 +7,9 @@ prompt, score them with the verifier, group advantages, the top-rho entropy mask
 backward, gradient clipping, optimiser step -- in under 30 readable lines, from the project's own pieces
 (:func:`utils.countdown.countdown_reward`, :func:`utils.rlvr.losses.entropy_mask`,
 :func:`utils.rlvr.losses.masked_policy_loss`). Notebook 04 shows it next to the trainer;
-``tests/test_rlvr_minimal.py`` checks that it moves the parameters as the trainer's step does on the same batch.
+``tests/integration/test_rlvr_minimal.py`` checks that it moves the parameters as the trainer's step does on the same batch.
 
-:func:`capture_trainer_step` runs the trainer built by :func:`utils.rlvr.run.build_trainer` for one step and returns
+:func:`capture_trainer_step` runs the trainer built by :func:`utils.rlvr.build.build_trainer` for one step and returns
 what it sampled (so that the hand step can be given the *same* completions: sampling is the trainer's) and its
 parameters before and after. TRL shuffles the rows of a generated batch before the loss; the capture keeps their
 order (the shuffle is replaced by the identity), since the loss is a sum over tokens and the order matters only
@@ -17,7 +17,7 @@ where the ``count`` rule breaks an entropy tie by position (every member of a gr
 first completion token).
 
 :func:`sample_group` is the sampling stage on its own (the trainer's generation settings), used by
-:func:`grpo_step` when it is given no completions, e.g. by the benchmark's hand-written loop (``utils.bench``).
+:func:`grpo_step` when it is given no completions, e.g. by the benchmark's hand-written loop (``scripts/bench.py``).
 :func:`sample_batches` gives whole training batches exactly as the trainer builds them (notebooks 04 and 05).
 """
 
@@ -32,7 +32,7 @@ import torch
 
 from utils.countdown import countdown_reward
 from utils.rlvr.losses import entropy_mask, masked_policy_loss
-from utils.shared_prefill import shared_prefill
+from utils.infra.prefill import shared_prefill
 
 __all__ = ["capture_trainer_step", "completion_mask", "grpo_step", "hand_optimizer", "sample_batches", "sample_group"]
 
@@ -141,10 +141,10 @@ def capture_trainer_step(cfg: Any, seed: int = 0) -> dict[str, Any]:
     what the hand step needs to repeat it: ``rows`` (the step's dataset rows, one per prompt), ``sampled``
     (``(prompt_ids, prompt_mask, completion_ids)``, the trainer's completions), ``before``/``after`` (the policy's
     parameters, name -> tensor), ``grads`` (the gradients as the optimiser received them, after clipping),
-    ``logs`` (TRL's logged step) and ``trainer``/``ctx`` (:func:`utils.rlvr.run.build_trainer`'s)."""
+    ``logs`` (TRL's logged step) and ``trainer``/``ctx`` (:func:`utils.rlvr.build.build_trainer`'s)."""
     from transformers import TrainerCallback
 
-    from utils.rlvr.run import build_trainer
+    from utils.rlvr.build import build_trainer
 
     trainer, ctx = build_trainer(cfg.replace(steps=1, eval_n=0), seed)
     model = ctx["model"]
@@ -176,7 +176,7 @@ def sample_batches(cfg: Any, n: int, seed: int = 0, model: Any = None) -> list[d
     advantages), from ``model`` (default: the config's initial policy). Each dict holds ``input_ids`` (prompt +
     completion), ``attention_mask``, ``completion_ids``, ``completion_mask``, ``advantages``, ``tokenizer`` and
     ``trl_inputs`` (the batch as the trainer's ``compute_loss`` takes it). (Here since it moved out of ``utils.rlvr.run``.)"""
-    from utils.rlvr.run import build_trainer
+    from utils.rlvr.build import build_trainer
 
     trainer, ctx = build_trainer(cfg.replace(eval_n=0), seed)
     if model is not None:

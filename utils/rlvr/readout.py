@@ -10,7 +10,7 @@
 * :func:`load_jobs` -- the results of a list of jobs from their files (for sections that show precomputed runs),
   failing with one line that names the command that makes them;
 * :func:`run_problem` -- why a stored results file is not a complete, sane run of a job (``None`` when it is): the
-  one check behind :func:`load_jobs` and resuming (:func:`utils.rlvr.run.finished_run`).
+  one check behind :func:`load_jobs` and resuming (:func:`utils.rlvr.jobs.finished_run`).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def compare_runs(
 
 
 def load_jobs(jobs: Sequence[Any], regenerate: str) -> list[dict[str, Any]]:
-    """The results written by ``jobs`` (each a :class:`utils.rlvr.run.Job` with ``out`` set), read from their files.
+    """The results written by ``jobs`` (each a :class:`utils.rlvr.jobs.Job` with ``out`` set), read from their files.
     A missing or broken file, or one that is not a complete, sane run of its job (:func:`run_problem`: the whole
     config, the schema, the evaluation schedule, the numbers' ranges, a real model and profile), raises
     :class:`utils.results.ResultsError` naming it and ``regenerate``."""
@@ -176,7 +176,7 @@ def _config_problem(stored: Any, cfg: Any, threads: int | None) -> str | None:
 
 
 def run_problem(r: Any, job: Any, threads: int | None = None, profile: str | None = None) -> str | None:
-    """Why the stored results ``r`` are not a complete, sane run of ``job`` (a :class:`utils.rlvr.run.Job`), or
+    """Why the stored results ``r`` are not a complete, sane run of ``job`` (a :class:`utils.rlvr.jobs.Job`), or
     ``None`` when they are: the schema tag and every top-level key; the job's name and seed; the whole config
     (:func:`_config_problem`); not a stand-in run; a profile that may stand for this one (``profile``, default: the
     ``default`` or ``full`` runs, and ``ci`` ones only while the active profile is ``ci``); held-out pass@1 at exactly

