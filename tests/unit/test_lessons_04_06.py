@@ -285,7 +285,8 @@ def test_05_montecarlo_sentence_matches_committed_output() -> None:
 
 def test_05_coef_table_and_sentence() -> None:
     rises = {0.1: 0.01, 0.3: 0.0639}
-    sweep = {c: [{"eval": {"pass1": [0.1, 0.2, 0.2]}}, {"eval": {"pass1": [0.1, 0.3, 0.3]}}] for c in rises}
+    sweep = {c: [{"eval": {"pass1": [0.1, 0.2, 0.2], "step": [0, 50, 100]}},
+                 {"eval": {"pass1": [0.1, 0.3, 0.3], "step": [0, 50, 100]}}] for c in rises}
     t = nb05.coef_table(rises, sweep)
     assert list(t.index) == ["entropy_coef 0.1", "entropy_coef 0.3"]
     assert t.loc["entropy_coef 0.3", "mean final-entropy rise (nats, seeds 0-2)"] == "+0.0639"

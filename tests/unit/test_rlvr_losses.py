@@ -146,7 +146,7 @@ def test_zero_advantage_group_gets_no_bonus() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    a=st.floats(-10, 10, allow_nan=False),
+    a=st.floats(-10, 10, allow_nan=False, allow_subnormal=False),  # a subnormal A times (1 - 1/kappa) underflows to 0
     h=st.floats(0, 20, allow_nan=False),
     alpha=st.floats(0, 5),
     kappa=st.floats(1.01, 10),
