@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +146,10 @@ class RunConfig:
                      why="rewards are 0 or 1; at <= 0 every sample counts as solved")
         _check_sizes_together(self)
         self.grpo_overrides = _check_grpo_overrides(self.grpo_overrides)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field, as plain values (what a results file records as its ``config``)."""
+        return asdict(self)
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed (coerced and validated like a config file's)."""
