@@ -91,7 +91,10 @@ def per_arm_06_words(pa: dict[str, Any]) -> str:
     x2 = "/".join(sorted({f"{second_rate('06', ch[(s, 'top20')]['lr']):g}" for s in sizes}))
     return (f"Stage 1 chose {picks}. At those rates, over {ev.n_a} base models (each the mean of its RL seeds), "
             f"**top-20 % − all** {ev.diff:+.4f}, 90 % CI [{ev.ci90[0]:+.4f}, {ev.ci90[1]:+.4f}], against the margin "
-            f"±{pa['margin']:.4f} (a quarter of all's mean selection gain) → **{verdict(ev, 'equivalent')}**; "
+            f"±{pa['margin']:.4f} (a quarter of all's mean selection gain) → **{verdict(ev, 'equivalent')}**"
+            + (f" — but top-20 % is reliably *behind* (95 % CI [{ev.ci95[0]:+.4f}, {ev.ci95[1]:+.4f}] below 0): it "
+               "matches within the margin fixed in advance, not exactly" if ev.ci95[1] < 0 else "")
+            + "; "
             f"{share_words(pa['gain_share'], 'base models')}. Top-20 % at {x2} instead of its chosen rate: "
             f"{inter.diff:+.4f} [95% CI {inter.ci95[0]:+.4f}, {inter.ci95[1]:+.4f}] on its pass@1, so the gap "
             + ("widens" if inter.ci95[1] < 0 else "narrows" if inter.ci95[0] > 0 else "moves by an unclear amount")
