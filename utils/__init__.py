@@ -1,19 +1,20 @@
-"""Forking Tokens: the helper package of the notebook series (one module per idea).
+"""Forking Tokens: the helper package of the notebook series, laid out in layers (README, Layout; a module imports
+only from its own package or a lower layer, ``tests/unit/test_imports.py`` checks it).
 
-Foundations: ``config`` (run profiles, paths, seeds), ``results`` (atomic writes, results JSON, repo-relative
-paths), ``stats`` (comparisons over seeds, confidence intervals, verdicts), ``claims`` (the claims ledger),
-``notebook`` (the shared opening), ``reproduce`` (the main job), ``readme`` (README's generated blocks),
-``exercises`` (the notebooks' exercise checks).
+The foundation a lesson imports: ``errors``, ``checks``, ``config`` (run profiles, paths, seeds, margins),
+``results/`` (atomic writes, results JSON), ``stats/`` (comparisons, confidence intervals, verdicts), ``passk``,
+``entropy`` (token entropy, scoring text), ``sampling`` (dual-temperature decoding).
 
-Language models and entropy: ``entropy`` (token entropy, scoring text), ``models`` (loading LMs online or offline),
-``viz`` (plots and colored tokens), ``forking`` (where the entropy sits in a model's own samples), ``explorer``
-(notebook 02's threshold explorer), ``traces``
-(SmolLM2 answers to word problems), ``sampling`` (dual-temperature decoding), ``passk`` (unbiased pass@k).
+The models and the task: ``infra/`` (command lines, workers, prefill), ``countdown/`` (grammar, verifier, problems),
+``toy_lm/`` (the task model, its rollouts, notebook 03's grid), ``models`` (loading LMs online or offline),
+``notebook`` (the shared opening), ``forking/`` (where the entropy sits), ``traces/`` (a real LM's traces and their
+stored scores).
 
-The Countdown world: ``countdown`` (grammar, verifier, problems), ``toy_lm`` (the task model and its training),
-``rollouts`` (sampling and scoring a task model), ``decoding_grid`` (notebook 03), ``rlvr`` (entropy-guided RL on
-TRL: losses, trainers, configs, runs), ``overlap`` (does RL keep the entropy pattern), ``exploration`` (notebook
-05), ``ladder`` (notebook 06: the top-20 % effect along model size).
+RL and the experiments: ``rlvr/`` (entropy-guided RL on TRL), ``entropy_bonus/`` (notebook 05), ``ladder/``
+(notebook 06), ``tuning/`` (every arm at its own learning rate).
+
+What a notebook shows, and the main job: ``viz/`` (figures), ``exercises/`` (checks and reference solutions),
+``lessons/`` (sentences and tables from the numbers), ``reproduce/`` (the main job and the claims ledger).
 """
 
 import sys as _sys
