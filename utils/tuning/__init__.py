@@ -25,7 +25,7 @@ import numpy as np
 from utils.config import DATA_DIR
 
 __all__ = ["NOTEBOOKS", "choose", "comparison_jobs", "per_arm_04", "per_arm_04_words", "runs_at_04", "selection_jobs", "selection_dir",
-           "selection_runs", "share_words", "spec"]
+           "selection_runs", "share_words", "sizes", "spec"]
 
 NOTEBOOKS = ("04", "06")
 #: The rates at which notebook 04's arms already have committed 8-seed runs.
@@ -91,6 +91,11 @@ def selection_jobs(notebook: str, out_dir: str | Path | None = None) -> list[Any
 def _size_arm(run: dict[str, Any]) -> tuple[str, str]:
     parts = run["name"].split("_")  # 04_<arm>_lrsel_<lr> or 06_<size>_<arm>_lrsel_<lr>
     return ("d96", parts[1]) if parts[0] == "04" else (parts[1], parts[2])
+
+
+def sizes(chosen: dict[tuple[str, str], Any]) -> list[str]:
+    """The sizes of a stage-1 choice (:func:`choose`), smallest first: ``["d48", "d96", "d192"]``."""
+    return sorted({s for s, _ in chosen}, key=lambda s: int(s[1:]))
 
 
 def choose(runs: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from utils.tuning import choose, comparison_jobs, second_rate, selection_runs, share_words, spec
+from utils.tuning import choose, comparison_jobs, second_rate, selection_runs, share_words, sizes, spec
 
 __all__ = ["per_arm_06", "per_arm_06_words", "stage1_words"]
 
@@ -82,13 +82,12 @@ def per_arm_06_words(pa: dict[str, Any]) -> str:
     from utils.stats import verdict
 
     ch = pa["chosen"]
-    sizes = sorted({s for s, _ in ch}, key=lambda s: int(s[1:]))
-    picks = "; ".join(f"{s}: all {ch[(s, 'all')]['lr']:g}, top-20 % {ch[(s, 'top20')]['lr']:g}" for s in sizes)
+    picks = _picks(ch)
     if "evidence" not in pa:
         return (f"Stage 1 chose {picks}. Stage 2 has {pa['models']} of {pa['models_total']} base models complete: "
                 "too few to compare (`python -m utils.tuning compare --notebook 06` resumes).")
     ev, inter = pa["evidence"]["top20_vs_all"], pa["evidence"]["second_vs_chosen"]
-    x2 = "/".join(sorted({f"{second_rate('06', ch[(s, 'top20')]['lr']):g}" for s in sizes}))
+    x2 = "/".join(sorted({f"{second_rate('06', ch[(s, 'top20')]['lr']):g}" for s in sizes(ch)}))
     return (f"Stage 1 chose {picks}. At those rates, over {ev.n_a} base models (each the mean of its RL seeds), "
             f"**top-20 % − all** {ev.diff:+.4f}, 90 % CI [{ev.ci90[0]:+.4f}, {ev.ci90[1]:+.4f}], against the margin "
             f"±{pa['margin']:.4f} (a quarter of all's mean selection gain) → **{verdict(ev, 'equivalent')}**"
@@ -99,6 +98,11 @@ def per_arm_06_words(pa: dict[str, Any]) -> str:
             f"{inter.diff:+.4f} [95% CI {inter.ci95[0]:+.4f}, {inter.ci95[1]:+.4f}] on its pass@1, so the gap "
             + ("widens" if inter.ci95[1] < 0 else "narrows" if inter.ci95[0] > 0 else "moves by an unclear amount")
             + " at the higher rate.")
+
+
+def _picks(ch: dict[tuple[str, str], Any]) -> str:
+    """Stage 1's rates per size in words: ``"d48: all 0.0001, top-20 % 0.0001; d96: ..."``."""
+    return "; ".join(f"{s}: all {ch[(s, 'all')]['lr']:g}, top-20 % {ch[(s, 'top20')]['lr']:g}" for s in sizes(ch))
 
 
 def _loss_one_step_up(c: dict[str, Any]) -> float:
@@ -113,14 +117,13 @@ def stage1_words(pa: dict[str, Any]) -> str:
     from utils.ladder import rung_configs
 
     ch = pa["chosen"]
-    sizes = sorted({s for s, _ in ch}, key=lambda s: int(s[1:]))
+    order = sizes(ch)
     same = all(abs(ch[(s, a)]["lr"] - rung_configs(s, "full")[a].learning_rate) <= 1e-15
-               for s in sizes for a in ("all", "top20"))
-    drop = {a: float(np.mean([_loss_one_step_up(ch[(s, a)]) for s in sizes])) for a in ("all", "top20")}
-    picks = "; ".join(f"{s}: all {ch[(s, 'all')]['lr']:g}, top-20 % {ch[(s, 'top20')]['lr']:g}" for s in sizes)
-    return (f"The rule chose {picks}"
+               for s in order for a in ("all", "top20"))
+    drop = {a: float(np.mean([_loss_one_step_up(ch[(s, a)]) for s in order])) for a in ("all", "top20")}
+    return (f"The rule chose {_picks(ch)}"
             + (" — the rates section 4's comparison already ran at, so that comparison *is* the best-vs-best one. "
                if same else ". ")
             + f"One grid step above its chosen rate, top-20 % loses {drop['top20']:.3f} pass@1 and all "
-            f"{drop['all']:.3f} (mean over the {len(sizes)} sizes, selection seeds): top-20 % is the arm that is "
+            f"{drop['all']:.3f} (mean over the {len(order)} sizes, selection seeds): top-20 % is the arm that is "
             + ("more" if drop["top20"] > drop["all"] else "less") + " sensitive to the rate.")

@@ -61,11 +61,11 @@ def record_06_per_arm(ledger: Any, pa: dict[str, Any], figure: str = "06_per_arm
     gain, with the share of all's gain that top-20 % recovers and how its gap moves at its second rate beside it.
     While stage 2 is incomplete the row says "inconclusive" and how far the runs are. Returns the evidence by id."""
     from utils.rlvr import verdicts as V
-    from utils.tuning import share_words
+    from utils.tuning import share_words, sizes
 
     ch = pa["chosen"]
     picks = "; ".join(f"{s} all {ch[(s, 'all')]['lr']:g} / top-20% {ch[(s, 'top20')]['lr']:g}"
-                      for s in sorted({s for s, _ in ch}, key=lambda s: int(s[1:])))
+                      for s in sizes(ch))
     budget = (f"200 GRPO steps, 8x8 samples per step, each arm at its size's chosen rate; gap read at {pa['budget']} "
               "steps (mean of the evaluations at b - 50 and b, 500 problems x 4 samples)")
     sec = "6b. Both arms at their own learning rate"

@@ -199,7 +199,9 @@ def lr_selection_figure(chosen: Mapping[tuple[str, str], Mapping[str, Any]],
     arm's mean endpoint over the selection seeds at every rate of the grid (log axis), the chosen rate ringed, the
     base model's pass@1 dotted. ``chosen``: :func:`utils.tuning.choose`. Legend below the panels."""
     plt = _plt()
-    sizes = sorted(dict.fromkeys(s for s, _ in chosen), key=lambda s: (len(s), s))  # d48 < d96 < d192
+    from utils.tuning import sizes as in_order
+
+    sizes = in_order(chosen)  # d48, d96, d192
     fig, axes = plt.subplots(1, len(sizes), figsize=(min(MAX_WIDTH_IN, 2.9 * len(sizes) + 2.6), 3.4), sharey=True,
                              squeeze=False)
     for ax, size in zip(axes[0], sizes):
