@@ -16,11 +16,11 @@ __all__ = ["per_arm_06", "per_arm_06_words", "stage1_words"]
 def per_arm_06(budget: int | None = None) -> dict[str, Any]:
     """Notebook 06's ladder with each arm at its size's chosen rate: stage 1's choice, and for the base models whose
     stage-2 runs are all finished, the per-model gap table (:func:`utils.ladder.analysis.gap_table`, top20 at its
-    rate minus all at its rate), the slope analysis, the share of `all`'s gain that top20 recovers (base model as the
+    rate minus all at its rate), the share of `all`'s gain that top20 recovers (base model as the
     unit, each model's own step-0 pass@1 as its base), the same gap with top20 at its second rate, and the margin (a
     quarter of `all`'s mean selection gain over the sizes). ``complete`` / ``models`` say how much of the design is in."""
     from utils.ladder import design, rung_table
-    from utils.ladder.analysis import analyse, gap_table
+    from utils.ladder.analysis import gap_table
     from utils.rlvr.run import finished_run
     from utils.stats import gain_share
 
@@ -53,8 +53,7 @@ def per_arm_06(budget: int | None = None) -> dict[str, Any]:
                            "models_total": len(by_model), "complete": models == len(by_model)}
     if out["models"] >= 3:
         rows = gap_table(best, budget, params)
-        out.update(rows=rows, analysis=analyse(rows, lad["slope_margin"]),
-                   second_rows=gap_table(second, budget, params),
+        out.update(rows=rows, second_rows=gap_table(second, budget, params),
                    gain_share=gain_share([r["top20"] for r in rows], [r["all"] for r in rows],
                                          [r["base"] for r in rows]))
         out["evidence"] = _evidence(out)
